@@ -1,0 +1,12 @@
+"""Settings for the test suite: the normal settings with a throw-away SECRET_KEY.
+
+DATABASE_URL still decides the database, so `make test` runs against PostgreSQL in CI.
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production")
+
+from .settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests

@@ -1,0 +1,136 @@
+"""The demo host `make run` seeds into an empty database: a realistic small PBX."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from . import keys as rsa_keys
+from . import services
+from .iaxconf import Entry, Section
+from .models import Host, Key
+
+DEMO_HOST = "demo"
+
+
+def _section(name: str, lines: str, *, template: bool = False, bases: tuple[str, ...] = (), comment: str = ""):
+    entries = []
+    for raw in lines.strip().splitlines():
+        key, _, value = raw.strip().partition("=")
+        entries.append(Entry(name=key.strip(), value=value.strip()))
+    return Section(
+        name=name,
+        entries=entries,
+        is_template=template,
+        bases=list(bases),
+        comments=[f" {comment}"] if comment else [],
+    )
+
+
+GENERAL = """
+bindport=4569
+bindaddr=0.0.0.0
+bandwidth=high
+disallow=all
+allow=g722
+allow=ulaw
+allow=alaw
+jitterbuffer=yes
+maxjitterbuffer=1000
+tos=ef
+autokill=yes
+delayreject=yes
+calltokenoptional=192.0.2.0/255.255.255.0
+maxcallnumbers=512
+minregexpire=60
+maxregexpire=300
+srvlookup=yes
+"""
+
+SECTIONS = [
+    _section("office-phone", """
+        type=friend
+        host=dynamic
+        qualify=yes
+        requirecalltoken=auto
+        disallow=all
+        allow=g722
+        allow=ulaw
+        deny=0.0.0.0/0.0.0.0
+        permit=192.168.10.0/255.255.255.0
+        transfer=mediaonly
+        context=from-office
+    """, template=True, comment="Settings every desk phone shares"),
+    _section("alice", """
+        secret=Vq8-mU2x!rT4pz
+        callerid="Alice Example" <201>
+        mailbox=201@default
+    """, bases=("office-phone",), comment="Desk phones"),
+    _section("bob", """
+        secret=b0b-Kp9#wq3LxE
+        callerid="Bob Example" <202>
+        mailbox=202@default
+    """, bases=("office-phone",)),
+    _section("branch", """
+        type=peer
+        host=dynamic
+        defaultip=198.51.100.20
+        port=4569
+        username=branch
+        secret=Br4nch-7yHq2mZ
+        auth=md5
+        encryption=yes
+        qualify=2000
+        qualifyfreqok=30000
+        trunk=yes
+        context=from-branch
+        deny=0.0.0.0/0.0.0.0
+        permit=198.51.100.0/24
+    """, comment="Branch office router, registers with us"),
+    _section("provider", """
+        type=peer
+        host=203.0.113.10
+        port=4569
+        username=demo-pbx
+        auth=rsa
+        outkey=demo-pbx
+        trunk=yes
+        qualify=yes
+        disallow=all
+        allow=ulaw
+        allow=g729
+        requirecalltoken=yes
+        peercontext=inbound
+    """, comment="Upstream carrier trunk, authenticated with our RSA key"),
+    _section("hq-rsa", """
+        type=user
+        auth=rsa
+        inkeys=hq
+        context=from-hq
+        deny=0.0.0.0/0.0.0.0
+        permit=203.0.113.0/24
+    """, comment="Calls from headquarters, verified with their public key"),
+]
+
+
+@transaction.atomic
+def seed_demo(passphrase: str = "demo-passphrase") -> Host:
+    host = Host.objects.create(name=DEMO_HOST, description="Demo PBX seeded by `manage.py iax_demo`")
+    services.save_general(host, _section("general", GENERAL).entries, comment=" Demo PBX: general settings")
+    for name, secret in (("demo-pbx", passphrase), ("hq", passphrase)):
+        if not Key.objects.filter(name=name).exists():
+            material = rsa_keys.generate(secret)
+            Key.objects.create(
+                name=name,
+                public_pem=material.public_pem,
+                private_pem=material.private_pem if name == "demo-pbx" else "",
+                private_encrypted=material.private_encrypted and name == "demo-pbx",
+                bits=material.bits,
+                fingerprint=material.fingerprint,
+            )
+    for position, section in enumerate(SECTIONS):
+        services.save_endpoint(host, section, position=position)
+    keys = {k.name: k for k in Key.objects.filter(name__in=["demo-pbx"])}
+    services.registration_from_line(host, "demo-pbx:[demo-pbx]@iax.example.net", position=0, keys=keys).save()
+    services.registration_from_line(host, "branch-backup:Rg7-tw2PqLx9@198.51.100.20:4569", position=1, keys=keys).save()
+    services.save_callnumber_limits(host, [("203.0.113.10/32", 2048), ("198.51.100.0/255.255.255.0", 256)])
+    return host

@@ -1,0 +1,303 @@
+"""Models -> ``iaxconf.Document`` -> iax.conf text and key files.
+
+The database is read with a fixed number of queries whatever the number of endpoints (plain
+``values_list`` reads, no model instances), the document is validated by ``iaxconf.validate`` and
+rendered by ``iaxconf.render``. Writing files is ``write_export`` (atomic renames).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db.models import Q
+
+from .iaxconf import Document, Entry, Finding, KeyInfo, Section, catalogue, render, validate
+from .models import (
+    CallNumberLimit,
+    Endpoint,
+    EndpointBase,
+    EndpointInKey,
+    EndpointOption,
+    GeneralOption,
+    GeneralSettings,
+    Host,
+    Key,
+    Registration,
+)
+
+HEADER_MARK = "iaxadmin:"  # every generated header line starts with ";iaxadmin:" so an import can drop it
+
+
+@dataclass(frozen=True)
+class KeyFile:
+    name: str  # file name inside keys/, e.g. "trunk.key"
+    content: bytes
+    mode: int
+
+
+@dataclass
+class Export:
+    host: str
+    document: Document
+    findings: list[Finding]
+    key_files: list[KeyFile] = field(default_factory=list)
+    body: str = ""
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.is_error]
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256(self.body.encode("utf-8")).hexdigest()
+
+    @property
+    def text(self) -> str:
+        """The whole iax.conf: a header naming the host and the checksum of the body, then the body."""
+        header = [
+            f"{HEADER_MARK} iax.conf for host {self.host}, written by iaxadmin; edits here are overwritten.",
+            f"{HEADER_MARK} sha256 of the configuration below: {self.checksum}",
+        ]
+        if self.key_files:
+            header.append(f"{HEADER_MARK} key files: " + " ".join(k.name for k in self.key_files))
+        errors = self.errors
+        for finding in errors:
+            header.append(f"{HEADER_MARK} ERROR {finding.location()}: {finding.message}")
+        return "".join(f";{line}\n" for line in header) + "\n" + self.body
+
+
+def _comments(text: str) -> list[str]:
+    return text.split("\n") if text else []
+
+
+def _yes_no(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+ENDPOINT_COLUMNS = (
+    "id", "name", "kind", "is_template", "comment", "peer_host", "port", "defaultip", "context", "username",
+    "secret", "auth", "qualify", "trunk", "transfer", "requirecalltoken", "encryption", "outkey__name",
+    "column_comments",
+)  # fmt: skip
+# (directive, column index in ENDPOINT_COLUMNS) for typed columns, in catalogue order
+_TYPED = (
+    ("host", 5), ("port", 6), ("defaultip", 7), ("context", 8), ("username", 9), ("secret", 10), ("auth", 11),
+    ("qualify", 12), ("trunk", 13), ("transfer", 14), ("requirecalltoken", 15), ("encryption", 16),
+)  # fmt: skip
+
+
+def build_document(host: Host) -> tuple[Document, set[str], set[str]]:
+    """The host's config as a Document, plus the key names it uses publicly (inkeys) and privately
+    (outkey, register). A constant number of queries."""
+    document = Document()
+    public_keys: set[str] = set()
+    private_keys: set[str] = set()
+
+    general_comment = GeneralSettings.objects.filter(host=host).values_list("comment", flat=True).first() or ""
+    general = Section(name="general", comments=_comments(general_comment))
+    for name, value, comment in GeneralOption.objects.filter(general__host=host).values_list(
+        "name", "value", "comment"
+    ):
+        general.entries.append(Entry(name=name, value=value, comments=_comments(comment)))
+    present = {e.name.lower() for e in general.entries}
+    for directive in catalogue().accepted():
+        if directive.sticky and directive.valid_in("general") and directive.name not in present:
+            if directive.default not in (None, ""):
+                general.entries.append(Entry(name=directive.name, value=str(directive.default)))
+    for username, secret, key_name, remote_host, remote_port, comment in Registration.objects.filter(
+        host=host
+    ).values_list("username", "secret", "key__name", "remote_host", "remote_port", "comment"):
+        credentials = username
+        if key_name:
+            credentials += f":[{key_name}]"
+            private_keys.add(key_name)
+        elif secret:
+            credentials += f":{secret}"
+        server = remote_host + (f":{remote_port}" if remote_port else "")
+        general.entries.append(
+            Entry(name="register", value=f"{credentials}@{server}", comments=_comments(comment), operator="=>")
+        )
+    document.sections.append(general)
+
+    options = defaultdict(list)
+    for endpoint_id, name, value, comment in (
+        EndpointOption.objects.filter(endpoint__host=host)
+        .order_by("endpoint_id", "position")
+        .values_list("endpoint_id", "name", "value", "comment")
+    ):
+        options[endpoint_id].append(Entry(name=name, value=value, comments=_comments(comment)))
+    bases = defaultdict(list)
+    for endpoint_id, base_id in (
+        EndpointBase.objects.filter(endpoint__host=host)
+        .order_by("endpoint_id", "position")
+        .values_list("endpoint_id", "base_id")
+    ):
+        bases[endpoint_id].append(base_id)
+    inkeys = defaultdict(list)
+    for endpoint_id, key_name in (
+        EndpointInKey.objects.filter(endpoint__host=host)
+        .order_by("endpoint_id", "position")
+        .values_list("endpoint_id", "key__name")
+    ):
+        inkeys[endpoint_id].append(key_name)
+        public_keys.add(key_name)
+
+    rows = list(Endpoint.objects.filter(host=host).order_by("position", "id").values_list(*ENDPOINT_COLUMNS))
+    names = {row[0]: row[1] for row in rows}
+    template_kind = {row[0]: row[2] for row in rows if row[3]}
+
+    def inherited_kind(endpoint_id: int, seen: frozenset[int]) -> str:
+        for base_id in bases.get(endpoint_id, ()):
+            if base_id in seen:
+                continue
+            kind = template_kind.get(base_id) or inherited_kind(base_id, seen | {base_id})
+            if kind:
+                return kind
+        return ""
+
+    for row in rows:
+        endpoint_id, name, kind, is_template = row[0], row[1], row[2], row[3]
+        section = Section(
+            name=name,
+            is_template=is_template,
+            bases=[names[b] for b in bases.get(endpoint_id, ()) if b in names],
+            comments=_comments(row[4]),
+        )
+        entries = section.entries
+        notes = row[18] or {}
+        if kind and (is_template or inherited_kind(endpoint_id, frozenset({endpoint_id})) != kind):
+            entries.append(Entry(name="type", value=kind, comments=_comments(notes.get("type", ""))))
+        for directive, index in _TYPED:
+            value = row[index]
+            if value is None:
+                continue
+            if directive == "trunk":
+                value = _yes_no(value)
+            entries.append(Entry(name=directive, value=str(value), comments=_comments(notes.get(directive, ""))))
+        if inkeys.get(endpoint_id):
+            entries.append(
+                Entry(name="inkeys", value=":".join(inkeys[endpoint_id]), comments=_comments(notes.get("inkeys", "")))
+            )
+        if row[17]:
+            entries.append(Entry(name="outkey", value=row[17], comments=_comments(notes.get("outkey", ""))))
+            private_keys.add(row[17])
+        entries.extend(options.get(endpoint_id, ()))
+        document.sections.append(section)
+
+    limits = list(CallNumberLimit.objects.filter(host=host).values_list("network", "limit", "comment"))
+    if limits:
+        document.sections.append(
+            Section(
+                name="callnumberlimits",
+                entries=[Entry(name=n, value=str(limit), comments=_comments(c)) for n, limit, c in limits],
+            )
+        )
+    return document, public_keys, private_keys
+
+
+def export_host(host: Host) -> Export:
+    """Build, validate and render a host's config. Never writes anything."""
+    document, public_keys, private_keys = build_document(host)
+    used = public_keys | private_keys
+    keys = {}
+    key_rows = {}
+    if used:
+        for name, public_pem, private_pem, encrypted, bits in Key.objects.filter(name__in=used).values_list(
+            "name", "public_pem", "private_pem", "private_encrypted", "bits"
+        ):
+            keys[name] = KeyInfo(
+                has_public=bool(public_pem), has_private=bool(private_pem), private_encrypted=encrypted, bits=bits
+            )
+            key_rows[name] = (public_pem, private_pem)
+    findings = validate(document, keys=keys)
+    key_files = []
+    for name in sorted(public_keys):
+        if name in key_rows and key_rows[name][0]:
+            key_files.append(KeyFile(f"{name}.pub", _pem_bytes(key_rows[name][0]), 0o644))
+    for name in sorted(private_keys):
+        if name in key_rows and key_rows[name][1]:
+            key_files.append(KeyFile(f"{name}.key", _pem_bytes(key_rows[name][1]), 0o600))
+    key_files.sort(key=lambda k: k.name)
+    return Export(host=host.name, document=document, findings=findings, key_files=key_files, body=render(document))
+
+
+def _pem_bytes(pem: str) -> bytes:
+    text = pem.replace("\r\n", "\n").strip() + "\n"
+    return text.encode("ascii")
+
+
+class ExportRefused(Exception):
+    def __init__(self, export: Export) -> None:
+        self.export = export
+        super().__init__(f"{len(export.errors)} error finding(s) in host {export.host}; nothing was written")
+
+
+def write_export(export: Export, out_dir: str | os.PathLike, *, allow_errors: bool = False) -> list[Path]:
+    """Write iax.conf and keys/ into out_dir. Each file is written to a temporary name and renamed
+    into place; the keys directory is built beside the old one and swapped in, so a reader sees the
+    old set or the new set, never a mix. Refuses (writing nothing) when there are error findings."""
+    if export.errors and not allow_errors:
+        raise ExportRefused(export)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    new_keys = Path(tempfile.mkdtemp(prefix=".keys-new-", dir=out))
+    written = []
+    try:
+        for key_file in export.key_files:
+            path = new_keys / key_file.name
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, key_file.mode)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(key_file.content)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(path, key_file.mode)
+        os.chmod(new_keys, 0o755)
+        conf_tmp = _write_temp(out, "iax.conf", export.text.encode("utf-8"), 0o644)
+    except BaseException:
+        _remove_tree(new_keys)
+        raise
+    keys_dir = out / "keys"
+    old_keys = None
+    if keys_dir.exists():
+        old_keys = Path(tempfile.mkdtemp(prefix=".keys-old-", dir=out))
+        os.rmdir(old_keys)
+        os.replace(keys_dir, old_keys)
+    os.replace(new_keys, keys_dir)
+    os.replace(conf_tmp, out / "iax.conf")
+    if old_keys is not None:
+        _remove_tree(old_keys)
+    written.append(out / "iax.conf")
+    written.extend(keys_dir / k.name for k in export.key_files)
+    return written
+
+
+def _write_temp(directory: Path, name: str, content: bytes, mode: int) -> Path:
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(content)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return Path(tmp)
+
+
+def _remove_tree(path: Path) -> None:
+    if not path.exists():
+        return
+    for child in path.iterdir():
+        child.unlink()
+    path.rmdir()
+
+
+def key_usage_filter(host: Host) -> Q:
+    """Keys a host's config refers to (for pages that list them)."""
+    return Q(outkey_of__host=host) | Q(inkey_links__endpoint__host=host) | Q(registrations__host=host)

@@ -1,0 +1,82 @@
+"""Document -> iax.conf text. Deterministic: the same document gives the same bytes.
+
+Sections come out in document order. Inside a section, entries are sorted into the catalogue's
+rendering order (``catalogue.RENDER_ORDER``), which keeps the order Asterisk depends on (host
+before port, bandwidth before codecs, srvlookup before register) while entries that share a slot
+(allow/disallow, permit/deny, repeated lines) keep the order they were given in.
+
+Values are escaped (``;`` becomes ``\\;``, the only escape Asterisk's config reader knows);
+anything that could not be written on one line raises :class:`RenderError` instead of producing a
+file that means something else. The validator reports the same problems with a friendlier message;
+this is the last line of defence.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .catalogue import catalogue
+from .document import Document, Entry, Section
+
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
+_NAME_UNSAFE = re.compile(r"[\x00-\x20\x7f\[\]();=\\]")
+
+
+class RenderError(ValueError):
+    pass
+
+
+def escape_value(value: str) -> str:
+    if _UNSAFE.search(value):
+        raise RenderError(f"value {value!r} contains a line break or control character")
+    return value.replace(";", "\\;")
+
+
+def _comment(text: str) -> str:
+    if _UNSAFE.search(text.replace("\t", " ")):
+        raise RenderError(f"comment {text!r} contains a line break or control character")
+    if text.startswith("--") and not text.startswith("---"):
+        text = " " + text  # ';--' would open a block comment and swallow the lines after it
+    return ";" + text
+
+
+def _header(section: Section) -> str:
+    if not section.name or _NAME_UNSAFE.search(section.name) or len(section.name) > 79:
+        raise RenderError(f"section name {section.name!r} cannot be written as an iax.conf header")
+    options = (["!"] if section.is_template else []) + list(section.bases)
+    for option in section.bases:
+        if not option or _NAME_UNSAFE.search(option) or "," in option:
+            raise RenderError(f"base name {option!r} cannot be written in a section header")
+    return f"[{section.name}]" + (f"({','.join(options)})" if options else "")
+
+
+def _entry(entry: Entry) -> str:
+    if not entry.name or _NAME_UNSAFE.search(entry.name) or entry.name[0] in "#;[":
+        raise RenderError(f"directive name {entry.name!r} cannot be written in iax.conf")
+    if entry.operator == "=>":
+        return f"{entry.name} => {escape_value(entry.value)}"
+    return f"{entry.name}={escape_value(entry.value)}"
+
+
+def ordered_entries(section: Section) -> list[Entry]:
+    """The section's entries in rendering order (stable within a slot)."""
+    if section.is_callnumberlimits:
+        return list(section.entries)
+    slot = catalogue().render_slot
+    return sorted(section.entries, key=lambda e: slot(e.name))
+
+
+def render(document: Document) -> str:
+    lines: list[str] = [_comment(c) for c in document.header]
+    for section in document.sections:
+        if lines:
+            lines.append("")
+        lines.extend(_comment(c) for c in section.comments)
+        lines.append(_header(section))
+        for entry in ordered_entries(section):
+            lines.extend(_comment(c) for c in entry.comments)
+            lines.append(_entry(entry))
+    if document.trailer:
+        lines.append("")
+        lines.extend(_comment(c) for c in document.trailer)
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,561 @@
+"""Validation of a whole iax.conf :class:`Document` against what chan_iax2 (Asterisk 22.10.1) does.
+
+``validate(document, keys=...)`` returns every :class:`Finding`; it never stops at the first.
+Asterisk itself ignores most mistakes silently (a misplaced or misspelt directive, a register line
+in a peer), so these findings are the only place an admin learns about them.
+
+Codes are stable (tests, the UI and the API key on them); messages say what is wrong and how to
+fix it. The rules are listed in ``RULES_DOC`` with the part of the reference that proves them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from . import values as v
+from .catalogue import FOREIGN, FRIEND, GENERAL, PEER, SECTION_TYPES, USER, catalogue
+from .document import Document, Entry, Section, expand
+
+ERROR = "error"
+WARNING = "warning"
+
+STICKY_NOTE = "sticky"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    severity: str
+    code: str
+    section: str
+    directive: str | None
+    value: str | None
+    message: str
+    line: int | None = None
+    file: str | None = None
+    rule: str | None = None
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == ERROR
+
+    def location(self) -> str:
+        where = f"[{self.section}]" if self.section else "file"
+        if self.directive:
+            where += f" {self.directive}"
+        if self.line is not None:
+            where = f"{self.file or 'line'}:{self.line}: {where}" if self.file else f"line {self.line}: {where}"
+        return where
+
+    def __str__(self) -> str:
+        return f"{self.severity}: {self.location()}: {self.message} ({self.code})"
+
+
+@dataclass(frozen=True, slots=True)
+class KeyInfo:
+    """What the validator needs to know about an RSA key the config may refer to."""
+
+    has_public: bool = True
+    has_private: bool = False
+    private_encrypted: bool = False
+    bits: int = 1024
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.findings: list[Finding] = []
+
+    def add(
+        self,
+        severity: str,
+        code: str,
+        section: Section | str,
+        message: str,
+        entry: Entry | None = None,
+        *,
+        directive: str | None = None,
+        value: str | None = None,
+        rule: str | None = None,
+    ) -> None:
+        name = section if isinstance(section, str) else section.name
+        line = entry.line if entry is not None else (None if isinstance(section, str) else section.line)
+        file = entry.file if entry is not None else (None if isinstance(section, str) else section.file)
+        self.findings.append(
+            Finding(
+                severity=severity,
+                code=code,
+                section=name,
+                directive=directive if directive is not None else (entry.name if entry else None),
+                value=value if value is not None else (entry.value if entry else None),
+                message=message,
+                line=line,
+                file=file,
+                rule=rule,
+            )
+        )
+
+
+# Value checks are pure functions of (directive, value) and values repeat a lot across ten
+# thousand peers (allow=ulaw, host=dynamic, ...): remember the answers.
+_value_cache: dict[tuple[str, str], v.Invalid | None] = {}
+
+
+def check_value(name: str, value: str) -> v.Invalid | None:
+    """The problem with this value for this directive, or None. Unknown names give None."""
+    key = (name, value)
+    if key in _value_cache:
+        return _value_cache[key]
+    directive = catalogue().get(name)
+    problem = None
+    if directive is not None and directive.accepted:
+        try:
+            directive.check(value)
+        except v.Invalid as exc:
+            problem = exc
+    if len(_value_cache) > 200_000:
+        _value_cache.clear()
+    _value_cache[key] = problem
+    return problem
+
+
+def _auth_words(value: str | None) -> set[str]:
+    if not value:
+        return set()
+    return {w for w in re.split(r"[,\s]+", value.lower()) if w}
+
+
+def _last(entries: Iterable[Entry], name: str) -> Entry | None:
+    found = None
+    for entry in entries:
+        if entry.name.lower() == name:
+            found = entry
+    return found
+
+
+def _all(entries: Iterable[Entry], name: str) -> list[Entry]:
+    return [e for e in entries if e.name.lower() == name]
+
+
+def _is_true(value: str | None) -> bool:
+    return value is not None and value.strip().lower() in v.TRUE_WORDS
+
+
+def validate(document: Document, *, keys: Mapping[str, KeyInfo] | None = None) -> list[Finding]:
+    """Every finding for the document. ``keys`` maps key names to what exists in the key store;
+    when it is None, key references are not checked against a store."""
+    out = _Collector()
+    cat = catalogue()
+
+    generals = [s for s in document.sections if s.is_general]
+    general = generals[0] if generals else None
+    for extra in generals[1:]:
+        out.add(
+            ERROR,
+            "duplicate-general",
+            extra,
+            "a second [general] section is ignored by chan_iax2 (only the first is read); merge it into the "
+            "first one",
+        )
+    limits = [s for s in document.sections if s.is_callnumberlimits]
+    for extra in limits[1:]:
+        out.add(WARNING, "duplicate-callnumberlimits", extra, "a second [callnumberlimits] section; merge them")
+
+    # Section names, duplicates, bases --------------------------------------------------------
+    seen: dict[str, Section] = {}
+    position: dict[str, int] = {}
+    for index, section in enumerate(document.sections):
+        lowered = section.name.lower()
+        if section.is_endpoint or section.is_template:
+            if section.is_endpoint:
+                try:
+                    v.check_section_name(section.name)
+                except v.Invalid as exc:
+                    out.add(ERROR, "invalid-section-name", section, f"section name '{section.name}' {exc.message}",
+                            rule=exc.rule, value=section.name)  # fmt: skip
+            if lowered in seen and section.is_endpoint:
+                out.add(
+                    ERROR,
+                    "duplicate-section",
+                    section,
+                    f"[{section.name}] is defined twice (names are compared without case); rename one, or use "
+                    "type=friend for one section that is both peer and user",
+                    value=section.name,
+                )
+        if section.is_general or section.is_callnumberlimits:
+            if section.is_template or section.bases:
+                out.add(ERROR, "special-section-options", section,
+                        f"[{section.name}] cannot be a template or inherit from one")  # fmt: skip
+        seen.setdefault(lowered, section)
+        position.setdefault(lowered, index)
+
+    for index, section in enumerate(document.sections):
+        for base in section.bases:
+            where = position.get(base.lower())
+            if where is None:
+                out.add(ERROR, "unknown-base", section,
+                        f"[{section.name}] inherits from '{base}', which is not defined; Asterisk rejects the whole "
+                        "file", value=base)  # fmt: skip
+            elif where >= index:
+                out.add(ERROR, "base-order", section,
+                        f"[{section.name}] inherits from '{base}', which must be defined before it", value=base)  # fmt: skip
+
+    expanded = expand(document)
+
+    # Effective type of every non-template endpoint section, and who uses each template.
+    types: dict[str, str | None] = {}
+    for section in document.sections:
+        if section.is_template or not section.is_endpoint:
+            continue
+        entries = expanded[section.name]
+        type_entries = _all(entries, "type")
+        if not type_entries:
+            out.add(ERROR, "missing-type", section,
+                    f"[{section.name}] has no type=; chan_iax2 skips it. Add type=peer, user or friend")  # fmt: skip
+            types[section.name] = None
+            continue
+        first = type_entries[0]
+        kind = first.value.strip().lower()
+        types[section.name] = kind if kind in SECTION_TYPES else None
+        if len({e.value.strip().lower() for e in type_entries}) > 1:
+            out.add(WARNING, "type-twice", section,
+                    f"[{section.name}] gets type= from a template and from itself; Asterisk 22 uses the first "
+                    f"({first.value}), Asterisk 23 the last. Define type in one place", first)  # fmt: skip
+
+    template_users: dict[str, set[str]] = {}
+    by_name = {s.name.lower(): s for s in document.sections}
+
+    def mark(section: Section, kind: str, seen_names: frozenset[str]) -> None:
+        for base in section.bases:
+            base_section = by_name.get(base.lower())
+            if base_section is None or base.lower() in seen_names:
+                continue
+            if base_section.is_template:
+                template_users.setdefault(base_section.name.lower(), set()).add(kind)
+            mark(base_section, kind, seen_names | {base.lower()})
+
+    for section in document.sections:
+        if not section.is_template and section.is_endpoint and types.get(section.name):
+            mark(section, types[section.name], frozenset({section.name.lower()}))
+
+    # Entries: names, placement, values ---------------------------------------------------------
+    for section in document.sections:
+        if section.is_callnumberlimits:
+            _check_limits(out, section)
+            continue
+        if section.is_general:
+            kinds = {GENERAL}
+        elif section.is_template:
+            own_type = section.first("type")
+            used_as = template_users.get(section.name.lower(), set())
+            if own_type and own_type.strip().lower() in SECTION_TYPES:
+                used_as = used_as | {own_type.strip().lower()}
+            kinds = used_as or {"any-endpoint"}
+        else:
+            kind = types.get(section.name)
+            kinds = {kind} if kind else set()
+        _check_entries(out, section, kinds, cat)
+
+    # Cross-field rules per endpoint ---------------------------------------------------------------
+    general_entries = general.entries if general else []
+    general_auth = _last(general_entries, "auth")
+    general_encryption = _last(general_entries, "encryption")
+    for section in document.sections:
+        if section.is_template or not section.is_endpoint:
+            continue
+        kind = types.get(section.name)
+        if kind is None:
+            continue
+        _check_endpoint(out, section, kind, expanded[section.name], general_auth, general_encryption, keys)
+
+    if general is not None:
+        _check_general(out, general, keys)
+    else:
+        out.add(WARNING, "missing-general", "general",
+                "there is no [general] section; chan_iax2 runs on built-in defaults")  # fmt: skip
+    return out.findings
+
+
+def _check_entries(out: _Collector, section: Section, kinds: set[str], cat) -> None:
+    counts: dict[str, int] = {}
+    for entry in section.entries:
+        name = entry.name.lower()
+        directive = cat.get(name)
+        if directive is None:
+            if name in FOREIGN:
+                out.add(ERROR, "foreign-directive", section,
+                        f"{entry.name} is a {FOREIGN[name]} option; chan_iax2 ignores it. Remove it", entry)  # fmt: skip
+            else:
+                hint = cat.suggest(name)
+                tail = f"; did you mean {hint}?" if hint else "; remove it"
+                out.add(ERROR, "unknown-directive", section,
+                        f"{entry.name} is not a chan_iax2 directive and is ignored{tail}", entry)  # fmt: skip
+            continue
+        if not directive.accepted:
+            instead = f" Use {directive.replacement} instead." if directive.replacement else ""
+            out.add(ERROR, "removed-directive", section,
+                    f"{entry.name} is no longer read by chan_iax2 (Asterisk 22) and is ignored.{instead}", entry)  # fmt: skip
+            continue
+        if directive.deprecated:
+            instead = f" Use {directive.replacement} instead." if directive.replacement else ""
+            out.add(WARNING, "deprecated-directive", section,
+                    f"{entry.name} is deprecated and removed in Asterisk 23.{instead}", entry)  # fmt: skip
+        if name == "type" and section.is_endpoint and not section.is_template:
+            pass
+        elif kinds:
+            misplaced = _misplaced(directive, kinds)
+            if misplaced:
+                out.add(ERROR, "misplaced-directive", section,
+                        f"{entry.name} is not read in {misplaced}; chan_iax2 ignores it there. It belongs in "
+                        f"{_where(directive.sections)}", entry)  # fmt: skip
+                continue
+        problem = check_value(directive.name, entry.value)
+        if problem is not None:
+            out.add(ERROR, "invalid-value", section, f"{entry.name}={entry.value!r} {problem.message}", entry,
+                    rule=problem.rule)  # fmt: skip
+        counts[name] = counts.get(name, 0) + 1
+        if counts[name] == 2 and not _repeats(directive.name, kinds):
+            out.add(WARNING, "repeated-directive", section,
+                    f"{entry.name} is set more than once here; only the last value counts", entry)  # fmt: skip
+
+
+def _repeats(name: str, kinds: set[str]) -> bool:
+    directive = catalogue()[name]
+    if not directive.repeatable:
+        return False
+    if name in {"secret", "context"}:  # lists on users only; a peer keeps the last one
+        return bool(kinds & {USER, FRIEND, "any-endpoint"})
+    return True
+
+
+def _misplaced(directive, kinds: set[str]) -> str | None:
+    for kind in sorted(kinds):
+        if kind == "any-endpoint":
+            if not directive.sections & {PEER, USER}:
+                return "peer or user sections"
+        elif kind == FRIEND:
+            if not directive.sections & {PEER, USER}:
+                return "type=friend sections"
+        elif not directive.valid_in(kind):
+            return "[general]" if kind == GENERAL else f"type={kind} sections"
+    return None
+
+
+def _where(sections: frozenset[str]) -> str:
+    parts = []
+    if GENERAL in sections:
+        parts.append("[general]")
+    if PEER in sections:
+        parts.append("peer")
+    if USER in sections:
+        parts.append("user")
+    text = " and ".join(parts[-2:]) if len(parts) > 1 else parts[0]
+    if len(parts) == 3:
+        text = "[general], peer and user"
+    return text + (" sections" if parts != ["[general]"] else "")
+
+
+def _check_limits(out: _Collector, section: Section) -> None:
+    for entry in section.entries:
+        try:
+            v.check_line_safe(entry.name, max_length=64)
+            v.network(entry.name)
+        except v.Invalid as exc:
+            out.add(ERROR, "invalid-callnumberlimit", section,
+                    f"{entry.name!r} is not an address[/mask] range: {exc.message}", entry, rule=exc.rule)  # fmt: skip
+            continue
+        try:
+            v.check_line_safe(entry.value)
+            v.limit_value(entry.value)
+        except v.Invalid as exc:
+            out.add(ERROR, "invalid-callnumberlimit", section,
+                    f"the limit {entry.value!r} for {entry.name} {exc.message}", entry, rule=exc.rule)  # fmt: skip
+
+
+def _check_endpoint(out, section, kind, entries, general_auth, general_encryption, keys) -> None:
+    is_peer = kind in (PEER, FRIEND)
+    is_user = kind in (USER, FRIEND)
+    host = _last(entries, "host")
+    defaultip = _last(entries, "defaultip")
+    dynamic = host is not None and host.value.strip().lower() == "dynamic"
+    if is_peer and host is None:
+        out.add(ERROR, "missing-host", section,
+                f"[{section.name}] is a {kind} without host=; set host=dynamic or the peer's address", None,
+                directive="host", value="")  # fmt: skip
+    if defaultip is not None and not dynamic:
+        out.add(ERROR, "defaultip-needs-dynamic", section,
+                "defaultip only applies to host=dynamic peers; with a static host chan_iax2 ignores it. Remove "
+                "defaultip or set host=dynamic", defaultip)  # fmt: skip
+
+    auth_entry = _last(entries, "auth") or general_auth
+    auth = _auth_words(auth_entry.value if auth_entry else None)
+    secrets = [e for e in _all(entries, "secret") if e.value != ""]
+    dbsecret = _last(entries, "dbsecret")
+    inkeys = _last(entries, "inkeys")
+    outkey = _last(entries, "outkey")
+    has_secret = bool(secrets) or dbsecret is not None
+
+    if "plaintext" in auth:
+        out.add(WARNING, "plaintext-auth", section,
+                "auth=plaintext sends the secret in clear text; use md5 (or rsa)", auth_entry)  # fmt: skip
+    if auth & {"md5", "plaintext"} and not has_secret and not ("rsa" in auth and (inkeys or outkey)):
+        if _last(entries, "auth") is not None:
+            out.add(ERROR, "auth-needs-secret", section,
+                    f"auth={auth_entry.value} needs a secret (or dbsecret); set one", auth_entry)  # fmt: skip
+    if "rsa" in auth:
+        if is_user and inkeys is None:
+            out.add(ERROR, "rsa-needs-inkeys", section,
+                    "auth includes rsa but no inkeys= names the public keys callers sign with; add inkeys",
+                    auth_entry)  # fmt: skip
+        if kind == PEER and inkeys is None and outkey is None:
+            out.add(ERROR, "rsa-needs-keys", section,
+                    "auth includes rsa but neither outkey= (to sign our calls) nor inkeys= (to verify the peer) "
+                    "is set", auth_entry)  # fmt: skip
+
+    for entry in _all(entries, "secret") + ([dbsecret] if dbsecret else []):
+        if entry.name.lower() == "secret":
+            _check_secret_strength(out, section, entry)
+
+    if keys is not None:
+        if inkeys is not None and check_value("inkeys", inkeys.value) is None:
+            for name in inkeys.value.split(":"):
+                info = keys.get(name.strip())
+                if info is None or not info.has_public:
+                    out.add(ERROR, "unknown-key", section,
+                            f"inkeys names '{name}', but there is no public key of that name; upload or generate "
+                            f"{name}.pub", inkeys)  # fmt: skip
+                elif info.bits != 1024:
+                    out.add(ERROR, "key-size", section,
+                            f"key '{name}' has {info.bits} bits; res_crypto only loads 1024-bit RSA keys", inkeys)  # fmt: skip
+        if outkey is not None and check_value("outkey", outkey.value) is None:
+            info = keys.get(outkey.value.strip())
+            if info is None or not info.has_private:
+                out.add(ERROR, "missing-private-key", section,
+                        f"outkey names '{outkey.value}', but there is no private key of that name; upload "
+                        f"{outkey.value}.key", outkey)  # fmt: skip
+            elif not info.private_encrypted:
+                out.add(WARNING, "unencrypted-private-key", section,
+                        f"the private key '{outkey.value}' is stored without a passphrase; anyone who can read "
+                        "the key directory can sign as this server", outkey)  # fmt: skip
+
+    encryption = _last(entries, "encryption")
+    forced = _last(entries, "forceencryption")
+    general_on = general_encryption is not None and general_encryption.value.strip().lower() in ("yes", "aes128")
+    own_on = any(e is not None and e.value.strip().lower() in ("yes", "aes128") for e in (encryption, forced))
+    if own_on or general_on:
+        trigger = encryption if own_on and encryption is not None else (forced if own_on else general_encryption)
+        if not has_secret:
+            out.add(ERROR, "encryption-needs-secret", section,
+                    "encryption keys are derived from the secret; an encrypted endpoint needs secret=", trigger,
+                    directive="encryption", value=trigger.value if trigger else None)  # fmt: skip
+        elif auth and "md5" not in auth:
+            out.add(ERROR, "encryption-needs-md5", section,
+                    f"encryption is only negotiated when md5 is among the auth methods (auth={auth_entry.value}); "
+                    "use auth=md5 or md5,rsa", trigger, directive="encryption",
+                    value=trigger.value if trigger else None)  # fmt: skip
+    if encryption is not None and encryption.value.strip().lower() == "no" and general_on:
+        out.add(WARNING, "encryption-no-has-no-effect", section,
+                "encryption=no here cannot turn off encryption=yes from [general]; the values only add methods",
+                encryption)  # fmt: skip
+
+    token = _last(entries, "requirecalltoken")
+    if token is not None and token.value.strip().lower() == "no":
+        out.add(WARNING, "calltoken-disabled", section,
+                "requirecalltoken=no turns off call-token validation, which protects against spoofed-source "
+                "call-number exhaustion; prefer auto", token)  # fmt: skip
+
+    if is_user:
+        acl = _all(entries, "permit") + _all(entries, "deny") + _all(entries, "acl")
+        if not has_secret and inkeys is None:
+            if section.name.lower() == "guest":
+                out.add(WARNING, "guest-user", section,
+                        "[guest] has no secret: any caller can reach its context unauthenticated; make sure the "
+                        "context only offers what the public may dial", None)  # fmt: skip
+            elif not acl:
+                out.add(WARNING, "open-user", section,
+                        f"[{section.name}] is a {kind} without secret, inkeys or permit/deny: anyone who knows "
+                        "the name can call in as it. Set a secret or restrict it with deny/permit", None)  # fmt: skip
+
+    if kind == PEER and len([e for e in entries if e.name.lower() == "context"]) > 1:
+        pass  # reported as repeated-directive
+
+
+def _check_secret_strength(out: _Collector, section: Section, entry: Entry) -> None:
+    secret = entry.value
+    if secret == "":
+        out.add(WARNING, "empty-secret", section, "secret is empty; set a strong secret or remove the line", entry,
+                value="")  # fmt: skip
+        return
+    weak = (
+        len(secret) < 8
+        or secret.isdigit()
+        or secret.lower() in {section.name.lower(), "password", "secret", "changeme", "asterisk", "1234"}
+    )
+    if weak:
+        out.add(WARNING, "weak-secret", section,
+                "the secret is weak (under 8 characters, digits only, or the section name); use at least 12 "
+                "random characters", entry, value="********")  # fmt: skip
+
+
+def _check_general(out: _Collector, general: Section, keys) -> None:
+    entries = general.entries
+    order = [e.name.lower() for e in entries]
+
+    def first_index(name: str) -> int | None:
+        return order.index(name) if name in order else None
+
+    bandwidth = first_index("bandwidth")
+    codecs_before = [i for i, n in enumerate(order) if n in ("allow", "disallow") and bandwidth is not None and i < bandwidth]
+    if codecs_before:
+        out.add(WARNING, "bandwidth-after-codecs", general,
+                "bandwidth= resets the codec list, wiping allow/disallow lines above it; iaxadmin writes bandwidth "
+                "first, so check the codecs still say what you mean", entries[bandwidth])  # fmt: skip
+    bindport = first_index("bindport")
+    first_bindaddr = first_index("bindaddr")
+    if bindport is not None and first_bindaddr is not None and first_bindaddr < bindport:
+        out.add(WARNING, "bindport-after-bindaddr", general,
+                "bindport must come before bindaddr to apply to it; iaxadmin writes bindport first",
+                entries[bindport])  # fmt: skip
+    srv = first_index("srvlookup")
+    first_register = first_index("register")
+    if srv is not None and first_register is not None and srv > first_register:
+        out.add(WARNING, "srvlookup-after-register", general,
+                "srvlookup only affects register lines after it; iaxadmin writes srvlookup first",
+                entries[srv])  # fmt: skip
+
+    minimum = _last(entries, "minregexpire")
+    maximum = _last(entries, "maxregexpire")
+    if minimum is not None and maximum is not None:
+        try:
+            if int(minimum.value) > int(maximum.value):
+                out.add(ERROR, "regexpire-order", general,
+                        f"minregexpire={minimum.value} is larger than maxregexpire={maximum.value}", minimum)  # fmt: skip
+        except ValueError:
+            pass
+    auth = _last(entries, "auth")
+    if auth is not None and "plaintext" in _auth_words(auth.value):
+        out.add(WARNING, "plaintext-auth", general,
+                "auth=plaintext in [general] lets every peer and user send secrets in clear text", auth)  # fmt: skip
+
+    for entry in _all(entries, "register"):
+        if check_value("register", entry.value) is not None:
+            continue
+        credentials = entry.value.split("@", 1)[0]
+        _, _, secret_part = credentials.partition(":")
+        if secret_part.startswith("[") and keys is not None:
+            name = secret_part[1:-1]
+            info = keys.get(name)
+            if info is None or not info.has_private:
+                out.add(ERROR, "missing-private-key", general,
+                        f"the register line signs with key '{name}', but there is no private key of that name",
+                        entry)  # fmt: skip
+
+
+RULES_DOC = """
+placement, unknown, removed, foreign names .... iax-syntax.md 3, 16; 19.3 (set_config, build_peer, build_user)
+section typing and names ...................... 19.2
+peer addressing, defaultip .................... 19.4, 19.5
+authentication, keys .......................... 19.6, 19.7
+encryption .................................... 19.8
+values (transfer, qualify, tos, codecs, ...) .. 19.9 - 19.15
+"""

@@ -1,0 +1,426 @@
+"""Value rules for iax.conf directives, as chan_iax2 in Asterisk 22.10.1 parses them.
+
+Each rule is a callable ``rule(value: str) -> None`` that raises :class:`Invalid` with a stable
+``rule`` code and a message saying what is wrong and what would be accepted. Rules never
+normalise: the admin's spelling is kept, so an import renders back the way it was written.
+
+No Django imports here: forms, the importer, the exporter and the API all call these.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Iterable
+
+Rule = Callable[[str], None]
+
+TRUE_WORDS = frozenset({"yes", "true", "y", "t", "1", "on"})
+FALSE_WORDS = frozenset({"no", "false", "n", "f", "0", "off"})
+
+# Codecs IAX2 can carry (the legacy 64-bit format bitfield), iax-syntax.md section 10.
+IAX2_CODECS = (
+    "g723", "gsm", "ulaw", "alaw", "g726aal2", "adpcm", "slin", "lpc10", "g729", "speex", "ilbc",
+    "g726", "g722", "siren7", "siren14", "slin16", "g719", "speex16", "opus", "jpeg", "png", "h261",
+    "h263", "h263p", "h264", "mpeg4", "vp8", "red", "t140",
+)  # fmt: skip
+# Accepted by allow/disallow but silently dropped from the IAX2 capability.
+DROPPED_CODECS = (
+    "slin12", "slin24", "slin32", "slin44", "slin48", "slin96", "slin192", "speex32", "codec2",
+    "silk8", "silk12", "silk16", "silk24", "h265", "vp9", "t38", "none",
+)  # fmt: skip
+CODEC_ALIASES = {"g723.1": "g723", "t140red": "red"}
+
+DSCP_NAMES = frozenset(
+    ["cs0", "cs1", "cs2", "cs3", "cs4", "cs5", "cs6", "cs7", "ef"]
+    + [f"af{a}{b}" for a in "1234" for b in "123"]
+)
+LEGACY_TOS_NAMES = frozenset({"lowdelay", "throughput", "reliability", "mincost", "none"})
+
+MAX_LINE = 255  # chan_iax2 copies most strings into 80-byte buffers; 255 is the register-line cap
+KEY_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
+HOSTNAME_RE = re.compile(
+    r"^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)*\.?$"
+)
+WORD_RE = re.compile(r"^[A-Za-z0-9_.+-]+$")
+CONTEXT_RE = re.compile(r"^[^\s,;\[\]=]+$")
+SETVAR_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_()]*=")
+SECTION_NAME_RE = re.compile(r"^[^\s\[\]/:@;,()=\\\"'#]+$")
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class Invalid(ValueError):
+    """A value a rule rejects. ``rule`` is a stable code; ``message`` is for people."""
+
+    def __init__(self, rule: str, message: str) -> None:
+        super().__init__(message)
+        self.rule = rule
+        self.message = message
+
+
+# ---------------------------------------------------------------------------------------------
+# Line safety: applied to every value before its own rule.
+
+
+def check_line_safe(value: str, *, max_length: int = MAX_LINE) -> None:
+    """Nothing may break out of its line: no newline or other control character."""
+    if CONTROL_RE.search(value):
+        raise Invalid(
+            "line-break",
+            "contains a newline or other control character, which would break out of its line "
+            "in iax.conf; remove it",
+        )
+    if len(value) > max_length:
+        raise Invalid("too-long", f"is {len(value)} characters long; at most {max_length} are allowed")
+
+
+def check_section_name(name: str) -> None:
+    """A section name: 1-79 characters, none of the separators of dial strings and headers."""
+    check_line_safe(name, max_length=79)
+    if not name:
+        raise Invalid("section-name", "is empty; a section needs a name")
+    if not SECTION_NAME_RE.match(name):
+        raise Invalid(
+            "section-name",
+            "may not contain spaces or any of [ ] / : @ ; , ( ) = \\ \" ' # "
+            "(they end the header or are separators in dial strings and register lines)",
+        )
+    if name.lower() in {"general", "callnumberlimits"}:
+        raise Invalid("section-name", f"'{name}' is reserved for chan_iax2's own section")
+
+
+# ---------------------------------------------------------------------------------------------
+# Rule builders
+
+
+def boolean(value: str) -> None:
+    word = value.strip().lower()
+    if word not in TRUE_WORDS and word not in FALSE_WORDS:
+        raise Invalid(
+            "bool",
+            "is not a yes/no word; use yes or no (Asterisk also reads true/false, on/off, y/n, t/f, 1/0 "
+            "and treats anything else as no)",
+        )
+
+
+def integer(minimum: int | None = None, maximum: int | None = None, *, also: Iterable[int] = ()) -> Rule:
+    extra = tuple(also)
+
+    def rule(value: str) -> None:
+        text = value.strip()
+        if not re.fullmatch(r"-?\d+", text):
+            raise Invalid("int", f"is not a whole number; expected {_range_text(minimum, maximum, extra)}")
+        number = int(text)
+        if number in extra:
+            return
+        if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
+            raise Invalid("range", f"is out of range; expected {_range_text(minimum, maximum, extra)}")
+
+    return rule
+
+
+def _range_text(minimum: int | None, maximum: int | None, extra: tuple[int, ...]) -> str:
+    if minimum is not None and maximum is not None:
+        text = f"a number from {minimum} to {maximum}"
+    elif minimum is not None:
+        text = f"a number of at least {minimum}"
+    elif maximum is not None:
+        text = f"a number of at most {maximum}"
+    else:
+        text = "a whole number"
+    if extra:
+        text = " or ".join(str(x) for x in extra) + " or " + text
+    return text
+
+
+def choice(*choices: str) -> Rule:
+    allowed = tuple(c.lower() for c in choices)
+
+    def rule(value: str) -> None:
+        if value.strip().lower() not in allowed:
+            raise Invalid("choice", "is not one of " + ", ".join(allowed))
+
+    return rule
+
+
+def text(max_length: int = 79, *, pattern: re.Pattern[str] | None = None, what: str = "") -> Rule:
+    def rule(value: str) -> None:
+        if len(value) > max_length:
+            raise Invalid("too-long", f"is {len(value)} characters long; at most {max_length} are allowed")
+        if pattern is not None and value and not pattern.match(value):
+            raise Invalid("format", f"is not {what}")
+
+    return rule
+
+
+def bool_or_int(value: str) -> None:
+    word = value.strip().lower()
+    if word in TRUE_WORDS or word in FALSE_WORDS or re.fullmatch(r"\d+", word):
+        return
+    raise Invalid("bool-or-int", "is neither yes/no nor a number of milliseconds or seconds (>= 0)")
+
+
+# ---------------------------------------------------------------------------------------------
+# Specific rules
+
+
+def codec_list(value: str) -> None:
+    items = [item.strip() for item in re.split(r"[,|]", value)]
+    if not any(items):
+        raise Invalid("codec", "is empty; name at least one codec (or all)")
+    for item in items:
+        if not item:
+            raise Invalid("codec", "has an empty item between separators")
+        name = item[1:] if item.startswith("!") else item
+        framing = None
+        if ":" in name:
+            name, framing = name.split(":", 1)
+        lowered = name.strip().lower()
+        if framing is not None and not re.fullmatch(r"\d+", framing.strip()):
+            raise Invalid("codec", f"'{item}': the framing after ':' must be a number of milliseconds")
+        if lowered == "all":
+            continue
+        if lowered in CODEC_ALIASES:
+            raise Invalid("codec", f"'{name}' is not a codec name in Asterisk 22; use {CODEC_ALIASES[lowered]}")
+        if lowered in DROPPED_CODECS:
+            raise Invalid(
+                "codec",
+                f"'{name}' is a codec Asterisk knows but IAX2 cannot carry; chan_iax2 drops it silently",
+            )
+        if lowered not in IAX2_CODECS:
+            raise Invalid("codec", f"'{name}' is not a codec IAX2 can carry; use one of " + ", ".join(IAX2_CODECS))
+
+
+def tos(value: str) -> None:
+    word = value.strip().lower()
+    if word in DSCP_NAMES:
+        return
+    if word in LEGACY_TOS_NAMES:
+        raise Invalid("tos", f"'{value}' is a pre-DSCP name Asterisk no longer accepts; use CS0-CS7, AF11-AF43 or EF")
+    try:
+        number = int(word, 16) if word.startswith("0x") else int(word, 8) if len(word) > 1 and word.startswith("0") else int(word)
+    except ValueError:
+        raise Invalid("tos", "is not a DSCP name (CS0-CS7, AF11-AF43, EF) or a number 0-255") from None
+    if not 0 <= number <= 255:
+        raise Invalid("tos", "is out of range; a TOS number is 0-255")
+
+
+def qualify(value: str) -> None:
+    word = value.strip().lower()
+    if word in {"yes", "no"} or re.fullmatch(r"\d+", word):
+        return
+    raise Invalid("qualify", "must be yes, no or a number of milliseconds (0 turns qualify off)")
+
+
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
+def hostname_or_ip(value: str) -> None:
+    text_value = value.strip()
+    if _ip(text_value) is not None:
+        return
+    if ":" in text_value and not text_value.count(":") > 1:
+        raise Invalid("host", "must not contain a port; put the port in port=")
+    if not HOSTNAME_RE.match(text_value) or text_value.replace(".", "").isdigit():
+        raise Invalid("host", "is not a host name or an IP address")
+
+
+def peer_host(value: str) -> None:
+    if value.strip().lower() == "dynamic":
+        return
+    hostname_or_ip(value)
+
+
+def ip_address(value: str) -> None:
+    if _ip(value.strip()) is None:
+        raise Invalid("ip", "is not an IPv4 or IPv6 address")
+
+
+def ip_with_port(value: str) -> None:
+    """ip, ip:port, [ipv6] or [ipv6]:port (bindaddr, sourceaddress)."""
+    text_value = value.strip()
+    match = re.fullmatch(r"\[([^\]]+)\](?::(\d+))?", text_value)
+    if match:
+        address, port = match.group(1), match.group(2)
+        if not isinstance(_ip(address), ipaddress.IPv6Address):
+            raise Invalid("ip", "has brackets around something that is not an IPv6 address")
+    elif text_value.count(":") == 1:
+        address, port = text_value.split(":")
+    else:
+        address, port = text_value, None
+    if _ip(address) is None:
+        raise Invalid("ip", "is not an IP address, IP:port or [IPv6]:port")
+    if port is not None and not (port.isdigit() and 0 < int(port) <= 65535):
+        raise Invalid("port", "has a port that is not a number from 1 to 65535")
+
+
+def netmask(value: str) -> None:
+    address = _ip(value.strip())
+    if address is None:
+        raise Invalid("mask", "is not a netmask (for example 255.255.255.0)")
+    bits = int(address)
+    width = address.max_prefixlen
+    inverted = (~bits) & ((1 << width) - 1)
+    if inverted & (inverted + 1):
+        raise Invalid("mask", "is not a contiguous netmask")
+
+
+def _network(entry: str, *, allow_not: bool) -> None:
+    text_value = entry.strip()
+    if allow_not and text_value.startswith("!"):
+        text_value = text_value[1:].strip()
+    if "/" in text_value:
+        address_text, mask_text = text_value.split("/", 1)
+    else:
+        address_text, mask_text = text_value, None
+    address = _ip(address_text.strip())
+    if address is None:
+        raise Invalid("acl", f"'{entry.strip()}' does not start with an IP address")
+    if mask_text is None:
+        return
+    mask_text = mask_text.strip()
+    if mask_text.isdigit():
+        if int(mask_text) > address.max_prefixlen:
+            raise Invalid("acl", f"'{entry.strip()}' has a prefix length over {address.max_prefixlen}")
+        return
+    mask = _ip(mask_text)
+    if mask is None or mask.version != address.version:
+        raise Invalid("acl", f"'{entry.strip()}' has a mask that is not a prefix length or a same-family netmask")
+    try:
+        netmask(mask_text)
+    except Invalid:
+        raise Invalid("acl", f"'{entry.strip()}' has a mask that is not contiguous") from None
+
+
+def acl_entries(value: str) -> None:
+    entries = value.split(",")
+    for entry in entries:
+        if not entry.strip():
+            raise Invalid("acl", "has an empty entry; write [!]address[/mask] entries separated by ,")
+        _network(entry, allow_not=True)
+
+
+def network(value: str) -> None:
+    """address[/mask] without '!' (calltokenoptional, [callnumberlimits])."""
+    if "," in value:
+        raise Invalid("acl", "takes a single address[/mask]; write one line per range")
+    _network(value, allow_not=False)
+
+
+def acl_names(value: str) -> None:
+    names = [name.strip() for name in value.split(",")]
+    if not all(names) or not all(WORD_RE.match(n) for n in names):
+        raise Invalid("acl-name", "must be named ACLs from acl.conf separated by ,")
+    if len(set(names)) != len(names):
+        raise Invalid("acl-name", "names the same ACL twice")
+
+
+def key_name(value: str) -> None:
+    if not KEY_NAME_RE.match(value.strip()):
+        raise Invalid(
+            "key-name", "is not a key name (letters, digits, _ . -, without .pub/.key, up to 64 characters)"
+        )
+
+
+def key_names(value: str) -> None:
+    names = value.split(":")
+    for name in names:
+        if not KEY_NAME_RE.match(name.strip()):
+            raise Invalid("key-name", f"'{name}' is not a key name; list key names separated by ':'")
+
+
+def auth_methods(value: str) -> None:
+    words = [w for w in re.split(r"[,\s]+", value.strip().lower()) if w]
+    if not words:
+        raise Invalid("auth", "is empty; use md5, rsa or plaintext (comma-separated)")
+    for word in words:
+        if word not in {"md5", "rsa", "plaintext"}:
+            raise Invalid("auth", f"'{word}' is not an authentication method; use md5, rsa or plaintext")
+    if len(set(words)) != len(words):
+        raise Invalid("auth", "names a method twice")
+
+
+def secret(value: str) -> None:
+    if ";" in value:
+        raise Invalid("secret", "contains ';', which chan_iax2 uses to separate several secrets")
+    if len(value) > 79:
+        raise Invalid("too-long", f"is {len(value)} characters long; at most 79 are allowed")
+
+
+def dbsecret(value: str) -> None:
+    family, _, key = value.partition("/")
+    if not family.strip() or not key.strip():
+        raise Invalid("dbsecret", "must be an astdb path family/key")
+
+
+def setvar(value: str) -> None:
+    if not SETVAR_RE.match(value):
+        raise Invalid("setvar", "must be NAME=value (a channel variable name, then '=')")
+
+
+def callerid(value: str) -> None:
+    if len(value) > 160:
+        raise Invalid("too-long", "is too long; name and number are each cut at 79 characters")
+    if value.count('"') % 2:
+        raise Invalid("callerid", 'has an unbalanced quote; write "Name" <number>')
+    if "<" in value and not re.search(r"<[^<>]*>\s*$", value):
+        raise Invalid("callerid", 'has a number part that is not closed by >; write "Name" <number>')
+
+
+def register_line(value: str) -> None:
+    """user[:secret]@host[:port] or user:[keyname]@host[:port] (iax-syntax.md section 4)."""
+    line = value.strip()
+    if len(line) > 255:
+        raise Invalid("register", "is longer than 255 characters")
+    if "@" not in line:
+        raise Invalid("register", "has no '@'; the format is user[:secret]@host[:port] or user:[key]@host[:port]")
+    credentials, server = line.split("@", 1)
+    if "@" in server:
+        raise Invalid("register", "has more than one '@'")
+    user, _, secret_part = credentials.partition(":")
+    if not user or len(user) > 79 or not re.fullmatch(r"[^\s:@/\[\]]+", user):
+        raise Invalid("register", "needs a user name (up to 79 characters, no spaces, ':', '@', '/' or brackets)")
+    if ":" in secret_part:
+        raise Invalid("register", "has a second ':' in the credentials; a register secret cannot contain ':'")
+    if secret_part.startswith("["):
+        if not secret_part.endswith("]") or not KEY_NAME_RE.match(secret_part[1:-1]):
+            raise Invalid("register", "has a key reference that is not [keyname]")
+    elif len(secret_part) > 79 or re.search(r"[\s\[\];]", secret_part):
+        raise Invalid("register", "has a secret that is over 79 characters or contains spaces, brackets or ';'")
+    if "/" in server or "~" in server:
+        raise Invalid("register", "has a /extension or ~expiry part; that is sip.conf syntax, IAX2 has none")
+    if server.startswith("[") or server.count(":") > 1:
+        raise Invalid("register", "uses an IPv6 literal; chan_iax2 splits at ':' so use a host name")
+    host_part, _, port = server.partition(":")
+    try:
+        hostname_or_ip(host_part)
+    except Invalid:
+        raise Invalid("register", f"'{host_part}' is not a host name or IPv4 address") from None
+    if port:
+        if not port.isdigit() or not 0 < int(port) <= 65535:
+            raise Invalid("register", "has a port that is not a number from 1 to 65535")
+
+
+def mailbox(value: str) -> None:
+    for box in re.split(r"[,&]", value):
+        if not re.fullmatch(r"[A-Za-z0-9_.*#+-]+(@[A-Za-z0-9_.-]+)?", box.strip()):
+            raise Invalid("mailbox", "must be mailbox[@context] (several separated by ,)")
+
+
+def regexten(value: str) -> None:
+    for ext in value.split("&"):
+        if not re.fullmatch(r"[A-Za-z0-9_*#+.-]+", ext.strip()):
+            raise Invalid("regexten", "must be extensions separated by &")
+
+
+def timezone(value: str) -> None:
+    if not re.fullmatch(r"[A-Za-z0-9_+/-]{1,79}", value.strip()):
+        raise Invalid("timezone", "is not a tz database name such as Europe/Berlin")
+
+
+def limit_value(value: str) -> None:
+    integer(0, None)(value)

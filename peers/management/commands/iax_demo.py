@@ -1,0 +1,24 @@
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+
+from peers.demo import DEMO_HOST, seed_demo
+from peers.models import Host
+
+
+class Command(BaseCommand):
+    help = "Seed a demo host and an admin login into an empty database (does nothing otherwise)."
+
+    def handle(self, *args, **options):
+        users = get_user_model().objects
+        if Host.objects.exists() or users.exists():
+            self.stdout.write("Database already has data; not seeding the demo.")
+            self.stdout.write("Log in with your account (reset a password: python manage.py changepassword NAME).")
+            return
+        seed_demo()
+        password = secrets.token_urlsafe(12)
+        users.create_superuser("admin", "", password)
+        self.stdout.write(self.style.SUCCESS(f"Seeded host {DEMO_HOST!r}."))
+        self.stdout.write(f"Log in at http://127.0.0.1:8000/ as admin / {password}")
+        self.stdout.write("(shown once; change it with: python manage.py changepassword admin)")

@@ -1,0 +1,299 @@
+"""Models for everything in an iax.conf.
+
+* ``Host``: one Asterisk server whose iax.conf we manage; everything except keys belongs to one.
+* ``GeneralSettings`` (one per host) with ordered ``GeneralOption`` rows: the ``[general]`` section.
+* ``Endpoint``: peers, users and friends in one table (``Peer``, ``User``, ``Friend`` are proxies),
+  and templates (``[name](!)``, ``is_template``) they inherit from in order (``EndpointBase``).
+  The directives admins search and cross-check have typed, indexed columns (``TYPED_COLUMNS``);
+  every other directive, and the second and later lines of repeatable ones, are ordered
+  ``EndpointOption`` rows. ``inkeys`` and ``outkey`` are references to ``Key`` rows.
+* ``Key``: an RSA key by name, shared across hosts (``<name>.pub`` and optionally ``<name>.key``).
+* ``Registration``: a ``register =>`` line, rendered in ``[general]`` only.
+* ``CallNumberLimit``: a line of ``[callnumberlimits]``.
+
+Typed string columns use NULL for "not set" (the line is not written) and "" for a line written
+with an empty value: Asterisk treats the two differently (``context=`` adds an empty context).
+What is valid where is decided by ``peers.iaxconf`` (the catalogue and validator), not here.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models.functions import Lower
+
+# Endpoint directive -> typed column. Everything else is an EndpointOption row.
+TYPED_COLUMNS: dict[str, str] = {
+    "host": "peer_host",
+    "port": "port",
+    "defaultip": "defaultip",
+    "context": "context",
+    "username": "username",
+    "secret": "secret",
+    "auth": "auth",
+    "qualify": "qualify",
+    "trunk": "trunk",
+    "transfer": "transfer",
+    "requirecalltoken": "requirecalltoken",
+    "encryption": "encryption",
+}
+# Directives held as references to keys rather than text.
+KEY_DIRECTIVES = ("inkeys", "outkey")
+
+
+class Host(models.Model):
+    name = models.SlugField(max_length=63, unique=True, help_text="Short name of the Asterisk server.")
+    description = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class GeneralSettings(models.Model):
+    host = models.OneToOneField(Host, on_delete=models.CASCADE, related_name="general")
+    comment = models.TextField(blank=True, help_text="Comment lines written above [general].")
+
+    class Meta:
+        verbose_name = "general settings"
+        verbose_name_plural = "general settings"
+
+    def __str__(self) -> str:
+        return f"[general] of {self.host}"
+
+
+class OptionRow(models.Model):
+    """A ``name=value`` line with its position among its section's lines and its comment lines."""
+
+    position = models.PositiveIntegerField()
+    name = models.CharField(max_length=40)
+    value = models.CharField(max_length=255, blank=True)
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["position"]
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.value}"
+
+
+class GeneralOption(OptionRow):
+    general = models.ForeignKey(GeneralSettings, on_delete=models.CASCADE, related_name="options")
+
+    class Meta(OptionRow.Meta):
+        constraints = [models.UniqueConstraint(fields=["general", "position"], name="general_option_position")]
+
+
+class Key(models.Model):
+    """An RSA key pair for IAX2 authentication, by the name chan_iax2 refers to it with."""
+
+    name = models.CharField(max_length=64, unique=True)
+    public_pem = models.TextField(help_text="PEM 'PUBLIC KEY' (SubjectPublicKeyInfo), written as <name>.pub.")
+    private_pem = models.TextField(blank=True, help_text="PEM private key, written as <name>.key (mode 0600).")
+    private_encrypted = models.BooleanField(default=False, help_text="The private key is passphrase-protected.")
+    bits = models.PositiveIntegerField(default=1024)
+    fingerprint = models.CharField(max_length=64, blank=True, help_text="MD5 of the public key file.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def has_private(self) -> bool:
+        return bool(self.private_pem)
+
+
+class Endpoint(models.Model):
+    class Kind(models.TextChoices):
+        PEER = "peer"
+        USER = "user"
+        FRIEND = "friend"
+
+    host = models.ForeignKey(Host, on_delete=models.CASCADE, related_name="endpoints")
+    name = models.CharField(max_length=79)
+    kind = models.CharField(
+        max_length=6, choices=Kind, blank=True, help_text="type=; blank only for a template without one."
+    )
+    is_template = models.BooleanField(default=False)
+    position = models.PositiveIntegerField(default=0, help_text="Order of the section in iax.conf.")
+    comment = models.TextField(blank=True, help_text="Comment lines written above the section header.")
+    column_comments = models.JSONField(
+        default=dict, blank=True, help_text="Comment lines above typed directives: {directive: text}."
+    )
+
+    peer_host = models.CharField("host", max_length=253, null=True, blank=True)
+    port = models.PositiveIntegerField(null=True, blank=True)
+    defaultip = models.CharField(max_length=253, null=True, blank=True)
+    context = models.CharField(max_length=79, null=True, blank=True)
+    username = models.CharField(max_length=79, null=True, blank=True)
+    secret = models.CharField(max_length=79, null=True, blank=True)
+    auth = models.CharField(max_length=40, null=True, blank=True)
+    qualify = models.CharField(max_length=10, null=True, blank=True)
+    trunk = models.BooleanField(null=True, blank=True)
+    transfer = models.CharField(max_length=10, null=True, blank=True)
+    requirecalltoken = models.CharField(max_length=5, null=True, blank=True)
+    encryption = models.CharField(max_length=10, null=True, blank=True)
+
+    outkey = models.ForeignKey(Key, null=True, blank=True, on_delete=models.PROTECT, related_name="outkey_of")
+    inkeys = models.ManyToManyField(Key, through="EndpointInKey", related_name="inkey_of", blank=True)
+    bases = models.ManyToManyField("self", through="EndpointBase", symmetrical=False, related_name="+", blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["host", "position", "id"]
+        constraints = [
+            models.UniqueConstraint("host", Lower("name"), name="endpoint_name_unique_per_host"),
+            models.CheckConstraint(
+                condition=models.Q(is_template=True) | ~models.Q(kind=""), name="endpoint_needs_kind"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["host", "kind"]),
+            models.Index(fields=["host", "position"]),
+            models.Index(fields=["peer_host"]),
+            models.Index(fields=["context"]),
+            models.Index(fields=["username"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def section_kind(self) -> str:
+        return "template" if self.is_template else self.kind
+
+
+class PeerManager(models.Manager):
+    kinds = (Endpoint.Kind.PEER, Endpoint.Kind.FRIEND)
+
+    def get_queryset(self):
+        return super().get_queryset().filter(is_template=False, kind__in=self.kinds)
+
+
+class UserManager(PeerManager):
+    kinds = (Endpoint.Kind.USER, Endpoint.Kind.FRIEND)
+
+
+class FriendManager(PeerManager):
+    kinds = (Endpoint.Kind.FRIEND,)
+
+
+class Peer(Endpoint):
+    """Endpoints chan_iax2 builds a peer from: type=peer and type=friend."""
+
+    objects = PeerManager()
+
+    class Meta:
+        proxy = True
+
+
+class User(Endpoint):
+    """Endpoints chan_iax2 builds a user from: type=user and type=friend."""
+
+    objects = UserManager()
+
+    class Meta:
+        proxy = True
+
+
+class Friend(Endpoint):
+    objects = FriendManager()
+
+    class Meta:
+        proxy = True
+
+
+class EndpointBase(models.Model):
+    """``[name](base1,base2)``: the sections an endpoint inherits from, in order."""
+
+    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="base_links")
+    base = models.ForeignKey(Endpoint, on_delete=models.PROTECT, related_name="derived_links")
+    position = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["endpoint", "position"], name="endpoint_base_position"),
+            models.UniqueConstraint(fields=["endpoint", "base"], name="endpoint_base_once"),
+        ]
+
+
+class EndpointInKey(models.Model):
+    """``inkeys=a:b``: the public keys accepted from an endpoint, in order."""
+
+    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="inkey_links")
+    key = models.ForeignKey(Key, on_delete=models.PROTECT, related_name="inkey_links")
+    position = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["endpoint", "position"], name="endpoint_inkey_position"),
+            models.UniqueConstraint(fields=["endpoint", "key"], name="endpoint_inkey_once"),
+        ]
+
+
+class EndpointOption(OptionRow):
+    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="options")
+
+    class Meta(OptionRow.Meta):
+        constraints = [models.UniqueConstraint(fields=["endpoint", "position"], name="endpoint_option_position")]
+
+
+class Registration(models.Model):
+    """``register => username[:secret]@remote_host[:remote_port]`` or ``username:[key]@...``."""
+
+    host = models.ForeignKey(Host, on_delete=models.CASCADE, related_name="registrations")
+    position = models.PositiveIntegerField(default=0)
+    username = models.CharField(max_length=79)
+    secret = models.CharField(max_length=79, blank=True)
+    key = models.ForeignKey(Key, null=True, blank=True, on_delete=models.PROTECT, related_name="registrations")
+    remote_host = models.CharField(max_length=253)
+    remote_port = models.PositiveIntegerField(null=True, blank=True)
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["host", "position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(key__isnull=True) | models.Q(secret=""), name="registration_secret_or_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username}@{self.remote_host}"
+
+    def line(self) -> str:
+        """The value of the register line."""
+        credentials = self.username
+        if self.key_id is not None:
+            credentials += f":[{self.key.name}]"
+        elif self.secret:
+            credentials += f":{self.secret}"
+        server = self.remote_host + (f":{self.remote_port}" if self.remote_port else "")
+        return f"{credentials}@{server}"
+
+
+class CallNumberLimit(models.Model):
+    """A ``[callnumberlimits]`` line: ``network/mask = limit``."""
+
+    host = models.ForeignKey(Host, on_delete=models.CASCADE, related_name="callnumber_limits")
+    position = models.PositiveIntegerField(default=0)
+    network = models.CharField(max_length=64, help_text="address[/mask]")
+    limit = models.PositiveIntegerField()
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["host", "position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.network} = {self.limit}"

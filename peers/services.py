@@ -1,0 +1,239 @@
+"""Writes that span several rows: turning a section's lines into an endpoint (typed columns,
+option rows, key references) and saving it, all inside one transaction.
+
+``split_entries`` is the single place that decides which line goes into which column; the
+exporter is its inverse (``exporter.build_document``) and the round-trip tests hold them together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models.functions import Lower
+
+from .iaxconf import Entry, Section, values
+from .models import (
+    TYPED_COLUMNS,
+    CallNumberLimit,
+    Endpoint,
+    EndpointBase,
+    EndpointInKey,
+    EndpointOption,
+    GeneralOption,
+    GeneralSettings,
+    Host,
+    Key,
+    Registration,
+)
+
+_MAX_LENGTH = {
+    column: Endpoint._meta.get_field(column).max_length
+    for column in TYPED_COLUMNS.values()
+    if getattr(Endpoint._meta.get_field(column), "max_length", None)
+}
+
+
+@dataclass
+class EndpointData:
+    """A section's lines sorted into an endpoint's storage."""
+
+    kind: str = ""
+    columns: dict[str, object] = field(default_factory=dict)
+    column_comments: dict[str, str] = field(default_factory=dict)
+    inkeys: list[str] = field(default_factory=list)
+    outkey: str | None = None
+    options: list[Entry] = field(default_factory=list)
+
+
+def _comment_text(entry: Entry) -> str:
+    return "\n".join(entry.comments)
+
+
+def _typed_value(directive: str, value: str) -> object | None:
+    """The column value for a line, or None when the line cannot live in the typed column
+    (then it is kept as an option row, exactly as written, for the validator to report)."""
+    column = TYPED_COLUMNS[directive]
+    if directive == "port":
+        text = value.strip()
+        return int(text) if text.isdigit() and int(text) <= 65535 else None
+    if directive == "trunk":
+        word = value.strip().lower()
+        if word in values.TRUE_WORDS:
+            return True
+        if word in values.FALSE_WORDS:
+            return False
+        return None
+    if len(value) > _MAX_LENGTH[column]:
+        return None
+    return value
+
+
+def split_entries(entries: Iterable[Entry]) -> EndpointData:
+    data = EndpointData()
+    seen: set[str] = set()
+    for entry in entries:
+        name = entry.name.lower()
+        if name in seen or entry.operator == "+=":
+            data.options.append(entry)
+            continue
+        if name == "type":
+            kind = entry.value.strip().lower()
+            if kind in Endpoint.Kind.values:
+                data.kind = kind
+                seen.add(name)
+                if entry.comments:
+                    data.column_comments["type"] = _comment_text(entry)
+                continue
+        elif name in TYPED_COLUMNS:
+            typed = _typed_value(name, entry.value)
+            if typed is not None:
+                data.columns[TYPED_COLUMNS[name]] = typed
+                seen.add(name)
+                if entry.comments:
+                    data.column_comments[name] = _comment_text(entry)
+                continue
+        elif name == "inkeys":
+            names = [n.strip() for n in entry.value.split(":")]
+            if all(values.KEY_NAME_RE.match(n) for n in names) and len(set(names)) == len(names):
+                data.inkeys = names
+                seen.add(name)
+                if entry.comments:
+                    data.column_comments[name] = _comment_text(entry)
+                continue
+        elif name == "outkey":
+            if values.KEY_NAME_RE.match(entry.value.strip()):
+                data.outkey = entry.value.strip()
+                seen.add(name)
+                if entry.comments:
+                    data.column_comments[name] = _comment_text(entry)
+                continue
+        data.options.append(entry)
+    return data
+
+
+class MissingKeys(LookupError):
+    def __init__(self, names: Iterable[str]) -> None:
+        self.names = sorted(set(names))
+        super().__init__("no key named " + ", ".join(self.names))
+
+
+@transaction.atomic
+def save_endpoint(
+    host: Host,
+    section: Section,
+    *,
+    position: int | None = None,
+    kind: str | None = None,
+    endpoint: Endpoint | None = None,
+) -> Endpoint:
+    """Create (or replace the contents of) one endpoint or template from a Section. Bases must
+    exist on the host already; keys named by inkeys/outkey must exist (MissingKeys otherwise)."""
+    data = split_entries(section.entries)
+    key_names = set(data.inkeys) | ({data.outkey} if data.outkey else set())
+    keys = {k.name: k for k in Key.objects.filter(name__in=key_names)}
+    if key_names - keys.keys():
+        raise MissingKeys(key_names - keys.keys())
+    if endpoint is None:
+        endpoint = Endpoint(host=host)
+    if position is None:
+        last = host.endpoints.order_by("-position").values_list("position", flat=True).first()
+        position = 0 if last is None else last + 1
+    bases = _find_bases(host, section, exclude=endpoint.pk)
+    endpoint.name = section.name
+    endpoint.is_template = section.is_template
+    endpoint.kind = kind if kind is not None else (data.kind or (inherited_kind(bases) if not section.is_template else ""))
+    endpoint.position = position
+    endpoint.comment = "\n".join(section.comments)
+    endpoint.column_comments = data.column_comments
+    for column in TYPED_COLUMNS.values():
+        setattr(endpoint, column, data.columns.get(column))
+    endpoint.outkey = keys.get(data.outkey) if data.outkey else None
+    endpoint.save()
+    endpoint.options.all().delete()
+    endpoint.inkey_links.all().delete()
+    endpoint.base_links.all().delete()
+    EndpointOption.objects.bulk_create(
+        EndpointOption(endpoint=endpoint, position=i, name=e.name, value=e.value, comment=_comment_text(e))
+        for i, e in enumerate(data.options)
+    )
+    EndpointInKey.objects.bulk_create(
+        EndpointInKey(endpoint=endpoint, key=keys[name], position=i) for i, name in enumerate(data.inkeys)
+    )
+    EndpointBase.objects.bulk_create(
+        EndpointBase(endpoint=endpoint, base=base, position=i) for i, base in enumerate(bases)
+    )
+    return endpoint
+
+
+def _find_bases(host: Host, section: Section, *, exclude: int | None) -> list[Endpoint]:
+    if not section.bases:
+        return []
+    wanted = {b.lower() for b in section.bases}
+    found = host.endpoints.annotate(lowered=Lower("name")).filter(lowered__in=wanted).exclude(pk=exclude)
+    by_name = {e.name.lower(): e for e in found}
+    missing = [b for b in section.bases if b.lower() not in by_name]
+    if missing:
+        raise LookupError(f"[{section.name}] inherits from unknown section(s): {', '.join(missing)}")
+    return [by_name[b.lower()] for b in section.bases]
+
+
+def inherited_kind(bases: Iterable[Endpoint], _seen: frozenset[int] = frozenset()) -> str:
+    """The type= a section gets from its bases: the first one found, depth first, as Asterisk 22
+    reads the first type line of the copied lines."""
+    for base in bases:
+        if base.pk in _seen:
+            continue
+        if base.kind:
+            return base.kind
+        found = inherited_kind([link.base for link in base.base_links.select_related("base")], _seen | {base.pk})
+        if found:
+            return found
+    return ""
+
+
+@transaction.atomic
+def save_general(host: Host, entries: Iterable[Entry], *, comment: str = "") -> GeneralSettings:
+    """Replace the host's [general] lines (register lines are Registrations, not options)."""
+    general, _ = GeneralSettings.objects.get_or_create(host=host)
+    general.comment = comment
+    general.save()
+    general.options.all().delete()
+    GeneralOption.objects.bulk_create(
+        GeneralOption(general=general, position=i, name=e.name, value=e.value, comment=_comment_text(e))
+        for i, e in enumerate(entries)
+    )
+    return general
+
+
+def registration_from_line(host: Host, value: str, *, position: int, keys: Mapping[str, Key]) -> Registration:
+    """An unsaved Registration from a valid register value (values.register_line accepts it)."""
+    values.register_line(value)
+    credentials, server = value.strip().split("@", 1)
+    username, _, secret = credentials.partition(":")
+    remote_host, _, port = server.partition(":")
+    key = None
+    if secret.startswith("["):
+        key_name = secret[1:-1]
+        if key_name not in keys:
+            raise MissingKeys([key_name])
+        key, secret = keys[key_name], ""
+    return Registration(
+        host=host,
+        position=position,
+        username=username,
+        secret=secret,
+        key=key,
+        remote_host=remote_host,
+        remote_port=int(port) if port else None,
+    )
+
+
+@transaction.atomic
+def save_callnumber_limits(host: Host, limits: Iterable[tuple[str, int]]) -> list[CallNumberLimit]:
+    host.callnumber_limits.all().delete()
+    return CallNumberLimit.objects.bulk_create(
+        CallNumberLimit(host=host, position=i, network=network, limit=limit)
+        for i, (network, limit) in enumerate(limits)
+    )
