@@ -16,7 +16,7 @@ from pathlib import Path
 
 from django.db.models import Q
 
-from .iaxconf import Document, Entry, Finding, KeyInfo, Section, catalogue, render, validate
+from .iaxconf import ERROR, Document, Entry, Finding, KeyInfo, RenderError, Section, catalogue, render, validate
 from .models import (
     CallNumberLimit,
     Endpoint,
@@ -223,7 +223,12 @@ def export_host(host: Host) -> Export:
         if name in key_rows and key_rows[name][1]:
             key_files.append(KeyFile(f"{name}.key", _pem_bytes(key_rows[name][1]), 0o600))
     key_files.sort(key=lambda k: k.name)
-    return Export(host=host.name, document=document, findings=findings, key_files=key_files, body=render(document))
+    try:
+        body = render(document)
+    except RenderError as exc:  # the validator has reported the value already; never write it
+        body = ""
+        findings.append(Finding(ERROR, "unrenderable", "", None, None, f"nothing can be written: {exc}"))
+    return Export(host=host.name, document=document, findings=findings, key_files=key_files, body=body)
 
 
 def _pem_bytes(pem: str) -> bytes:

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from iaxadmin.env import parse_database_url
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_postgres_url_becomes_a_psycopg_database():
+    db = parse_database_url("postgres://iax:p%40ss@db.example.net:5433/iaxadmin?sslmode=require")
+    assert db["ENGINE"] == "django.db.backends.postgresql"
+    assert (db["NAME"], db["USER"], db["PASSWORD"], db["HOST"], db["PORT"]) == (
+        "iaxadmin", "iax", "p@ss", "db.example.net", "5433",
+    )  # fmt: skip
+    assert db["OPTIONS"] == {"sslmode": "require"}
+
+
+def test_sqlite_url_paths():
+    assert parse_database_url("sqlite:////var/lib/iax.db")["NAME"] == "/var/lib/iax.db"
+    assert parse_database_url("sqlite:///local.db")["NAME"] == "local.db"
+
+
+def test_unknown_scheme_is_refused_with_the_url_in_the_message():
+    with pytest.raises(ValueError, match="unsupported scheme 'mysql'"):
+        parse_database_url("mysql://x@y/z")
+
+
+def _settings_in_subprocess(env: dict) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "DJANGO_SETTINGS_MODULE"}}
+    clean.update(env)
+    code = "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='iaxadmin.settings'; django.setup(); print('ok')"
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True)
+
+
+def test_production_mode_refuses_to_start_without_a_secret_key():
+    result = _settings_in_subprocess({"DEBUG": "no"})
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_debug_mode_starts_without_a_secret_key():
+    result = _settings_in_subprocess({"DEBUG": "yes"})
+    assert result.returncode == 0, result.stderr

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from peers import services
+from peers.demo import seed_demo
+
+from .conftest import section
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def client_logged_in(client, django_user_model):
+    user = django_user_model.objects.create_user("ann", password="pw-for-tests-only")
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize(
+    "url", ["/", "/hosts/demo/", "/hosts/demo/iax.conf"], ids=["host-list", "host-detail", "host-export"]
+)
+def test_pages_send_anonymous_users_to_login(client, url):
+    seed_demo()
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_host_list_shows_hosts_with_counts(client_logged_in):
+    seed_demo()
+    response = client_logged_in.get(reverse("peers:host-list"))
+    assert response.status_code == 200
+    assert "peers/host_list.html" in [t.name for t in response.templates]
+    demo = next(h for h in response.context["hosts"] if h.name == "demo")
+    assert (demo.peers, demo.users, demo.templates) == (4, 3, 1)
+
+
+def test_host_detail_shows_findings_and_the_rendered_config(client_logged_in):
+    seed_demo()
+    response = client_logged_in.get(reverse("peers:host-detail", args=["demo"]))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "No findings" in html
+    assert "[office-phone](!)" in html
+    assert "Vq8-mU2x" not in html.split("<pre")[0]  # secrets only inside the rendered file
+
+
+def test_host_export_serves_text_with_an_etag(client_logged_in):
+    seed_demo()
+    response = client_logged_in.get(reverse("peers:host-export", args=["demo"]))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    body = response.content.decode()
+    assert body.startswith(";iaxadmin: iax.conf for host demo")
+    assert response["ETag"].strip('"') in body.splitlines()[1]
+
+
+def test_host_export_with_errors_is_409_with_the_findings(client_logged_in, host):
+    services.save_endpoint(host, section("p", "type=peer\nhost=192.0.2.1\ntos=ef"))
+    response = client_logged_in.get(reverse("peers:host-export", args=["pbx1"]))
+    assert response.status_code == 409
+    assert "error: [p] tos: tos is not read in type=peer sections" in response.content.decode()
+
+
+def test_unknown_host_is_404(client_logged_in):
+    assert client_logged_in.get(reverse("peers:host-detail", args=["nope"])).status_code == 404
