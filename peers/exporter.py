@@ -16,7 +16,18 @@ from pathlib import Path
 
 from django.db.models import Q
 
-from .iaxconf import ERROR, Document, Entry, Finding, KeyInfo, RenderError, Section, catalogue, render, validate
+from .iaxconf import (
+    ERROR,
+    Document,
+    Entry,
+    Finding,
+    KeyInfo,
+    RenderError,
+    Section,
+    catalogue,
+    render,
+    validate,
+)
 from .models import (
     CallNumberLimit,
     Endpoint,
@@ -98,7 +109,12 @@ def build_document(host: Host) -> tuple[Document, set[str], set[str]]:
     public_keys: set[str] = set()
     private_keys: set[str] = set()
 
-    general_comment = GeneralSettings.objects.filter(host=host).values_list("comment", flat=True).first() or ""
+    general_row = (
+        GeneralSettings.objects.filter(host=host).values_list("comment", "header", "trailer").first()
+    )
+    general_comment, header, trailer = general_row or ("", "", "")
+    document.header = _comments(header)
+    document.trailer = _comments(trailer)
     general = Section(name="general", comments=_comments(general_comment))
     for name, value, comment in GeneralOption.objects.filter(general__host=host).values_list(
         "name", "value", "comment"
@@ -120,7 +136,9 @@ def build_document(host: Host) -> tuple[Document, set[str], set[str]]:
             credentials += f":{secret}"
         server = remote_host + (f":{remote_port}" if remote_port else "")
         general.entries.append(
-            Entry(name="register", value=f"{credentials}@{server}", comments=_comments(comment), operator="=>")
+            Entry(
+                name="register", value=f"{credentials}@{server}", comments=_comments(comment), operator="=>"
+            )
         )
     document.sections.append(general)
 
@@ -149,13 +167,13 @@ def build_document(host: Host) -> tuple[Document, set[str], set[str]]:
 
     rows = list(Endpoint.objects.filter(host=host).order_by("position", "id").values_list(*ENDPOINT_COLUMNS))
     names = {row[0]: row[1] for row in rows}
-    template_kind = {row[0]: row[2] for row in rows if row[3]}
+    kind_of = {row[0]: row[2] for row in rows}
 
     def inherited_kind(endpoint_id: int, seen: frozenset[int]) -> str:
         for base_id in bases.get(endpoint_id, ()):
             if base_id in seen:
                 continue
-            kind = template_kind.get(base_id) or inherited_kind(base_id, seen | {base_id})
+            kind = kind_of.get(base_id) or inherited_kind(base_id, seen | {base_id})
             if kind:
                 return kind
         return ""
@@ -178,10 +196,16 @@ def build_document(host: Host) -> tuple[Document, set[str], set[str]]:
                 continue
             if directive == "trunk":
                 value = _yes_no(value)
-            entries.append(Entry(name=directive, value=str(value), comments=_comments(notes.get(directive, ""))))
+            entries.append(
+                Entry(name=directive, value=str(value), comments=_comments(notes.get(directive, "")))
+            )
         if inkeys.get(endpoint_id):
             entries.append(
-                Entry(name="inkeys", value=":".join(inkeys[endpoint_id]), comments=_comments(notes.get("inkeys", "")))
+                Entry(
+                    name="inkeys",
+                    value=":".join(inkeys[endpoint_id]),
+                    comments=_comments(notes.get("inkeys", "")),
+                )
             )
         if row[17]:
             entries.append(Entry(name="outkey", value=row[17], comments=_comments(notes.get("outkey", ""))))
@@ -211,7 +235,10 @@ def export_host(host: Host) -> Export:
             "name", "public_pem", "private_pem", "private_encrypted", "bits"
         ):
             keys[name] = KeyInfo(
-                has_public=bool(public_pem), has_private=bool(private_pem), private_encrypted=encrypted, bits=bits
+                has_public=bool(public_pem),
+                has_private=bool(private_pem),
+                private_encrypted=encrypted,
+                bits=bits,
             )
             key_rows[name] = (public_pem, private_pem)
     findings = validate(document, keys=keys)

@@ -56,6 +56,8 @@ class Host(models.Model):
 class GeneralSettings(models.Model):
     host = models.OneToOneField(Host, on_delete=models.CASCADE, related_name="general")
     comment = models.TextField(blank=True, help_text="Comment lines written above [general].")
+    header = models.TextField(blank=True, help_text="Comment lines at the top of the file.")
+    trailer = models.TextField(blank=True, help_text="Comment lines at the end of the file.")
 
     class Meta:
         verbose_name = "general settings"
@@ -85,7 +87,9 @@ class GeneralOption(OptionRow):
     general = models.ForeignKey(GeneralSettings, on_delete=models.CASCADE, related_name="options")
 
     class Meta(OptionRow.Meta):
-        constraints = [models.UniqueConstraint(fields=["general", "position"], name="general_option_position")]
+        constraints = [
+            models.UniqueConstraint(fields=["general", "position"], name="general_option_position")
+        ]
 
 
 class Key(models.Model):
@@ -93,8 +97,12 @@ class Key(models.Model):
 
     name = models.CharField(max_length=64, unique=True)
     public_pem = models.TextField(help_text="PEM 'PUBLIC KEY' (SubjectPublicKeyInfo), written as <name>.pub.")
-    private_pem = models.TextField(blank=True, help_text="PEM private key, written as <name>.key (mode 0600).")
-    private_encrypted = models.BooleanField(default=False, help_text="The private key is passphrase-protected.")
+    private_pem = models.TextField(
+        blank=True, help_text="PEM private key, written as <name>.key (mode 0600)."
+    )
+    private_encrypted = models.BooleanField(
+        default=False, help_text="The private key is passphrase-protected."
+    )
     bits = models.PositiveIntegerField(default=1024)
     fingerprint = models.CharField(max_length=64, blank=True, help_text="MD5 of the public key file.")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -119,7 +127,11 @@ class Endpoint(models.Model):
     host = models.ForeignKey(Host, on_delete=models.CASCADE, related_name="endpoints")
     name = models.CharField(max_length=79)
     kind = models.CharField(
-        max_length=6, choices=Kind, blank=True, help_text="type=; blank only for a template without one."
+        max_length=6,
+        choices=Kind,
+        blank=True,
+        help_text="type=; blank for a template without one (or an imported section without a valid one, "
+        "which the validator reports).",
     )
     is_template = models.BooleanField(default=False)
     position = models.PositiveIntegerField(default=0, help_text="Order of the section in iax.conf.")
@@ -143,7 +155,9 @@ class Endpoint(models.Model):
 
     outkey = models.ForeignKey(Key, null=True, blank=True, on_delete=models.PROTECT, related_name="outkey_of")
     inkeys = models.ManyToManyField(Key, through="EndpointInKey", related_name="inkey_of", blank=True)
-    bases = models.ManyToManyField("self", through="EndpointBase", symmetrical=False, related_name="+", blank=True)
+    bases = models.ManyToManyField(
+        "self", through="EndpointBase", symmetrical=False, related_name="+", blank=True
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -152,9 +166,6 @@ class Endpoint(models.Model):
         ordering = ["host", "position", "id"]
         constraints = [
             models.UniqueConstraint("host", Lower("name"), name="endpoint_name_unique_per_host"),
-            models.CheckConstraint(
-                condition=models.Q(is_template=True) | ~models.Q(kind=""), name="endpoint_needs_kind"
-            ),
         ]
         indexes = [
             models.Index(fields=["host", "kind"]),
@@ -246,7 +257,9 @@ class EndpointOption(OptionRow):
     endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="options")
 
     class Meta(OptionRow.Meta):
-        constraints = [models.UniqueConstraint(fields=["endpoint", "position"], name="endpoint_option_position")]
+        constraints = [
+            models.UniqueConstraint(fields=["endpoint", "position"], name="endpoint_option_position")
+        ]
 
 
 class Registration(models.Model):
@@ -256,7 +269,9 @@ class Registration(models.Model):
     position = models.PositiveIntegerField(default=0)
     username = models.CharField(max_length=79)
     secret = models.CharField(max_length=79, blank=True)
-    key = models.ForeignKey(Key, null=True, blank=True, on_delete=models.PROTECT, related_name="registrations")
+    key = models.ForeignKey(
+        Key, null=True, blank=True, on_delete=models.PROTECT, related_name="registrations"
+    )
     remote_host = models.CharField(max_length=253)
     remote_port = models.PositiveIntegerField(null=True, blank=True)
     comment = models.TextField(blank=True)

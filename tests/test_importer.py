@@ -1,0 +1,185 @@
+from __future__ import annotations
+
+import pytest
+
+from peers.exporter import export_host
+from peers.iaxconf import Document, Entry, Section
+from peers.importer import IGNORED, ImportError_, import_document, normalise
+from peers.models import CallNumberLimit, Endpoint, GeneralOption, Host, Key, Registration
+
+pytestmark = pytest.mark.django_db
+
+
+def e(name, value, line=None, **kw):
+    return Entry(name=name, value=value, line=line, **kw)
+
+
+def doc(*sections, header=(), trailer=()):
+    return Document(sections=list(sections), header=list(header), trailer=list(trailer))
+
+
+def test_addition_sections_are_appended_to_the_earlier_one():
+    document, findings = normalise(
+        doc(
+            Section("general", [e("bindport", "4569")]),
+            Section("general", [e("tos", "ef")], is_addition=True),
+        )
+    )
+    assert [(x.name, x.value) for x in document.general.entries] == [("bindport", "4569"), ("tos", "ef")]
+    assert findings == []
+
+
+def test_plus_equals_appends_to_the_previous_line():
+    document, _ = normalise(
+        doc(Section("p", [e("type", "peer"), e("allow", "ulaw"), e("allow", ",g722", operator="+=")]))
+    )
+    assert [(x.name, x.value) for x in document.sections[0].entries] == [
+        ("type", "peer"),
+        ("allow", "ulaw,g722"),
+    ]
+
+
+def test_a_second_general_is_kept_only_as_comments_and_reported():
+    document, findings = normalise(
+        doc(
+            Section("general", [e("tos", "ef")]),
+            Section("general", [e("bindport", "4570", 9)], line=8),
+            Section("p", [e("type", "peer")]),
+        )  # fmt: skip
+    )
+    assert [s.name for s in document.sections] == ["general", "p"]
+    assert document.sections[1].comments == [
+        f" {IGNORED}line of a second [general] at line 9: bindport = 4570"
+    ]
+    assert [(f.code, f.severity, f.line) for f in findings] == [("duplicate-general", "warning", 8)]
+
+
+def test_duplicate_endpoint_sections_are_merged_and_reported():
+    document, findings = normalise(
+        doc(Section("a", [e("type", "peer")]), Section("a", [e("host", "dynamic")], line=5))
+    )
+    assert [(x.name, x.value) for x in document.sections[0].entries] == [
+        ("type", "peer"),
+        ("host", "dynamic"),
+    ]
+    assert [(f.code, f.line) for f in findings] == [("duplicate-section", 5)]
+
+
+def test_generated_header_lines_are_dropped():
+    document, _ = normalise(doc(Section("general"), header=["iaxadmin: sha256 ...", " my own note"]))
+    assert document.header == [" my own note"]
+
+
+def test_addition_to_an_undefined_section_stops_the_import():
+    with pytest.raises(ImportError_, match=r"\[x\]\(\+\) adds to a section that is not defined"):
+        normalise(doc(Section("x", [e("type", "peer")], is_addition=True)))
+
+
+def test_undefined_base_stops_the_import_and_writes_nothing():
+    with pytest.raises(ImportError_) as info:
+        import_document(doc(Section("a", [e("type", "peer")], bases=["nope"], line=3)), host_name="h1")
+    assert info.value.problems == [(None, 3, "[a] inherits from 'nope', which is not defined before it")]
+    assert not Host.objects.exists()
+
+
+def test_import_writes_every_kind_of_object():
+    report = import_document(
+        doc(
+            Section(
+                "general",
+                [
+                    e("bandwidth", "low"),
+                    e("register", "me:pw1234567@iax.example.net:4570", operator="=>"),
+                    e("register", "me:[signer]@iax.example.net"),
+                    e("register", "broken-line"),
+                ],
+            ),
+            Section(
+                "tpl", [e("type", "friend"), e("host", "dynamic")], is_template=True, comments=[" phones"]
+            ),
+            Section(
+                "alice",
+                [e("secret", "Sup3r-secret-99"), e("quilify", "yes"), e("inkeys", "alicekey")],
+                bases=["tpl"],
+            ),
+            Section("callnumberlimits", [e("10.0.0.0/8", "10"), e("bogus", "x")]),
+        ),  # fmt: skip
+        host_name="h1",
+    )
+    host = Host.objects.get(name="h1")
+    alice = Endpoint.objects.get(host=host, name="alice")
+    assert alice.kind == "friend" and alice.secret == "Sup3r-secret-99"
+    assert list(alice.options.values_list("name", "value")) == [("quilify", "yes")]
+    assert [(r.username, r.remote_port, r.key.name if r.key else None) for r in Registration.objects.all()] == [
+        ("me", 4570, None), ("me", None, "signer"),
+    ]  # fmt: skip
+    assert list(GeneralOption.objects.values_list("name", "value")) == [
+        ("bandwidth", "low"),
+        ("register", "broken-line"),
+    ]
+    assert list(CallNumberLimit.objects.values_list("network", "limit")) == [("10.0.0.0/8", 10)]
+    assert sorted(report.placeholder_keys) == ["alicekey", "signer"]
+    assert Key.objects.get(name="alicekey").public_pem == ""
+    codes = {f.code for f in report.findings}
+    assert {
+        "unknown-directive",
+        "invalid-value",
+        "unknown-key",
+        "missing-private-key",
+        "invalid-callnumberlimit",
+    } <= codes
+    assert report.created["endpoint"] == 1 and report.created["template"] == 1
+    assert "quilify=yes" in export_host(host).body
+
+
+def test_dry_run_reports_but_writes_nothing():
+    report = import_document(doc(Section("general", [e("tos", "ef")]), Section("p", [e("type", "peer"), e("host", "dynamic")])),
+                             host_name="h1", dry_run=True)  # fmt: skip
+    assert report.created["endpoint"] == 1
+    assert not Host.objects.exists()
+
+
+def test_existing_host_needs_replace():
+    import_document(doc(Section("p", [e("type", "peer"), e("host", "dynamic")])), host_name="h1")
+    with pytest.raises(ImportError_, match="already exists; pass --replace"):
+        import_document(doc(Section("p", [e("type", "peer")])), host_name="h1")
+
+
+def test_replace_reports_created_changed_unchanged_and_deleted():
+    first = doc(Section("a", [e("type", "peer"), e("host", "dynamic")]), Section("b", [e("type", "user")]),
+                Section("c", [e("type", "user")]))  # fmt: skip
+    import_document(first, host_name="h1")
+    second = doc(Section("a", [e("type", "peer"), e("host", "dynamic")]), Section("b", [e("type", "user"), e("context", "x")]),
+                 Section("d", [e("type", "user")]))  # fmt: skip
+    report = import_document(second, host_name="h1", replace=True)
+    assert (
+        report.unchanged["endpoint"],
+        report.changed["endpoint"],
+        report.created["endpoint"],
+        report.deleted["endpoint"],
+    ) == (1, 1, 1, 1)
+    assert sorted(Endpoint.objects.values_list("name", flat=True)) == ["a", "b", "d"]
+
+
+def test_a_failure_while_writing_leaves_nothing_behind(monkeypatch):
+    import peers.importer as importer
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(importer.EndpointOption.objects, "bulk_create", boom)
+    with pytest.raises(RuntimeError):
+        import_document(doc(Section("p", [e("type", "peer"), e("quilify", "yes")])), host_name="h1")
+    assert not Host.objects.exists() and not Endpoint.objects.exists()
+
+
+def test_section_without_type_is_kept_and_reported():
+    report = import_document(doc(Section("lonely", [e("host", "dynamic")])), host_name="h1")
+    assert Endpoint.objects.get(name="lonely").kind == ""
+    assert "missing-type" in {f.code for f in report.findings}
+    assert "[lonely]\nhost=dynamic" in export_host(Host.objects.get(name="h1")).body
+
+
+def test_misspelt_type_is_kept_as_written():
+    import_document(doc(Section("x", [e("type", "fiend"), e("host", "dynamic")])), host_name="h1")
+    assert "[x]\ntype=fiend\nhost=dynamic" in export_host(Host.objects.get(name="h1")).body
