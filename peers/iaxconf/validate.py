@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import values as v
 from .catalogue import FOREIGN, FRIEND, GENERAL, PEER, SECTION_TYPES, USER, catalogue
@@ -22,6 +22,22 @@ ERROR = "error"
 WARNING = "warning"
 
 STICKY_NOTE = "sticky"
+SECRET_MASK = "********"
+
+
+def _masked(directive: str | None, value: str | None) -> str | None:
+    """The value as a finding may show it: never a secret (findings reach logs, the UI and the API)."""
+    if value is None or directive is None:
+        return value
+    name = directive.lower()
+    if name == "secret" and value != "":
+        return SECRET_MASK
+    if name == "register":
+        credentials, at, server = value.partition("@")
+        user, colon, secret = credentials.partition(":")
+        if colon and secret and not secret.startswith("["):
+            return f"{user}:{SECRET_MASK}{at}{server}"
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +61,9 @@ class Finding:
         if self.directive:
             where += f" {self.directive}"
         if self.line is not None:
-            where = f"{self.file or 'line'}:{self.line}: {where}" if self.file else f"line {self.line}: {where}"
+            where = (
+                f"{self.file or 'line'}:{self.line}: {where}" if self.file else f"line {self.line}: {where}"
+            )
         return where
 
     def __str__(self) -> str:
@@ -81,13 +99,15 @@ class _Collector:
         name = section if isinstance(section, str) else section.name
         line = entry.line if entry is not None else (None if isinstance(section, str) else section.line)
         file = entry.file if entry is not None else (None if isinstance(section, str) else section.file)
+        directive = directive if directive is not None else (entry.name if entry else None)
+        value = value if value is not None else (entry.value if entry else None)
         self.findings.append(
             Finding(
                 severity=severity,
                 code=code,
                 section=name,
-                directive=directive if directive is not None else (entry.name if entry else None),
-                value=value if value is not None else (entry.value if entry else None),
+                directive=directive,
+                value=_masked(directive, value),
                 message=message,
                 line=line,
                 file=file,
@@ -146,6 +166,7 @@ def validate(document: Document, *, keys: Mapping[str, KeyInfo] | None = None) -
     when it is None, key references are not checked against a store."""
     out = _Collector()
     cat = catalogue()
+    document = _merge_additions(out, document)
 
     generals = [s for s in document.sections if s.is_general]
     general = generals[0] if generals else None
@@ -159,7 +180,9 @@ def validate(document: Document, *, keys: Mapping[str, KeyInfo] | None = None) -
         )
     limits = [s for s in document.sections if s.is_callnumberlimits]
     for extra in limits[1:]:
-        out.add(WARNING, "duplicate-callnumberlimits", extra, "a second [callnumberlimits] section; merge them")
+        out.add(
+            WARNING, "duplicate-callnumberlimits", extra, "a second [callnumberlimits] section; merge them"
+        )
 
     # Section names, duplicates, bases --------------------------------------------------------
     seen: dict[str, Section] = {}
@@ -214,13 +237,18 @@ def validate(document: Document, *, keys: Mapping[str, KeyInfo] | None = None) -
                     f"[{section.name}] has no type=; chan_iax2 skips it. Add type=peer, user or friend")  # fmt: skip
             types[section.name] = None
             continue
-        first = type_entries[0]
+        first, last = type_entries[0], type_entries[-1]
         kind = first.value.strip().lower()
         types[section.name] = kind if kind in SECTION_TYPES else None
         if len({e.value.strip().lower() for e in type_entries}) > 1:
             out.add(WARNING, "type-twice", section,
-                    f"[{section.name}] gets type= from a template and from itself; Asterisk 22 uses the first "
-                    f"({first.value}), Asterisk 23 the last. Define type in one place", first)  # fmt: skip
+                    f"[{section.name}] sets type= {len(type_entries)} times (counting its templates); "
+                    f"Asterisk 22 uses the first (type={first.value}), Asterisk 23 the last (type={last.value}). "
+                    "Define type in one place", first)  # fmt: skip
+        elif len(type_entries) > 1:
+            out.add(WARNING, "type-twice", section,
+                    f"[{section.name}] sets type={first.value} {len(type_entries)} times (counting its templates); "
+                    "define type in exactly one place", first)  # fmt: skip
 
     template_users: dict[str, set[str]] = {}
     by_name = {s.name.lower(): s for s in document.sections}
@@ -259,7 +287,9 @@ def validate(document: Document, *, keys: Mapping[str, KeyInfo] | None = None) -
     # Cross-field rules per endpoint ---------------------------------------------------------------
     general_entries = general.entries if general else []
     general_auth = _last(general_entries, "auth")
-    general_encryption = _last(general_entries, "encryption")
+    # encryption/forceencryption values are OR-ed together and never switched off (iax-syntax.md 6):
+    # any line that turns encryption on in [general] turns it on for every peer and user.
+    general_encryption = next((e for e in general_entries if _enables_encryption(e)), None)
     for section in document.sections:
         if section.is_template or not section.is_endpoint:
             continue
@@ -274,6 +304,30 @@ def validate(document: Document, *, keys: Mapping[str, KeyInfo] | None = None) -
         out.add(WARNING, "missing-general", "general",
                 "there is no [general] section; chan_iax2 runs on built-in defaults")  # fmt: skip
     return out.findings
+
+
+def _merge_additions(out: _Collector, document: Document) -> Document:
+    """``[name](+)`` appends its lines to the earlier section of that name, and chan_iax2 sees one
+    section (iax-syntax.md 1; ``[general](+)`` is how section 2 says to extend [general]). Fold each
+    addition into its target; an addition without one makes Asterisk reject the whole file."""
+    if not any(s.is_addition for s in document.sections):
+        return document
+    merged: list[Section] = []
+    where: dict[str, int] = {}
+    for section in document.sections:
+        lowered = section.name.lower()
+        if not section.is_addition:
+            where.setdefault(lowered, len(merged))
+            merged.append(section)
+            continue
+        at = where.get(lowered)
+        if at is None:
+            out.add(ERROR, "addition-without-section", section,
+                    f"[{section.name}](+) adds lines to a section that is not defined before it; Asterisk "
+                    "rejects the whole file", value=section.name)  # fmt: skip
+            continue
+        merged[at] = replace(merged[at], entries=[*merged[at].entries, *section.entries])
+    return Document(sections=merged, header=document.header, trailer=document.trailer)
 
 
 def _check_entries(out: _Collector, section: Section, kinds: set[str], cat) -> None:
@@ -311,9 +365,12 @@ def _check_entries(out: _Collector, section: Section, kinds: set[str], cat) -> N
                 continue
         problem = check_value(directive.name, entry.value)
         if problem is not None:
-            out.add(ERROR, "invalid-value", section, f"{entry.name}={entry.value!r} {problem.message}", entry,
+            shown = _masked(entry.name, entry.value)
+            out.add(ERROR, "invalid-value", section, f"{entry.name}={shown!r} {problem.message}", entry,
                     rule=problem.rule)  # fmt: skip
         counts[name] = counts.get(name, 0) + 1
+        if name == "type" and not section.is_template:
+            continue  # reported as type-twice, with what Asterisk 22 and 23 each keep
         if counts[name] == 2 and not _repeats(directive.name, kinds):
             out.add(WARNING, "repeated-directive", section,
                     f"{entry.name} is set more than once here; only the last value counts", entry)  # fmt: skip
@@ -372,9 +429,26 @@ def _check_limits(out: _Collector, section: Section) -> None:
                     f"the limit {entry.value!r} for {entry.name} {exc.message}", entry, rule=exc.rule)  # fmt: skip
 
 
+_ENCRYPTION_NAMES = frozenset({"encryption", "forceencryption"})
+_ENCRYPTION_ON = frozenset({"yes", "aes128"})
+
+
+def _enables_encryption(entry: Entry) -> bool:
+    """encryption= or forceencryption= with a value that turns AES-128 on (iax-syntax.md 6)."""
+    return entry.name.lower() in _ENCRYPTION_NAMES and entry.value.strip().lower() in _ENCRYPTION_ON
+
+
 def _check_endpoint(out, section, kind, entries, general_auth, general_encryption, keys) -> None:
     is_peer = kind in (PEER, FRIEND)
     is_user = kind in (USER, FRIEND)
+
+    def point_at(entry: Entry) -> dict:
+        """Where a finding about this entry points: the entry itself when the section (or one of its
+        templates) has it, else the section, naming the [general] line it inherits."""
+        if any(e is entry for e in entries):
+            return {"entry": entry}
+        return {"entry": None, "directive": entry.name, "value": entry.value}
+
     host = _last(entries, "host")
     defaultip = _last(entries, "defaultip")
     dynamic = host is not None and host.value.strip().lower() == "dynamic"
@@ -383,11 +457,22 @@ def _check_endpoint(out, section, kind, entries, general_auth, general_encryptio
                 f"[{section.name}] is a {kind} without host=; set host=dynamic or the peer's address", None,
                 directive="host", value="")  # fmt: skip
     if defaultip is not None and not dynamic:
+        now = f"host={host.value}" if host is not None else "no host="
         out.add(ERROR, "defaultip-needs-dynamic", section,
-                "defaultip only applies to host=dynamic peers; with a static host chan_iax2 ignores it. Remove "
-                "defaultip or set host=dynamic", defaultip)  # fmt: skip
+                f"defaultip={defaultip.value} only applies to host=dynamic peers and this one has {now}; "
+                "chan_iax2 ignores it. Remove defaultip or set host=dynamic", defaultip)  # fmt: skip
+    if is_peer and host is not None and not dynamic:
+        host_at = max(i for i, e in enumerate(entries) if e.name.lower() == "host")
+        ports = [i for i, e in enumerate(entries) if e.name.lower() == "port"]
+        if ports and ports[-1] < host_at:
+            port = entries[ports[-1]]
+            out.add(WARNING, "port-before-host", section,
+                    f"port={port.value} comes before host={host.value}; resolving a static host resets the port "
+                    "to 4569, so this port is lost. Write port= after host= (set it in the section when host= "
+                    "is not in the template)", port)  # fmt: skip
 
-    auth_entry = _last(entries, "auth") or general_auth
+    own_auth = _last(entries, "auth")
+    auth_entry = own_auth or general_auth
     auth = _auth_words(auth_entry.value if auth_entry else None)
     secrets = [e for e in _all(entries, "secret") if e.value != ""]
     dbsecret = _last(entries, "dbsecret")
@@ -395,68 +480,61 @@ def _check_endpoint(out, section, kind, entries, general_auth, general_encryptio
     outkey = _last(entries, "outkey")
     has_secret = bool(secrets) or dbsecret is not None
 
-    if "plaintext" in auth:
+    # [general] reports its own plaintext; here only the section's own auth line counts.
+    if own_auth is not None and "plaintext" in _auth_words(own_auth.value):
         out.add(WARNING, "plaintext-auth", section,
-                "auth=plaintext sends the secret in clear text; use md5 (or rsa)", auth_entry)  # fmt: skip
+                f"auth={own_auth.value} includes plaintext, which sends the secret in clear text; use md5 "
+                "(or rsa)", own_auth)  # fmt: skip
     if auth & {"md5", "plaintext"} and not has_secret and not ("rsa" in auth and (inkeys or outkey)):
-        if _last(entries, "auth") is not None:
+        if own_auth is not None:
             out.add(ERROR, "auth-needs-secret", section,
-                    f"auth={auth_entry.value} needs a secret (or dbsecret); set one", auth_entry)  # fmt: skip
+                    f"auth={own_auth.value} needs a secret (or dbsecret); set one", own_auth)  # fmt: skip
     if "rsa" in auth:
+        source = "" if own_auth is not None else " (from [general])"
         if is_user and inkeys is None:
             out.add(ERROR, "rsa-needs-inkeys", section,
-                    "auth includes rsa but no inkeys= names the public keys callers sign with; add inkeys",
-                    auth_entry)  # fmt: skip
+                    f"auth={auth_entry.value}{source} includes rsa but no inkeys= names the public keys callers "
+                    "sign with; add inkeys", **point_at(auth_entry))  # fmt: skip
         if kind == PEER and inkeys is None and outkey is None:
             out.add(ERROR, "rsa-needs-keys", section,
-                    "auth includes rsa but neither outkey= (to sign our calls) nor inkeys= (to verify the peer) "
-                    "is set", auth_entry)  # fmt: skip
+                    f"auth={auth_entry.value}{source} includes rsa but neither outkey= (to sign our calls) nor "
+                    "inkeys= (to verify the peer) is set", **point_at(auth_entry))  # fmt: skip
 
-    for entry in _all(entries, "secret") + ([dbsecret] if dbsecret else []):
-        if entry.name.lower() == "secret":
-            _check_secret_strength(out, section, entry)
+    for entry in _all(entries, "secret"):
+        _check_secret_strength(out, section, entry)
 
     if keys is not None:
         if inkeys is not None and check_value("inkeys", inkeys.value) is None:
-            for name in inkeys.value.split(":"):
-                info = keys.get(name.strip())
+            for name in (n.strip() for n in inkeys.value.split(":")):
+                info = keys.get(name)
                 if info is None or not info.has_public:
                     out.add(ERROR, "unknown-key", section,
                             f"inkeys names '{name}', but there is no public key of that name; upload or generate "
                             f"{name}.pub", inkeys)  # fmt: skip
                 elif info.bits != 1024:
                     out.add(ERROR, "key-size", section,
-                            f"key '{name}' has {info.bits} bits; res_crypto only loads 1024-bit RSA keys", inkeys)  # fmt: skip
+                            f"inkeys names '{name}', which has {info.bits} bits; res_crypto only loads 1024-bit "
+                            "RSA keys", inkeys)  # fmt: skip
         if outkey is not None and check_value("outkey", outkey.value) is None:
-            info = keys.get(outkey.value.strip())
-            if info is None or not info.has_private:
-                out.add(ERROR, "missing-private-key", section,
-                        f"outkey names '{outkey.value}', but there is no private key of that name; upload "
-                        f"{outkey.value}.key", outkey)  # fmt: skip
-            elif not info.private_encrypted:
-                out.add(WARNING, "unencrypted-private-key", section,
-                        f"the private key '{outkey.value}' is stored without a passphrase; anyone who can read "
-                        "the key directory can sign as this server", outkey)  # fmt: skip
+            _check_private_key(out, section, outkey.value.strip(), f"outkey={outkey.value}", outkey, keys)
 
-    encryption = _last(entries, "encryption")
-    forced = _last(entries, "forceencryption")
-    general_on = general_encryption is not None and general_encryption.value.strip().lower() in ("yes", "aes128")
-    own_on = any(e is not None and e.value.strip().lower() in ("yes", "aes128") for e in (encryption, forced))
-    if own_on or general_on:
-        trigger = encryption if own_on and encryption is not None else (forced if own_on else general_encryption)
+    own_on = [e for e in entries if _enables_encryption(e)]
+    trigger = own_on[0] if own_on else general_encryption
+    if trigger is not None:
+        source = f"{trigger.name}={trigger.value}" + ("" if own_on else " in [general]")
         if not has_secret:
             out.add(ERROR, "encryption-needs-secret", section,
-                    "encryption keys are derived from the secret; an encrypted endpoint needs secret=", trigger,
-                    directive="encryption", value=trigger.value if trigger else None)  # fmt: skip
+                    f"{source} turns on encryption, whose keys are derived from the secret; set secret= (or "
+                    "dbsecret=)", **point_at(trigger))  # fmt: skip
         elif auth and "md5" not in auth:
             out.add(ERROR, "encryption-needs-md5", section,
-                    f"encryption is only negotiated when md5 is among the auth methods (auth={auth_entry.value}); "
-                    "use auth=md5 or md5,rsa", trigger, directive="encryption",
-                    value=trigger.value if trigger else None)  # fmt: skip
-    if encryption is not None and encryption.value.strip().lower() == "no" and general_on:
-        out.add(WARNING, "encryption-no-has-no-effect", section,
-                "encryption=no here cannot turn off encryption=yes from [general]; the values only add methods",
-                encryption)  # fmt: skip
+                    f"{source} turns on encryption, which is only negotiated when md5 is among the auth methods "
+                    f"(auth={auth_entry.value}); use auth=md5 or md5,rsa", **point_at(trigger))  # fmt: skip
+        for entry in _all(entries, "encryption"):
+            if entry.value.strip().lower() == "no":
+                out.add(WARNING, "encryption-no-has-no-effect", section,
+                        f"encryption=no cannot turn off the encryption that {source} turns on; the values only "
+                        "add methods", entry)  # fmt: skip
 
     token = _last(entries, "requirecalltoken")
     if token is not None and token.value.strip().lower() == "no":
@@ -476,8 +554,27 @@ def _check_endpoint(out, section, kind, entries, general_auth, general_encryptio
                         f"[{section.name}] is a {kind} without secret, inkeys or permit/deny: anyone who knows "
                         "the name can call in as it. Set a secret or restrict it with deny/permit", None)  # fmt: skip
 
-    if kind == PEER and len([e for e in entries if e.name.lower() == "context"]) > 1:
-        pass  # reported as repeated-directive
+
+def _check_private_key(out: _Collector, section: Section, name: str, where: str, entry: Entry, keys) -> None:
+    """A private key we sign with (outkey, register [key]) must exist and be 1024-bit RSA
+    (iax-syntax.md 13, 19.7). One stored without a passphrase is a security warning (the project's
+    rule: private keys are encrypted with a passphrase unless the admin deliberately chooses not
+    to); a passphrase-protected one needs 'keys init' on the Asterisk host, which the key's help
+    text says."""
+    info = keys.get(name)
+    if info is None or not info.has_private:
+        out.add(ERROR, "missing-private-key", section,
+                f"{where} signs with key '{name}', but there is no private key of that name; upload {name}.key",
+                entry)  # fmt: skip
+    elif info.bits != 1024:
+        out.add(ERROR, "key-size", section,
+                f"{where} signs with key '{name}', which has {info.bits} bits; res_crypto only loads 1024-bit "
+                "RSA keys", entry)  # fmt: skip
+    elif not info.private_encrypted:
+        out.add(WARNING, "unencrypted-private-key", section,
+                f"{where} signs with key '{name}', whose private key has no passphrase: anyone who reads it (a "
+                "backup, the key directory) can sign as this server. Protect it with a passphrase, or accept "
+                "the risk knowingly", entry)  # fmt: skip
 
 
 def _check_secret_strength(out: _Collector, section: Section, entry: Entry) -> None:
@@ -505,7 +602,11 @@ def _check_general(out: _Collector, general: Section, keys) -> None:
         return order.index(name) if name in order else None
 
     bandwidth = first_index("bandwidth")
-    codecs_before = [i for i, n in enumerate(order) if n in ("allow", "disallow") and bandwidth is not None and i < bandwidth]
+    codecs_before = [
+        i
+        for i, n in enumerate(order)
+        if n in ("allow", "disallow") and bandwidth is not None and i < bandwidth
+    ]
     if codecs_before:
         out.add(WARNING, "bandwidth-after-codecs", general,
                 "bandwidth= resets the codec list, wiping allow/disallow lines above it; iaxadmin writes bandwidth "
@@ -544,17 +645,13 @@ def _check_general(out: _Collector, general: Section, keys) -> None:
         _, _, secret_part = credentials.partition(":")
         if secret_part.startswith("[") and keys is not None:
             name = secret_part[1:-1]
-            info = keys.get(name)
-            if info is None or not info.has_private:
-                out.add(ERROR, "missing-private-key", general,
-                        f"the register line signs with key '{name}', but there is no private key of that name",
-                        entry)  # fmt: skip
+            _check_private_key(out, general, name, f"register => {entry.value}", entry, keys)
 
 
 RULES_DOC = """
 placement, unknown, removed, foreign names .... iax-syntax.md 3, 16; 19.3 (set_config, build_peer, build_user)
-section typing and names ...................... 19.2
-peer addressing, defaultip .................... 19.4, 19.5
+section typing and names, (+) additions ....... 19.2; 1 (main/config.c)
+peer addressing, defaultip, port after host ... 19.4, 19.5; 12
 authentication, keys .......................... 19.6, 19.7
 encryption .................................... 19.8
 values (transfer, qualify, tos, codecs, ...) .. 19.9 - 19.15

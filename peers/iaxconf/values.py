@@ -47,6 +47,13 @@ CONTEXT_RE = re.compile(r"^[^\s,;\[\]=]+$")
 SETVAR_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_()]*=")
 SECTION_NAME_RE = re.compile(r"^[^\s\[\]/:@;,()=\\\"'#]+$")
 CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+# Asterisk reads numbers with atoi/sscanf, which only know ASCII digits (the regex \d also matches "١٢").
+DIGITS_RE = re.compile(r"[0-9]+")
+INTEGER_RE = re.compile(r"-?[0-9]+")
+# ast_str2tos reads the number with sscanf("%i"): decimal, 0x hex or leading-0 octal. Anything else
+# ("08", "1_0", "0o17") is read only up to the first bad character and silently becomes another value.
+TOS_NUMBER_RE = re.compile(r"0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*")
+KEY_SUFFIXES = (".pub", ".key")
 
 
 class Invalid(ValueError):
@@ -79,7 +86,7 @@ def check_section_name(name: str) -> None:
     check_line_safe(name, max_length=79)
     if not name:
         raise Invalid("section-name", "is empty; a section needs a name")
-    if not SECTION_NAME_RE.match(name):
+    if not SECTION_NAME_RE.fullmatch(name):
         raise Invalid(
             "section-name",
             "may not contain spaces or any of [ ] / : @ ; , ( ) = \\ \" ' # "
@@ -108,7 +115,7 @@ def integer(minimum: int | None = None, maximum: int | None = None, *, also: Ite
 
     def rule(value: str) -> None:
         text = value.strip()
-        if not re.fullmatch(r"-?\d+", text):
+        if not INTEGER_RE.fullmatch(text):
             raise Invalid("int", f"is not a whole number; expected {_range_text(minimum, maximum, extra)}")
         number = int(text)
         if number in extra:
@@ -147,7 +154,7 @@ def text(max_length: int = 79, *, pattern: re.Pattern[str] | None = None, what: 
     def rule(value: str) -> None:
         if len(value) > max_length:
             raise Invalid("too-long", f"is {len(value)} characters long; at most {max_length} are allowed")
-        if pattern is not None and value and not pattern.match(value):
+        if pattern is not None and value and not pattern.fullmatch(value):
             raise Invalid("format", f"is not {what}")
 
     return rule
@@ -155,7 +162,7 @@ def text(max_length: int = 79, *, pattern: re.Pattern[str] | None = None, what: 
 
 def bool_or_int(value: str) -> None:
     word = value.strip().lower()
-    if word in TRUE_WORDS or word in FALSE_WORDS or re.fullmatch(r"\d+", word):
+    if word in TRUE_WORDS or word in FALSE_WORDS or DIGITS_RE.fullmatch(word):
         return
     raise Invalid("bool-or-int", "is neither yes/no nor a number of milliseconds or seconds (>= 0)")
 
@@ -176,19 +183,26 @@ def codec_list(value: str) -> None:
         if ":" in name:
             name, framing = name.split(":", 1)
         lowered = name.strip().lower()
-        if framing is not None and not re.fullmatch(r"\d+", framing.strip()):
+        if framing is not None and not DIGITS_RE.fullmatch(framing.strip()):
             raise Invalid("codec", f"'{item}': the framing after ':' must be a number of milliseconds")
+        if name != name.strip():
+            # Asterisk strips the item, not the name after '!' or before ':': "! gsm" is unknown there.
+            raise Invalid("codec", f"'{item}' has a space inside; write !name or name:ms without spaces")
         if lowered == "all":
             continue
         if lowered in CODEC_ALIASES:
-            raise Invalid("codec", f"'{name}' is not a codec name in Asterisk 22; use {CODEC_ALIASES[lowered]}")
+            raise Invalid(
+                "codec", f"'{name}' is not a codec name in Asterisk 22; use {CODEC_ALIASES[lowered]}"
+            )
         if lowered in DROPPED_CODECS:
             raise Invalid(
                 "codec",
                 f"'{name}' is a codec Asterisk knows but IAX2 cannot carry; chan_iax2 drops it silently",
             )
         if lowered not in IAX2_CODECS:
-            raise Invalid("codec", f"'{name}' is not a codec IAX2 can carry; use one of " + ", ".join(IAX2_CODECS))
+            raise Invalid(
+                "codec", f"'{name}' is not a codec IAX2 can carry; use one of " + ", ".join(IAX2_CODECS)
+            )
 
 
 def tos(value: str) -> None:
@@ -196,18 +210,22 @@ def tos(value: str) -> None:
     if word in DSCP_NAMES:
         return
     if word in LEGACY_TOS_NAMES:
-        raise Invalid("tos", f"'{value}' is a pre-DSCP name Asterisk no longer accepts; use CS0-CS7, AF11-AF43 or EF")
-    try:
-        number = int(word, 16) if word.startswith("0x") else int(word, 8) if len(word) > 1 and word.startswith("0") else int(word)
-    except ValueError:
-        raise Invalid("tos", "is not a DSCP name (CS0-CS7, AF11-AF43, EF) or a number 0-255") from None
+        raise Invalid(
+            "tos", f"'{value}' is a pre-DSCP name Asterisk no longer accepts; use CS0-CS7, AF11-AF43 or EF"
+        )
+    if not TOS_NUMBER_RE.fullmatch(word):
+        raise Invalid(
+            "tos",
+            "is not a DSCP name (CS0-CS7, AF11-AF43, EF) or a number 0-255 (decimal, 0x hex or 0 octal)",
+        )
+    number = int(word, 16) if word.startswith("0x") else int(word, 8) if word.startswith("0") else int(word)
     if not 0 <= number <= 255:
         raise Invalid("tos", "is out of range; a TOS number is 0-255")
 
 
 def qualify(value: str) -> None:
     word = value.strip().lower()
-    if word in {"yes", "no"} or re.fullmatch(r"\d+", word):
+    if word in {"yes", "no"} or DIGITS_RE.fullmatch(word):
         return
     raise Invalid("qualify", "must be yes, no or a number of milliseconds (0 turns qualify off)")
 
@@ -225,7 +243,7 @@ def hostname_or_ip(value: str) -> None:
         return
     if ":" in text_value and not text_value.count(":") > 1:
         raise Invalid("host", "must not contain a port; put the port in port=")
-    if not HOSTNAME_RE.match(text_value) or text_value.replace(".", "").isdigit():
+    if not HOSTNAME_RE.fullmatch(text_value) or text_value.replace(".", "").isdigit():
         raise Invalid("host", "is not a host name or an IP address")
 
 
@@ -243,7 +261,7 @@ def ip_address(value: str) -> None:
 def ip_with_port(value: str) -> None:
     """ip, ip:port, [ipv6] or [ipv6]:port (bindaddr, sourceaddress)."""
     text_value = value.strip()
-    match = re.fullmatch(r"\[([^\]]+)\](?::(\d+))?", text_value)
+    match = re.fullmatch(r"\[([^\]]+)\](?::([0-9]+))?", text_value)
     if match:
         address, port = match.group(1), match.group(2)
         if not isinstance(_ip(address), ipaddress.IPv6Address):
@@ -254,7 +272,7 @@ def ip_with_port(value: str) -> None:
         address, port = text_value, None
     if _ip(address) is None:
         raise Invalid("ip", "is not an IP address, IP:port or [IPv6]:port")
-    if port is not None and not (port.isdigit() and 0 < int(port) <= 65535):
+    if port is not None and not (DIGITS_RE.fullmatch(port) and 0 < int(port) <= 65535):
         raise Invalid("port", "has a port that is not a number from 1 to 65535")
 
 
@@ -283,13 +301,15 @@ def _network(entry: str, *, allow_not: bool) -> None:
     if mask_text is None:
         return
     mask_text = mask_text.strip()
-    if mask_text.isdigit():
+    if DIGITS_RE.fullmatch(mask_text):
         if int(mask_text) > address.max_prefixlen:
             raise Invalid("acl", f"'{entry.strip()}' has a prefix length over {address.max_prefixlen}")
         return
     mask = _ip(mask_text)
     if mask is None or mask.version != address.version:
-        raise Invalid("acl", f"'{entry.strip()}' has a mask that is not a prefix length or a same-family netmask")
+        raise Invalid(
+            "acl", f"'{entry.strip()}' has a mask that is not a prefix length or a same-family netmask"
+        )
     try:
         netmask(mask_text)
     except Invalid:
@@ -313,14 +333,19 @@ def network(value: str) -> None:
 
 def acl_names(value: str) -> None:
     names = [name.strip() for name in value.split(",")]
-    if not all(names) or not all(WORD_RE.match(n) for n in names):
+    if not all(names) or not all(WORD_RE.fullmatch(n) for n in names):
         raise Invalid("acl-name", "must be named ACLs from acl.conf separated by ,")
     if len(set(names)) != len(names):
         raise Invalid("acl-name", "names the same ACL twice")
 
 
+def _is_key_name(name: str) -> bool:
+    """A key file name without its suffix: Asterisk appends .pub/.key itself (iax-syntax.md 13)."""
+    return bool(KEY_NAME_RE.fullmatch(name)) and not name.endswith(KEY_SUFFIXES)
+
+
 def key_name(value: str) -> None:
-    if not KEY_NAME_RE.match(value.strip()):
+    if not _is_key_name(value.strip()):
         raise Invalid(
             "key-name", "is not a key name (letters, digits, _ . -, without .pub/.key, up to 64 characters)"
         )
@@ -329,8 +354,10 @@ def key_name(value: str) -> None:
 def key_names(value: str) -> None:
     names = value.split(":")
     for name in names:
-        if not KEY_NAME_RE.match(name.strip()):
-            raise Invalid("key-name", f"'{name}' is not a key name; list key names separated by ':'")
+        if not _is_key_name(name.strip()):
+            raise Invalid(
+                "key-name", f"'{name}' is not a key name (without .pub/.key); list key names separated by ':'"
+            )
 
 
 def auth_methods(value: str) -> None:
@@ -377,32 +404,38 @@ def register_line(value: str) -> None:
     if len(line) > 255:
         raise Invalid("register", "is longer than 255 characters")
     if "@" not in line:
-        raise Invalid("register", "has no '@'; the format is user[:secret]@host[:port] or user:[key]@host[:port]")
+        raise Invalid(
+            "register", "has no '@'; the format is user[:secret]@host[:port] or user:[key]@host[:port]"
+        )
     credentials, server = line.split("@", 1)
     if "@" in server:
         raise Invalid("register", "has more than one '@'")
     user, _, secret_part = credentials.partition(":")
     if not user or len(user) > 79 or not re.fullmatch(r"[^\s:@/\[\]]+", user):
-        raise Invalid("register", "needs a user name (up to 79 characters, no spaces, ':', '@', '/' or brackets)")
+        raise Invalid(
+            "register", "needs a user name (up to 79 characters, no spaces, ':', '@', '/' or brackets)"
+        )
     if ":" in secret_part:
         raise Invalid("register", "has a second ':' in the credentials; a register secret cannot contain ':'")
     if secret_part.startswith("["):
-        if not secret_part.endswith("]") or not KEY_NAME_RE.match(secret_part[1:-1]):
+        if not secret_part.endswith("]") or not _is_key_name(secret_part[1:-1]):
             raise Invalid("register", "has a key reference that is not [keyname]")
     elif len(secret_part) > 79 or re.search(r"[\s\[\];]", secret_part):
-        raise Invalid("register", "has a secret that is over 79 characters or contains spaces, brackets or ';'")
+        raise Invalid(
+            "register", "has a secret that is over 79 characters or contains spaces, brackets or ';'"
+        )
     if "/" in server or "~" in server:
         raise Invalid("register", "has a /extension or ~expiry part; that is sip.conf syntax, IAX2 has none")
     if server.startswith("[") or server.count(":") > 1:
         raise Invalid("register", "uses an IPv6 literal; chan_iax2 splits at ':' so use a host name")
-    host_part, _, port = server.partition(":")
+    host_part, colon, port = server.partition(":")
     try:
         hostname_or_ip(host_part)
     except Invalid:
         raise Invalid("register", f"'{host_part}' is not a host name or IPv4 address") from None
-    if port:
-        if not port.isdigit() or not 0 < int(port) <= 65535:
-            raise Invalid("register", "has a port that is not a number from 1 to 65535")
+    # chan_iax2 rejects the line when atoi(port) is 0, which includes an empty port after ':'.
+    if colon and not (DIGITS_RE.fullmatch(port) and 0 < int(port) <= 65535):
+        raise Invalid("register", "has a port that is not a number from 1 to 65535")
 
 
 def mailbox(value: str) -> None:
