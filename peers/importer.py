@@ -233,14 +233,18 @@ def _key_names(document: Document) -> set[str]:
     for section in document.sections:
         for entry in section.entries:
             name = entry.name.lower()
-            if name == "inkeys":
-                names.update(n.strip() for n in entry.value.split(":") if v.KEY_NAME_RE.match(n.strip()))
-            elif name == "outkey" and v.KEY_NAME_RE.match(entry.value.strip()):
+            if name == "inkeys" and services.valid(v.key_names, entry.value):
+                names.update(n.strip() for n in entry.value.split(":"))
+            elif name == "outkey" and services.valid(v.key_name, entry.value):
                 names.add(entry.value.strip())
             elif name == "register" and section.is_general:
                 credentials = entry.value.split("@", 1)[0]
                 secret = credentials.partition(":")[2]
-                if secret.startswith("[") and secret.endswith("]") and v.KEY_NAME_RE.match(secret[1:-1]):
+                if (
+                    secret.startswith("[")
+                    and secret.endswith("]")
+                    and services.valid(v.key_name, secret[1:-1])
+                ):
                     names.add(secret[1:-1])
     return names
 

@@ -70,6 +70,15 @@ def _typed_value(directive: str, value: str) -> object | None:
     return value
 
 
+def valid(rule, value: str) -> bool:
+    """True when the value rule accepts the value."""
+    try:
+        rule(value)
+    except values.Invalid:
+        return False
+    return True
+
+
 def split_entries(entries: Iterable[Entry]) -> EndpointData:
     data = EndpointData()
     seen: set[str] = set()
@@ -96,14 +105,14 @@ def split_entries(entries: Iterable[Entry]) -> EndpointData:
                 continue
         elif name == "inkeys":
             names = [n.strip() for n in entry.value.split(":")]
-            if all(values.KEY_NAME_RE.match(n) for n in names) and len(set(names)) == len(names):
+            if valid(values.key_names, entry.value) and len(set(names)) == len(names):
                 data.inkeys = names
                 seen.add(name)
                 if entry.comments:
                     data.column_comments[name] = _comment_text(entry)
                 continue
         elif name == "outkey":
-            if values.KEY_NAME_RE.match(entry.value.strip()):
+            if valid(values.key_name, entry.value):
                 data.outkey = entry.value.strip()
                 seen.add(name)
                 if entry.comments:
@@ -143,7 +152,11 @@ def save_endpoint(
     bases = _find_bases(host, section, exclude=endpoint.pk)
     endpoint.name = section.name
     endpoint.is_template = section.is_template
-    endpoint.kind = kind if kind is not None else (data.kind or (inherited_kind(bases) if not section.is_template else ""))
+    endpoint.kind = (
+        kind
+        if kind is not None
+        else (data.kind or (inherited_kind(bases) if not section.is_template else ""))
+    )
     endpoint.position = position
     endpoint.comment = "\n".join(section.comments)
     endpoint.column_comments = data.column_comments
@@ -187,7 +200,9 @@ def inherited_kind(bases: Iterable[Endpoint], _seen: frozenset[int] = frozenset(
             continue
         if base.kind:
             return base.kind
-        found = inherited_kind([link.base for link in base.base_links.select_related("base")], _seen | {base.pk})
+        found = inherited_kind(
+            [link.base for link in base.base_links.select_related("base")], _seen | {base.pk}
+        )
         if found:
             return found
     return ""

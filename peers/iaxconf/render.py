@@ -43,7 +43,9 @@ def _comment(text: str) -> str:
 def _header(section: Section) -> str:
     if not section.name or _NAME_UNSAFE.search(section.name) or len(section.name) > 79:
         raise RenderError(f"section name {section.name!r} cannot be written as an iax.conf header")
-    options = (["!"] if section.is_template else []) + list(section.bases)
+    options = (
+        (["!"] if section.is_template else []) + (["+"] if section.is_addition else []) + list(section.bases)
+    )
     for option in section.bases:
         if not option or _NAME_UNSAFE.search(option) or "," in option:
             raise RenderError(f"base name {option!r} cannot be written in a section header")
