@@ -28,6 +28,7 @@ from .iaxconf import (
     render,
     validate,
 )
+from .iaxconf.render import ordered_entries
 from .models import (
     CallNumberLimit,
     Endpoint,
@@ -221,6 +222,8 @@ def build_document(host: Host) -> tuple[Document, set[str], set[str]]:
                 entries=[Entry(name=n, value=str(limit), comments=_comments(c)) for n, limit, c in limits],
             )
         )
+    for section in document.sections:  # canonical order, so findings come out in the file's order
+        section.entries = ordered_entries(section)
     return document, public_keys, private_keys
 
 
