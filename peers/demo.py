@@ -12,7 +12,9 @@ from .models import Host, Key
 DEMO_HOST = "demo"
 
 
-def _section(name: str, lines: str, *, template: bool = False, bases: tuple[str, ...] = (), comment: str = ""):
+def _section(
+    name: str, lines: str, *, template: bool = False, bases: tuple[str, ...] = (), comment: str = ""
+):
     entries = []
     for raw in lines.strip().splitlines():
         key, _, value = raw.strip().partition("=")
@@ -47,7 +49,9 @@ srvlookup=yes
 """
 
 SECTIONS = [
-    _section("office-phone", """
+    _section(
+        "office-phone",
+        """
         type=friend
         host=dynamic
         qualify=yes
@@ -59,18 +63,32 @@ SECTIONS = [
         permit=192.168.10.0/255.255.255.0
         transfer=mediaonly
         context=from-office
-    """, template=True, comment="Settings every desk phone shares"),
-    _section("alice", """
+    """,
+        template=True,
+        comment="Settings every desk phone shares",
+    ),
+    _section(
+        "alice",
+        """
         secret=Vq8-mU2x!rT4pz
         callerid="Alice Example" <201>
         mailbox=201@default
-    """, bases=("office-phone",), comment="Desk phones"),
-    _section("bob", """
+    """,
+        bases=("office-phone",),
+        comment="Desk phones",
+    ),
+    _section(
+        "bob",
+        """
         secret=b0b-Kp9#wq3LxE
         callerid="Bob Example" <202>
         mailbox=202@default
-    """, bases=("office-phone",)),
-    _section("branch", """
+    """,
+        bases=("office-phone",),
+    ),
+    _section(
+        "branch",
+        """
         type=peer
         host=dynamic
         defaultip=198.51.100.20
@@ -85,8 +103,12 @@ SECTIONS = [
         context=from-branch
         deny=0.0.0.0/0.0.0.0
         permit=198.51.100.0/24
-    """, comment="Branch office router, registers with us"),
-    _section("provider", """
+    """,
+        comment="Branch office router, registers with us",
+    ),
+    _section(
+        "provider",
+        """
         type=peer
         host=203.0.113.10
         port=4569
@@ -100,15 +122,21 @@ SECTIONS = [
         allow=g729
         requirecalltoken=yes
         peercontext=inbound
-    """, comment="Upstream carrier trunk, authenticated with our RSA key"),
-    _section("hq-rsa", """
+    """,
+        comment="Upstream carrier trunk, authenticated with our RSA key",
+    ),
+    _section(
+        "hq-rsa",
+        """
         type=user
         auth=rsa
         inkeys=hq
         context=from-hq
         deny=0.0.0.0/0.0.0.0
         permit=203.0.113.0/24
-    """, comment="Calls from headquarters, verified with their public key"),
+    """,
+        comment="Calls from headquarters, verified with their public key",
+    ),
 ]
 
 
@@ -131,6 +159,8 @@ def seed_demo(passphrase: str = "demo-passphrase") -> Host:
         services.save_endpoint(host, section, position=position)
     keys = {k.name: k for k in Key.objects.filter(name__in=["demo-pbx"])}
     services.registration_from_line(host, "demo-pbx:[demo-pbx]@iax.example.net", position=0, keys=keys).save()
-    services.registration_from_line(host, "branch-backup:Rg7-tw2PqLx9@198.51.100.20:4569", position=1, keys=keys).save()
+    services.registration_from_line(
+        host, "branch-backup:Rg7-tw2PqLx9@198.51.100.20:4569", position=1, keys=keys
+    ).save()
     services.save_callnumber_limits(host, [("203.0.113.10/32", 2048), ("198.51.100.0/255.255.255.0", 256)])
     return host

@@ -332,6 +332,9 @@ def _check_bases(document: Document) -> None:
 
 
 def _clear(host: Host) -> None:
+    # leaf rows first, each one DELETE; then the endpoints have nothing left to cascade to
+    EndpointOption.objects.filter(endpoint__host=host).delete()
+    EndpointInKey.objects.filter(endpoint__host=host).delete()
     EndpointBase.objects.filter(endpoint__host=host).delete()
     Endpoint.objects.filter(host=host).delete()
     Registration.objects.filter(host=host).delete()
@@ -373,11 +376,16 @@ def _write(host: Host, document: Document, keys: dict[str, Key], progress: Progr
     total = len(endpoint_sections)
     endpoints: list[Endpoint] = []
     split = []
+    kind_of: dict[str, str] = {}  # bases come before the sections that use them
     for position, section in enumerate(endpoint_sections):
         data = services.split_entries(section.entries)
         split.append(data)
+        kind = data.kind
+        if not kind and not section.is_template:
+            kind = _first_base_kind(section, kind_of)
+        kind_of[section.name.lower()] = kind or _first_base_kind(section, kind_of)
         endpoint = Endpoint(
-            host=host, name=section.name, kind=data.kind, is_template=section.is_template, position=position,
+            host=host, name=section.name, kind=kind, is_template=section.is_template, position=position,
             comment=_comment_text(section.comments), column_comments=data.column_comments,
             outkey=keys.get(data.outkey) if data.outkey else None, **data.columns,
         )  # fmt: skip
@@ -386,19 +394,6 @@ def _write(host: Host, document: Document, keys: dict[str, Key], progress: Progr
         progress("sections", total, total)
     Endpoint.objects.bulk_create(endpoints, batch_size=2000)
     by_name = {e.name.lower(): e for e in endpoints}
-
-    # type= inherited from bases (Asterisk 22 reads the first type line, bases first)
-    changed_kind = []
-    for endpoint, section in zip(endpoints, endpoint_sections, strict=True):
-        if not endpoint.kind and not endpoint.is_template and section.bases:
-            kind = _inherited(
-                section, by_name, endpoint_sections_by_name={s.name.lower(): s for s in endpoint_sections}
-            )
-            if kind:
-                endpoint.kind = kind
-                changed_kind.append(endpoint)
-    if changed_kind:
-        Endpoint.objects.bulk_update(changed_kind, ["kind"], batch_size=2000)
 
     options, inkeys, bases = [], [], []
     for endpoint, section, data in zip(endpoints, endpoint_sections, split, strict=True):
@@ -456,20 +451,7 @@ def _valid_register(value: str) -> bool:
     return True
 
 
-def _inherited(
-    section: Section, by_name: dict[str, Endpoint], *, endpoint_sections_by_name, _seen=frozenset()
-) -> str:
-    for base in section.bases:
-        lowered = base.lower()
-        if lowered in _seen:
-            continue
-        endpoint = by_name.get(lowered)
-        if endpoint is not None and endpoint.kind:
-            return endpoint.kind
-        base_section = endpoint_sections_by_name.get(lowered)
-        if base_section is not None:
-            found = _inherited(base_section, by_name, endpoint_sections_by_name=endpoint_sections_by_name,
-                               _seen=_seen | {lowered})  # fmt: skip
-            if found:
-                return found
-    return ""
+def _first_base_kind(section: Section, kind_of: dict[str, str]) -> str:
+    """The type= a section inherits: Asterisk 22 copies the bases' lines first and reads the
+    first type line, so the first base (in order) that has one, directly or by inheritance."""
+    return next((kind_of[b.lower()] for b in section.bases if kind_of.get(b.lower())), "")

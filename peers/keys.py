@@ -55,9 +55,13 @@ def generate(passphrase: str | None) -> KeyMaterial:
         encryption = serialization.BestAvailableEncryption(passphrase.encode("utf-8"))
     else:
         encryption = serialization.NoEncryption()
-    private_pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
+    private_pem = private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
+    )
     public_pem = _public_pem(private.public_key())
-    return KeyMaterial(public_pem, private_pem.decode("ascii"), bool(passphrase), KEY_BITS, fingerprint(public_pem))
+    return KeyMaterial(
+        public_pem, private_pem.decode("ascii"), bool(passphrase), KEY_BITS, fingerprint(public_pem)
+    )
 
 
 def check_name(name: str) -> None:
@@ -72,7 +76,8 @@ def read(public_pem: str, private_pem: str = "", passphrase: str | None = None) 
     public_pem = public_pem.replace("\r\n", "\n").strip() + "\n"
     if "-----BEGIN PUBLIC KEY-----" not in public_pem:
         raise KeyProblem(
-            "public_pem", "the public key must be PEM 'PUBLIC KEY' (openssl rsa -pubout); 'RSA PUBLIC KEY' is refused"
+            "public_pem",
+            "the public key must be PEM 'PUBLIC KEY' (openssl rsa -pubout); 'RSA PUBLIC KEY' is refused",
         )
     try:
         public = serialization.load_pem_public_key(public_pem.encode("ascii"))
@@ -81,16 +86,21 @@ def read(public_pem: str, private_pem: str = "", passphrase: str | None = None) 
     if not isinstance(public, rsa.RSAPublicKey):
         raise KeyProblem("public_pem", "the public key is not an RSA key")
     if public.key_size != KEY_BITS:
-        raise KeyProblem("public_pem", f"the key has {public.key_size} bits; res_crypto only loads 1024-bit RSA keys")
+        raise KeyProblem(
+            "public_pem", f"the key has {public.key_size} bits; res_crypto only loads 1024-bit RSA keys"
+        )
     encrypted = False
     if private_pem.strip():
         private_pem = private_pem.replace("\r\n", "\n").strip() + "\n"
         encrypted = "ENCRYPTED" in private_pem
         if encrypted and not passphrase:
-            raise KeyProblem("private_pem", "the private key is encrypted; give its passphrase so it can be checked")
+            raise KeyProblem(
+                "private_pem", "the private key is encrypted; give its passphrase so it can be checked"
+            )
         try:
             private = serialization.load_pem_private_key(
-                private_pem.encode("ascii"), password=passphrase.encode("utf-8") if encrypted and passphrase else None
+                private_pem.encode("ascii"),
+                password=passphrase.encode("utf-8") if encrypted and passphrase else None,
             )
         except (ValueError, TypeError, UnicodeEncodeError) as exc:
             raise KeyProblem("private_pem", f"the private key cannot be read: {exc}") from None

@@ -18,8 +18,12 @@ def _get_host(name: str) -> Host:
 @require_GET
 def host_list(request):
     hosts = Host.objects.annotate(
-        peers=Count("endpoints", filter=Q(endpoints__is_template=False, endpoints__kind__in=["peer", "friend"])),
-        users=Count("endpoints", filter=Q(endpoints__is_template=False, endpoints__kind__in=["user", "friend"])),
+        peers=Count(
+            "endpoints", filter=Q(endpoints__is_template=False, endpoints__kind__in=["peer", "friend"])
+        ),
+        users=Count(
+            "endpoints", filter=Q(endpoints__is_template=False, endpoints__kind__in=["user", "friend"])
+        ),
         templates=Count("endpoints", filter=Q(endpoints__is_template=True)),
     )
     return render(request, "peers/host_list.html", {"hosts": hosts})

@@ -14,7 +14,9 @@ def section(name: str, lines: str = "", *, template: bool = False, bases=(), com
         if raw.strip():
             key, _, value = raw.strip().partition("=")
             entries.append(Entry(name=key.strip(), value=value.strip()))
-    return Section(name=name, entries=entries, is_template=template, bases=list(bases), comments=list(comments))
+    return Section(
+        name=name, entries=entries, is_template=template, bases=list(bases), comments=list(comments)
+    )
 
 
 @pytest.fixture(scope="session")

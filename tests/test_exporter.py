@@ -118,9 +118,13 @@ def test_sticky_general_values_are_always_written(host):
 
 
 def test_host_comes_before_port_and_bandwidth_before_codecs(host):
-    services.save_general(host, [Entry("allow", "ulaw"), Entry("srvlookup", "yes"), Entry("bandwidth", "low")])
+    services.save_general(
+        host, [Entry("allow", "ulaw"), Entry("srvlookup", "yes"), Entry("bandwidth", "low")]
+    )
     services.registration_from_line(host, "me:pw12345678@iax.example.net", position=0, keys={}).save()
-    services.save_endpoint(host, section("trunk", "type=peer\nport=4570\nhost=192.0.2.1\nsecret=Xy7-plm4qRt9"))
+    services.save_endpoint(
+        host, section("trunk", "type=peer\nport=4570\nhost=192.0.2.1\nsecret=Xy7-plm4qRt9")
+    )
     body = export_host(host).body.splitlines()
     assert body.index("bandwidth=low") < body.index("allow=ulaw")
     assert body.index("srvlookup=yes") < body.index("register => me:pw12345678@iax.example.net")
@@ -138,7 +142,7 @@ def test_disallow_and_allow_keep_their_preference_order(host):
 
 
 def test_a_semicolon_in_a_value_is_escaped(host):
-    services.save_endpoint(host, section("p", 'type=peer\nhost=192.0.2.1\ndescription=a;b'))
+    services.save_endpoint(host, section("p", "type=peer\nhost=192.0.2.1\ndescription=a;b"))
     assert r"description=a\;b" in export_host(host).body
 
 
@@ -157,7 +161,10 @@ def test_key_files_are_exactly_those_the_config_refers_to(host, make_key):
     services.save_endpoint(host, section("up", "type=peer\nhost=192.0.2.1\nauth=rsa\noutkey=signing"))
     services.save_endpoint(host, section("in", "type=user\nauth=rsa\ninkeys=verify\npermit=192.0.2.0/24"))
     export = export_host(host)
-    assert [(k.name, oct(k.mode)) for k in export.key_files] == [("signing.key", "0o600"), ("verify.pub", "0o644")]
+    assert [(k.name, oct(k.mode)) for k in export.key_files] == [
+        ("signing.key", "0o600"),
+        ("verify.pub", "0o644"),
+    ]
 
 
 def test_export_query_count_does_not_grow_with_endpoints(django_assert_num_queries, make_key):
@@ -168,7 +175,11 @@ def test_export_query_count_does_not_grow_with_endpoints(django_assert_num_queri
         for i in range(count):
             services.save_endpoint(
                 host,
-                section(f"p{i}", f"secret=Secret-{i}-xyzzy\ninkeys=k1\nallow=ulaw\npermit=192.0.2.{i}", bases=["tpl"]),
+                section(
+                    f"p{i}",
+                    f"secret=Secret-{i}-xyzzy\ninkeys=k1\nallow=ulaw\npermit=192.0.2.{i}",
+                    bases=["tpl"],
+                ),
                 position=i + 1,
             )
         services.registration_from_line(host, "me:pw12345678@iax.example.net", position=0, keys={}).save()
@@ -201,7 +212,9 @@ def test_write_export_replaces_the_key_set_and_leaves_no_temporary_files(host, m
     services.save_endpoint(host, section("up", "type=peer\nhost=192.0.2.1\nauth=rsa\noutkey=a"))
     write_export(export_host(host), tmp_path)
     services.save_endpoint(
-        host, section("up", "type=peer\nhost=192.0.2.1\nauth=rsa\noutkey=b"), endpoint=Endpoint.objects.get(name="up")
+        host,
+        section("up", "type=peer\nhost=192.0.2.1\nauth=rsa\noutkey=b"),
+        endpoint=Endpoint.objects.get(name="up"),
     )
     write_export(export_host(host), tmp_path)
     assert sorted(os.listdir(tmp_path / "keys")) == ["b.key"]

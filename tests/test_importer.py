@@ -183,3 +183,44 @@ def test_section_without_type_is_kept_and_reported():
 def test_misspelt_type_is_kept_as_written():
     import_document(doc(Section("x", [e("type", "fiend"), e("host", "dynamic")])), host_name="h1")
     assert "[x]\ntype=fiend\nhost=dynamic" in export_host(Host.objects.get(name="h1")).body
+
+
+# The command line ------------------------------------------------------------------------------
+
+CORPUS = __import__("pathlib").Path(__file__).parent / "data" / "corpus"
+
+
+def test_import_command_dry_run_prints_the_report_and_writes_nothing(capsys):
+    from django.core.management import call_command
+
+    call_command("iax_import", str(CORPUS / "37_AllStarLink_ASL-Asterisk.conf"), host="asl", dry_run=True)
+    out = capsys.readouterr().out
+    assert "37_AllStarLink_ASL-Asterisk.conf:14: [general] forcejitterbuffer" in out
+    assert "Use jitterbuffer instead" in out
+    assert "endpoint                2        0          0        0" in out
+    assert "dry run: nothing was written" in out
+    assert not Host.objects.exists()
+
+
+def test_import_command_writes_and_refuses_a_second_import_without_replace(capsys):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    path = str(CORPUS / "03_YukariChiba_asterisk-config.conf")
+    call_command("iax_import", path, host="yc")
+    assert Host.objects.get(name="yc").endpoints.count() == 2
+    with pytest.raises(CommandError, match="already exists; pass --replace"):
+        call_command("iax_import", path, host="yc")
+    call_command("iax_import", path, host="yc", replace=True)
+    assert "endpoint                0        0          2        0" in capsys.readouterr().out
+
+
+def test_import_command_names_file_and_line_of_a_syntax_error(tmp_path):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    bad = tmp_path / "iax.conf"
+    bad.write_text("[general]\nbindport=4569\n[broken\n")
+    with pytest.raises(CommandError, match=r"iax.conf, line 3"):
+        call_command("iax_import", str(bad), host="x")
+    assert not Host.objects.exists()

@@ -32,7 +32,9 @@ def test_unknown_scheme_is_refused_with_the_url_in_the_message():
 
 
 def _settings_in_subprocess(env: dict) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "DJANGO_SETTINGS_MODULE"}}
+    clean = {
+        k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "DJANGO_SETTINGS_MODULE"}
+    }
     clean.update(env)
     code = "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='iaxadmin.settings'; django.setup(); print('ok')"
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True)

@@ -58,7 +58,9 @@ RULES: dict[str, v.Rule] = {
     "cid_number": v.text(79),
     "codecpriority": v.choice("caller", "host", "disabled", "reqonly"),
     "connectedline": v.choice("yes", "no", "send", "receive"),
-    "context": v.text(79, pattern=v.CONTEXT_RE, what="a dialplan context name (no spaces, ',', '[', ']' or '=')"),
+    "context": v.text(
+        79, pattern=v.CONTEXT_RE, what="a dialplan context name (no spaces, ',', '[', ']' or '=')"
+    ),
     "cos": v.integer(0, 7),
     "dbsecret": v.dbsecret,
     "defaultip": v.hostname_or_ip,

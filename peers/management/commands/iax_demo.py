@@ -14,7 +14,9 @@ class Command(BaseCommand):
         users = get_user_model().objects
         if Host.objects.exists() or users.exists():
             self.stdout.write("Database already has data; not seeding the demo.")
-            self.stdout.write("Log in with your account (reset a password: python manage.py changepassword NAME).")
+            self.stdout.write(
+                "Log in with your account (reset a password: python manage.py changepassword NAME)."
+            )
             return
         seed_demo()
         password = secrets.token_urlsafe(12)
