@@ -128,7 +128,7 @@ class _Builder:
             target.entries.append(
                 Entry(
                     name=entry.name,
-                    value=entry.value,
+                    value=entry.value.lstrip() if entry.operator == "+=" else entry.value,
                     comments=self.carry + list(entry.comments),
                     line=entry.line,
                     file=entry.file,

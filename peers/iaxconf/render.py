@@ -57,6 +57,8 @@ def _entry(entry: Entry) -> str:
         raise RenderError(f"directive name {entry.name!r} cannot be written in iax.conf")
     if entry.operator == "=>":
         return f"{entry.name} => {escape_value(entry.value)}"
+    if entry.value.startswith(">"):  # "name=>x" would read back as the => operator
+        return f"{entry.name}= {escape_value(entry.value)}"
     return f"{entry.name}={escape_value(entry.value)}"
 
 

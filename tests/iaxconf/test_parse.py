@@ -894,9 +894,6 @@ def test_render_keeps_the_plus_equals_operator():
     assert doc(render(document)).sections[0].entries[1].operator == "+="
 
 
-@pytest.mark.xfail(
-    strict=True, reason="render.py _entry() writes name=>x for value '>x', read back as '=>' 'x'"
-)
 def test_render_keeps_a_value_starting_with_greater_than():
     document = Document([Section("alice", [Entry("secret", ">x")])])
     assert entries(doc(render(document)).sections[0]) == [("secret", "=", ">x")]
