@@ -103,7 +103,7 @@ _TYPED = (
 )  # fmt: skip
 
 
-def build_document(host: Host) -> tuple[Document, set[str], set[str]]:
+def build_document(host: Host, *, only: list[int] | None = None) -> tuple[Document, set[str], set[str]]:
     """The host's config as a Document, plus the key names it uses publicly (inkeys) and privately
     (outkey, register). A constant number of queries."""
     document = Document()
@@ -145,7 +145,7 @@ def build_document(host: Host) -> tuple[Document, set[str], set[str]]:
 
     options = defaultdict(list)
     for endpoint_id, name, value, comment in (
-        EndpointOption.objects.filter(endpoint__host=host)
+        EndpointOption.objects.filter(endpoint__host=host, **({"endpoint_id__in": only} if only else {}))
         .order_by("endpoint_id", "position")
         .values_list("endpoint_id", "name", "value", "comment")
     ):
@@ -159,7 +159,7 @@ def build_document(host: Host) -> tuple[Document, set[str], set[str]]:
         bases[endpoint_id].append(base_id)
     inkeys = defaultdict(list)
     for endpoint_id, key_name in (
-        EndpointInKey.objects.filter(endpoint__host=host)
+        EndpointInKey.objects.filter(endpoint__host=host, **({"endpoint_id__in": only} if only else {}))
         .order_by("endpoint_id", "position")
         .values_list("endpoint_id", "key__name")
     ):
@@ -179,8 +179,11 @@ def build_document(host: Host) -> tuple[Document, set[str], set[str]]:
                 return kind
         return ""
 
+    wanted = set(only) if only else None
     for row in rows:
         endpoint_id, name, kind, is_template = row[0], row[1], row[2], row[3]
+        if wanted is not None and endpoint_id not in wanted:
+            continue
         section = Section(
             name=name,
             is_template=is_template,

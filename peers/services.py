@@ -136,6 +136,9 @@ def save_endpoint(
     position: int | None = None,
     kind: str | None = None,
     endpoint: Endpoint | None = None,
+    actor=None,
+    batch=None,
+    message: str = "",
 ) -> Endpoint:
     """Create (or replace the contents of) one endpoint or template from a Section. Bases must
     exist on the host already; keys named by inkeys/outkey must exist (MissingKeys otherwise)."""
@@ -209,7 +212,9 @@ def inherited_kind(bases: Iterable[Endpoint], _seen: frozenset[int] = frozenset(
 
 
 @transaction.atomic
-def save_general(host: Host, entries: Iterable[Entry], *, comment: str = "") -> GeneralSettings:
+def save_general(
+    host: Host, entries: Iterable[Entry], *, comment: str = "", actor=None, batch=None, message: str = ""
+) -> GeneralSettings:
     """Replace the host's [general] lines (register lines are Registrations, not options)."""
     general, _ = GeneralSettings.objects.get_or_create(host=host)
     general.comment = comment
@@ -246,9 +251,79 @@ def registration_from_line(host: Host, value: str, *, position: int, keys: Mappi
 
 
 @transaction.atomic
-def save_callnumber_limits(host: Host, limits: Iterable[tuple[str, int]]) -> list[CallNumberLimit]:
+def save_callnumber_limits(
+    host: Host, limits: Iterable[tuple[str, int]], *, actor=None, batch=None, message: str = ""
+) -> list[CallNumberLimit]:
     host.callnumber_limits.all().delete()
     return CallNumberLimit.objects.bulk_create(
         CallNumberLimit(host=host, position=i, network=network, limit=limit)
         for i, (network, limit) in enumerate(limits)
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Single-object writes used by the web forms, the API and the command line. Each runs in one
+# transaction. ``actor`` (a user, an API token or "cli:<name>"), ``batch`` (groups the changes of
+# one save) and ``message`` are for the audit trail.
+
+
+@transaction.atomic
+def delete_endpoint(endpoint: Endpoint, *, actor=None, batch=None, message: str = "") -> None:
+    """Delete an endpoint or template. A template still used as a base is refused (ProtectedError)."""
+    endpoint.options.all().delete()
+    endpoint.inkey_links.all().delete()
+    endpoint.base_links.all().delete()
+    endpoint.delete()
+
+
+@transaction.atomic
+def save_registration(registration: Registration, *, actor=None, batch=None, message: str = "") -> Registration:
+    registration.full_clean(exclude=["host"])
+    registration.save()
+    return registration
+
+
+@transaction.atomic
+def delete_registration(registration: Registration, *, actor=None, batch=None, message: str = "") -> None:
+    registration.delete()
+
+
+@transaction.atomic
+def save_callnumber_limit(limit: CallNumberLimit, *, actor=None, batch=None, message: str = "") -> CallNumberLimit:
+    values.network(limit.network)
+    limit.save()
+    return limit
+
+
+@transaction.atomic
+def delete_callnumber_limit(limit: CallNumberLimit, *, actor=None, batch=None, message: str = "") -> None:
+    limit.delete()
+
+
+@transaction.atomic
+def save_key(key: Key, *, actor=None, batch=None, message: str = "") -> Key:
+    values.key_name(key.name)
+    key.save()
+    return key
+
+
+@transaction.atomic
+def delete_key(key: Key, *, actor=None, batch=None, message: str = "") -> None:
+    """Refused (ProtectedError) while an endpoint or registration refers to the key."""
+    key.delete()
+
+
+@transaction.atomic
+def save_host(host: Host, *, actor=None, batch=None, message: str = "") -> Host:
+    host.full_clean()
+    host.save()
+    GeneralSettings.objects.get_or_create(host=host)
+    return host
+
+
+def endpoint_section(endpoint: Endpoint) -> Section:
+    """The endpoint as the Section the exporter writes (typed columns, rows, keys, bases)."""
+    from .exporter import build_document
+
+    document, _, _ = build_document(endpoint.host, only=[endpoint.pk])
+    return next(s for s in document.sections if not s.is_general and s.name == endpoint.name)

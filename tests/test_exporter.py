@@ -275,3 +275,16 @@ def test_render_refuses_a_value_that_would_break_its_line(host):
     assert export.body == ""
     with pytest.raises(RenderError):
         render(export.document)
+
+
+def test_endpoint_section_is_the_section_the_export_writes(host, make_key):
+    make_key("k1")
+    services.save_endpoint(host, section("tpl", "type=friend\nhost=dynamic", template=True), position=0)
+    alice = services.save_endpoint(
+        host, section("alice", "secret=Ab3-kd9Qw2Lm\ninkeys=k1\nallow=ulaw\nallow=g722", bases=["tpl"]), position=1
+    )
+    got = services.endpoint_section(alice)
+    assert (got.name, got.bases, got.is_template) == ("alice", ["tpl"], False)
+    assert [(e.name, e.value) for e in got.entries] == [
+        ("secret", "Ab3-kd9Qw2Lm"), ("inkeys", "k1"), ("allow", "ulaw"), ("allow", "g722"),
+    ]  # fmt: skip
