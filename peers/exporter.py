@@ -87,8 +87,7 @@ def _comments(text: str) -> list[str]:
     return text.split("\n") if text else []
 
 
-def _yes_no(value: bool) -> str:
-    return "yes" if value else "no"
+_NO_NOTES: dict[str, str] = {}
 
 
 ENDPOINT_COLUMNS = (
@@ -149,7 +148,7 @@ def build_document(host: Host, *, only: list[int] | None = None) -> tuple[Docume
         .order_by("endpoint_id", "position")
         .values_list("endpoint_id", "name", "value", "comment")
     ):
-        options[endpoint_id].append(Entry(name=name, value=value, comments=_comments(comment)))
+        options[endpoint_id].append(Entry(name, value, comment.split("\n") if comment else []))
     bases = defaultdict(list)
     for endpoint_id, base_id in (
         EndpointBase.objects.filter(endpoint__host=host)
@@ -180,42 +179,50 @@ def build_document(host: Host, *, only: list[int] | None = None) -> tuple[Docume
         return ""
 
     wanted = set(only) if only else None
+    append_section = document.sections.append
+    typed = _TYPED
     for row in rows:
         endpoint_id, name, kind, is_template = row[0], row[1], row[2], row[3]
         if wanted is not None and endpoint_id not in wanted:
             continue
+        base_ids = bases.get(endpoint_id, ())
+        comment = row[4]
         section = Section(
             name=name,
             is_template=is_template,
-            bases=[names[b] for b in bases.get(endpoint_id, ()) if b in names],
-            comments=_comments(row[4]),
+            bases=[names[b] for b in base_ids if b in names],
+            comments=comment.split("\n") if comment else [],
         )
         entries = section.entries
-        notes = row[18] or {}
-        if kind and (is_template or inherited_kind(endpoint_id, frozenset({endpoint_id})) != kind):
-            entries.append(Entry(name="type", value=kind, comments=_comments(notes.get("type", ""))))
-        for directive, index in _TYPED:
+        append = entries.append
+        notes = row[18] or _NO_NOTES
+        if kind and (
+            is_template or not base_ids or inherited_kind(endpoint_id, frozenset({endpoint_id})) != kind
+        ):
+            note = notes.get("type")
+            append(Entry("type", kind, note.split("\n") if note else []))
+        for directive, index in typed:
             value = row[index]
             if value is None:
                 continue
-            if directive == "trunk":
-                value = _yes_no(value)
-            entries.append(
-                Entry(name=directive, value=str(value), comments=_comments(notes.get(directive, "")))
-            )
-        if inkeys.get(endpoint_id):
-            entries.append(
-                Entry(
-                    name="inkeys",
-                    value=":".join(inkeys[endpoint_id]),
-                    comments=_comments(notes.get("inkeys", "")),
-                )
-            )
+            if value is True or value is False:
+                value = "yes" if value else "no"
+            elif not isinstance(value, str):
+                value = str(value)
+            note = notes.get(directive)
+            append(Entry(directive, value, note.split("\n") if note else []))
+        keys_in = inkeys.get(endpoint_id)
+        if keys_in:
+            note = notes.get("inkeys")
+            append(Entry("inkeys", ":".join(keys_in), note.split("\n") if note else []))
         if row[17]:
-            entries.append(Entry(name="outkey", value=row[17], comments=_comments(notes.get("outkey", ""))))
+            note = notes.get("outkey")
+            append(Entry("outkey", row[17], note.split("\n") if note else []))
             private_keys.add(row[17])
-        entries.extend(options.get(endpoint_id, ()))
-        document.sections.append(section)
+        own = options.get(endpoint_id)
+        if own:
+            entries.extend(own)
+        append_section(section)
 
     limits = list(CallNumberLimit.objects.filter(host=host).values_list("network", "limit", "comment"))
     if limits:

@@ -39,15 +39,21 @@ class Section:
 
     @property
     def is_general(self) -> bool:
-        return self.name.lower() == GENERAL
+        name = self.name
+        return len(name) == 7 and name.lower() == GENERAL
 
     @property
     def is_callnumberlimits(self) -> bool:
-        return self.name.lower() == CALLNUMBERLIMITS
+        name = self.name
+        return len(name) == 16 and name.lower() == CALLNUMBERLIMITS
 
     @property
     def is_endpoint(self) -> bool:
-        return not (self.is_general or self.is_callnumberlimits)
+        name = self.name
+        if len(name) not in (7, 16):
+            return True
+        lowered = name.lower()
+        return lowered != GENERAL and lowered != CALLNUMBERLIMITS
 
     def values(self, name: str) -> list[str]:
         """The values of every entry with this name, in order (own entries only)."""
@@ -82,17 +88,27 @@ def expand(document: Document) -> dict[str, list[Entry]]:
     section's name as written. Bases come first in their listed order, then the section's own
     lines, as main/config.c copies them. Unknown bases and loops are skipped here (the validator
     reports them)."""
-    by_name = {}
+    by_name: dict[str, Section] = {}
     for section in document.sections:
         by_name.setdefault(section.name.lower(), section)
+    memo: dict[str, list[Entry]] = {}  # a base's expansion, shared by every section using it
 
     def entries_of(section: Section, seen: frozenset[str]) -> list[Entry]:
+        if not section.bases:
+            return section.entries
         result: list[Entry] = []
         for base_name in section.bases:
-            base = by_name.get(base_name.lower())
-            if base is None or base.name.lower() in seen:
+            lowered = base_name.lower()
+            base = by_name.get(lowered)
+            if base is None or lowered in seen:
                 continue
-            result.extend(entries_of(base, seen | {base.name.lower()}))
+            if lowered not in memo or seen != frozenset({section.name.lower()}):
+                expanded_base = entries_of(base, seen | {lowered})
+                if seen == frozenset({section.name.lower()}):
+                    memo[lowered] = expanded_base
+            else:
+                expanded_base = memo[lowered]
+            result.extend(expanded_base)
         result.extend(section.entries)
         return result
 

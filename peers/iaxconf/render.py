@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from .catalogue import catalogue
+from .catalogue import RENDER_ORDER, catalogue
 from .document import Document, Entry, Section
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
@@ -52,9 +52,15 @@ def _header(section: Section) -> str:
     return f"[{section.name}]" + (f"({','.join(options)})" if options else "")
 
 
+_checked_names: set[str] = set()
+
+
 def _entry(entry: Entry) -> str:
-    if not entry.name or _NAME_UNSAFE.search(entry.name) or entry.name[0] in "#;[":
-        raise RenderError(f"directive name {entry.name!r} cannot be written in iax.conf")
+    if entry.name not in _checked_names:
+        if not entry.name or _NAME_UNSAFE.search(entry.name) or entry.name[0] in "#;[":
+            raise RenderError(f"directive name {entry.name!r} cannot be written in iax.conf")
+        if len(_checked_names) < 10_000:
+            _checked_names.add(entry.name)
     if entry.operator == "=>":
         return f"{entry.name} => {escape_value(entry.value)}"
     if entry.value.startswith(">"):  # "name=>x" would read back as the => operator
@@ -62,12 +68,34 @@ def _entry(entry: Entry) -> str:
     return f"{entry.name}={escape_value(entry.value)}"
 
 
+_slots: dict[str, int] = {}
+
+
+def _slot_key():
+    """A fast sort key: the render slot of a directive name (names are usually lower-case)."""
+    if not _slots:
+        cat = catalogue()
+        _slots.update({d.name: cat.render_slot(d.name) for d in cat})
+    get = _slots.get
+    last = len(RENDER_ORDER)
+    render_slot = catalogue().render_slot
+
+    def key(entry: Entry) -> int:
+        found = get(entry.name)
+        return (
+            found
+            if found is not None
+            else (render_slot(entry.name) if entry.name.lower() in _slots else last)
+        )
+
+    return key
+
+
 def ordered_entries(section: Section) -> list[Entry]:
     """The section's entries in rendering order (stable within a slot)."""
     if section.is_callnumberlimits:
         return list(section.entries)
-    slot = catalogue().render_slot
-    return sorted(section.entries, key=lambda e: slot(e.name))
+    return sorted(section.entries, key=_slot_key())
 
 
 def render(document: Document) -> str:
@@ -75,10 +103,12 @@ def render(document: Document) -> str:
     for section in document.sections:
         if lines:
             lines.append("")
-        lines.extend(_comment(c) for c in section.comments)
+        if section.comments:
+            lines.extend(_comment(c) for c in section.comments)
         lines.append(_header(section))
         for entry in ordered_entries(section):
-            lines.extend(_comment(c) for c in entry.comments)
+            if entry.comments:
+                lines.extend(_comment(c) for c in entry.comments)
             lines.append(_entry(entry))
     if document.trailer:
         lines.append("")

@@ -157,6 +157,25 @@ def _all(entries: Iterable[Entry], name: str) -> list[Entry]:
     return [e for e in entries if e.name.lower() == name]
 
 
+class _Index:
+    """An endpoint's entries by lower-cased name, built once instead of scanning per rule."""
+
+    __slots__ = ("by_name",)
+
+    def __init__(self, entries: Iterable[Entry]) -> None:
+        by_name: dict[str, list[Entry]] = {}
+        for entry in entries:
+            by_name.setdefault(entry.name.lower(), []).append(entry)
+        self.by_name = by_name
+
+    def last(self, name: str) -> Entry | None:
+        found = self.by_name.get(name)
+        return found[-1] if found else None
+
+    def all(self, name: str) -> list[Entry]:
+        return self.by_name.get(name, [])
+
+
 def _is_true(value: str | None) -> bool:
     return value is not None and value.strip().lower() in v.TRUE_WORDS
 
@@ -385,7 +404,17 @@ def _repeats(name: str, kinds: set[str]) -> bool:
     return True
 
 
+_misplaced_cache: dict[tuple[str, frozenset[str]], str | None] = {}
+
+
 def _misplaced(directive, kinds: set[str]) -> str | None:
+    key = (directive.name, frozenset(kinds))
+    if key not in _misplaced_cache:
+        _misplaced_cache[key] = _misplaced_uncached(directive, kinds)
+    return _misplaced_cache[key]
+
+
+def _misplaced_uncached(directive, kinds: set[str]) -> str | None:
     for kind in sorted(kinds):
         if kind == "any-endpoint":
             if not directive.sections & {PEER, USER}:
@@ -441,6 +470,7 @@ def _enables_encryption(entry: Entry) -> bool:
 def _check_endpoint(out, section, kind, entries, general_auth, general_encryption, keys) -> None:
     is_peer = kind in (PEER, FRIEND)
     is_user = kind in (USER, FRIEND)
+    ix = _Index(entries)
 
     def point_at(entry: Entry) -> dict:
         """Where a finding about this entry points: the entry itself when the section (or one of its
@@ -449,8 +479,8 @@ def _check_endpoint(out, section, kind, entries, general_auth, general_encryptio
             return {"entry": entry}
         return {"entry": None, "directive": entry.name, "value": entry.value}
 
-    host = _last(entries, "host")
-    defaultip = _last(entries, "defaultip")
+    host = ix.last("host")
+    defaultip = ix.last("defaultip")
     dynamic = host is not None and host.value.strip().lower() == "dynamic"
     if is_peer and host is None:
         out.add(ERROR, "missing-host", section,
@@ -471,13 +501,13 @@ def _check_endpoint(out, section, kind, entries, general_auth, general_encryptio
                     "to 4569, so this port is lost. Write port= after host= (set it in the section when host= "
                     "is not in the template)", port)  # fmt: skip
 
-    own_auth = _last(entries, "auth")
+    own_auth = ix.last("auth")
     auth_entry = own_auth or general_auth
     auth = _auth_words(auth_entry.value if auth_entry else None)
-    secrets = [e for e in _all(entries, "secret") if e.value != ""]
-    dbsecret = _last(entries, "dbsecret")
-    inkeys = _last(entries, "inkeys")
-    outkey = _last(entries, "outkey")
+    secrets = [e for e in ix.all("secret") if e.value != ""]
+    dbsecret = ix.last("dbsecret")
+    inkeys = ix.last("inkeys")
+    outkey = ix.last("outkey")
     has_secret = bool(secrets) or dbsecret is not None
 
     # [general] reports its own plaintext; here only the section's own auth line counts.
@@ -500,7 +530,7 @@ def _check_endpoint(out, section, kind, entries, general_auth, general_encryptio
                     f"auth={auth_entry.value}{source} includes rsa but neither outkey= (to sign our calls) nor "
                     "inkeys= (to verify the peer) is set", **point_at(auth_entry))  # fmt: skip
 
-    for entry in _all(entries, "secret"):
+    for entry in ix.all("secret"):
         _check_secret_strength(out, section, entry)
 
     if keys is not None:
@@ -530,20 +560,20 @@ def _check_endpoint(out, section, kind, entries, general_auth, general_encryptio
             out.add(ERROR, "encryption-needs-md5", section,
                     f"{source} turns on encryption, which is only negotiated when md5 is among the auth methods "
                     f"(auth={auth_entry.value}); use auth=md5 or md5,rsa", **point_at(trigger))  # fmt: skip
-        for entry in _all(entries, "encryption"):
+        for entry in ix.all("encryption"):
             if entry.value.strip().lower() == "no":
                 out.add(WARNING, "encryption-no-has-no-effect", section,
                         f"encryption=no cannot turn off the encryption that {source} turns on; the values only "
                         "add methods", entry)  # fmt: skip
 
-    token = _last(entries, "requirecalltoken")
+    token = ix.last("requirecalltoken")
     if token is not None and token.value.strip().lower() == "no":
         out.add(WARNING, "calltoken-disabled", section,
                 "requirecalltoken=no turns off call-token validation, which protects against spoofed-source "
                 "call-number exhaustion; prefer auto", token)  # fmt: skip
 
     if is_user:
-        acl = _all(entries, "permit") + _all(entries, "deny") + _all(entries, "acl")
+        acl = ix.all("permit") + ix.all("deny") + ix.all("acl")
         if not has_secret and inkeys is None:
             if section.name.lower() == "guest":
                 out.add(WARNING, "guest-user", section,
