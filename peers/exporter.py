@@ -8,12 +8,14 @@ rendered by ``iaxconf.render``. Writing files is ``write_export`` (atomic rename
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.db import connection
 from django.db.models import Q
 
 from .iaxconf import (
@@ -28,7 +30,7 @@ from .iaxconf import (
     render,
     validate,
 )
-from .iaxconf.render import ordered_entries
+from .iaxconf.util import gc_paused
 from .models import (
     CallNumberLimit,
     Endpoint,
@@ -64,6 +66,22 @@ class Export:
     def errors(self) -> list[Finding]:
         return [f for f in self.findings if f.is_error]
 
+    def errors_in_file_order(self) -> list[Finding]:
+        """Error findings in the order of the lines they are about in the rendered file, so the
+        header reads the same however the document was put together."""
+        position = {s.name: i for i, s in enumerate(self.document.sections)}
+        slot = catalogue().render_slot
+        return sorted(
+            self.errors,
+            key=lambda f: (
+                position.get(f.section, -1),
+                slot(f.directive or ""),
+                f.line or 0,
+                f.code,
+                f.message,
+            ),
+        )
+
     @property
     def checksum(self) -> str:
         return hashlib.sha256(self.body.encode("utf-8")).hexdigest()
@@ -77,8 +95,7 @@ class Export:
         ]
         if self.key_files:
             header.append(f"{HEADER_MARK} key files: " + " ".join(k.name for k in self.key_files))
-        errors = self.errors
-        for finding in errors:
+        for finding in self.errors_in_file_order():
             header.append(f"{HEADER_MARK} ERROR {finding.location()}: {finding.message}")
         return "".join(f";{line}\n" for line in header) + "\n" + self.body
 
@@ -90,11 +107,21 @@ def _comments(text: str) -> list[str]:
 _NO_NOTES: dict[str, str] = {}
 
 
+def _fetch(queryset) -> list[tuple]:
+    """The rows of a values_list() queryset straight from the cursor: the same SQL, without
+    Django's per-row iteration and converters (callers handle JSON text and 0/1 booleans)."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 ENDPOINT_COLUMNS = (
     "id", "name", "kind", "is_template", "comment", "peer_host", "port", "defaultip", "context", "username",
     "secret", "auth", "qualify", "trunk", "transfer", "requirecalltoken", "encryption", "outkey__name",
     "column_comments",
 )  # fmt: skip
+_TRUNK = ENDPOINT_COLUMNS.index("trunk")
 # (directive, column index in ENDPOINT_COLUMNS) for typed columns, in catalogue order
 _TYPED = (
     ("host", 5), ("port", 6), ("defaultip", 7), ("context", 8), ("username", 9), ("secret", 10), ("auth", 11),
@@ -143,21 +170,21 @@ def build_document(host: Host, *, only: list[int] | None = None) -> tuple[Docume
     document.sections.append(general)
 
     options = defaultdict(list)
-    for endpoint_id, name, value, comment in (
+    for endpoint_id, name, value, comment in _fetch(
         EndpointOption.objects.filter(endpoint__host=host, **({"endpoint_id__in": only} if only else {}))
         .order_by("endpoint_id", "position")
         .values_list("endpoint_id", "name", "value", "comment")
     ):
         options[endpoint_id].append(Entry(name, value, comment.split("\n") if comment else []))
     bases = defaultdict(list)
-    for endpoint_id, base_id in (
+    for endpoint_id, base_id in _fetch(
         EndpointBase.objects.filter(endpoint__host=host)
         .order_by("endpoint_id", "position")
         .values_list("endpoint_id", "base_id")
     ):
         bases[endpoint_id].append(base_id)
     inkeys = defaultdict(list)
-    for endpoint_id, key_name in (
+    for endpoint_id, key_name in _fetch(
         EndpointInKey.objects.filter(endpoint__host=host, **({"endpoint_id__in": only} if only else {}))
         .order_by("endpoint_id", "position")
         .values_list("endpoint_id", "key__name")
@@ -165,7 +192,9 @@ def build_document(host: Host, *, only: list[int] | None = None) -> tuple[Docume
         inkeys[endpoint_id].append(key_name)
         public_keys.add(key_name)
 
-    rows = list(Endpoint.objects.filter(host=host).order_by("position", "id").values_list(*ENDPOINT_COLUMNS))
+    rows = _fetch(
+        Endpoint.objects.filter(host=host).order_by("position", "id").values_list(*ENDPOINT_COLUMNS)
+    )
     names = {row[0]: row[1] for row in rows}
     kind_of = {row[0]: row[2] for row in rows}
 
@@ -182,7 +211,7 @@ def build_document(host: Host, *, only: list[int] | None = None) -> tuple[Docume
     append_section = document.sections.append
     typed = _TYPED
     for row in rows:
-        endpoint_id, name, kind, is_template = row[0], row[1], row[2], row[3]
+        endpoint_id, name, kind, is_template = row[0], row[1], row[2], bool(row[3])
         if wanted is not None and endpoint_id not in wanted:
             continue
         base_ids = bases.get(endpoint_id, ())
@@ -195,7 +224,11 @@ def build_document(host: Host, *, only: list[int] | None = None) -> tuple[Docume
         )
         entries = section.entries
         append = entries.append
-        notes = row[18] or _NO_NOTES
+        notes = row[18]
+        if notes.__class__ is str:  # raw rows: JSON text on SQLite, decoded already by psycopg
+            notes = json.loads(notes) if notes != "{}" else _NO_NOTES
+        elif not notes:
+            notes = _NO_NOTES
         if kind and (
             is_template or not base_ids or inherited_kind(endpoint_id, frozenset({endpoint_id})) != kind
         ):
@@ -205,7 +238,7 @@ def build_document(host: Host, *, only: list[int] | None = None) -> tuple[Docume
             value = row[index]
             if value is None:
                 continue
-            if value is True or value is False:
+            if index == _TRUNK:  # a boolean column (0/1 on SQLite)
                 value = "yes" if value else "no"
             elif not isinstance(value, str):
                 value = str(value)
@@ -232,13 +265,16 @@ def build_document(host: Host, *, only: list[int] | None = None) -> tuple[Docume
                 entries=[Entry(name=n, value=str(limit), comments=_comments(c)) for n, limit, c in limits],
             )
         )
-    for section in document.sections:  # canonical order, so findings come out in the file's order
-        section.entries = ordered_entries(section)
     return document, public_keys, private_keys
 
 
 def export_host(host: Host) -> Export:
     """Build, validate and render a host's config. Never writes anything."""
+    with gc_paused():
+        return _export_host(host)
+
+
+def _export_host(host: Host) -> Export:
     document, public_keys, private_keys = build_document(host)
     used = public_keys | private_keys
     keys = {}

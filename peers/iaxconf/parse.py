@@ -76,13 +76,11 @@ threads are independent (the callbacks find their builder through a context vari
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import gc
 import glob
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
@@ -90,6 +88,7 @@ from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from .document import Document, Entry, Section
+from .util import gc_paused
 
 __all__ = [
     "ConfigSyntaxError",
@@ -666,25 +665,11 @@ class _Builder:
 # Public API
 
 
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a document is built. The parse makes no reference
-    cycles, and with a large heap (Django, an earlier document) the collector's passes over the
-    tens of thousands of new objects cost as much as the parse itself (Mercurial's ``nogc``)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def parse(text: str, *, file: str | None = None) -> ParseResult:
     """Parse one iax.conf text. ``file`` only labels entries, sections, notes and errors;
     ``#include`` is not followed (note ``include-not-followed``)."""
     builder = _Builder(follow_includes=False)
-    with _gc_paused():
+    with gc_paused():
         builder.read_text(text, file)
     return builder.finish()
 
@@ -696,6 +681,6 @@ def parse_file(
     the file they were read from: ``path`` as given, or an included file's path as found (the
     including file's directory or an include dir, joined with the include's target)."""
     builder = _Builder(follow_includes=True, include_dirs=[os.fspath(d) for d in include_dirs])
-    with _gc_paused():
+    with gc_paused():
         builder.read_file(os.fspath(path))
     return builder.finish()

@@ -349,48 +349,79 @@ def _merge_additions(out: _Collector, document: Document) -> Document:
     return Document(sections=merged, header=document.header, trailer=document.trailer)
 
 
+_OK, _UNKNOWN, _FOREIGN, _REMOVED, _MISPLACED = range(5)
+_plans: dict[tuple[str, frozenset[str], bool], tuple] = {}
+
+
+def _plan(name: str, kinds: frozenset[str], plain_endpoint: bool, cat) -> tuple:
+    """What the rules say about a directive name in a section of these kinds, whatever its value:
+    (verdict, directive, deprecated, repeats, misplaced-text). Names and kinds repeat across
+    thousands of sections, so the answer is remembered."""
+    key = (name, kinds, plain_endpoint)
+    plan = _plans.get(key)
+    if plan is not None:
+        return plan
+    lowered = name.lower()
+    directive = cat.get(lowered)
+    if directive is None:
+        plan = (_FOREIGN if lowered in FOREIGN else _UNKNOWN, None, False, False, None)
+    elif not directive.accepted:
+        plan = (_REMOVED, directive, False, False, None)
+    else:
+        misplaced = None
+        if not (lowered == "type" and plain_endpoint) and kinds:
+            misplaced = _misplaced(directive, set(kinds))
+        verdict = _MISPLACED if misplaced else _OK
+        plan = (verdict, directive, directive.deprecated, _repeats(directive.name, set(kinds)), misplaced)
+    if len(_plans) < 50_000:
+        _plans[key] = plan
+    return plan
+
+
 def _check_entries(out: _Collector, section: Section, kinds: set[str], cat) -> None:
     counts: dict[str, int] = {}
+    frozen = frozenset(kinds)
+    plain_endpoint = section.is_endpoint and not section.is_template
     for entry in section.entries:
-        name = entry.name.lower()
-        directive = cat.get(name)
-        if directive is None:
-            if name in FOREIGN:
-                out.add(ERROR, "foreign-directive", section,
-                        f"{entry.name} is a {FOREIGN[name]} option; chan_iax2 ignores it. Remove it", entry)  # fmt: skip
-            else:
-                hint = cat.suggest(name)
-                tail = f"; did you mean {hint}?" if hint else "; remove it"
-                out.add(ERROR, "unknown-directive", section,
-                        f"{entry.name} is not a chan_iax2 directive and is ignored{tail}", entry)  # fmt: skip
+        verdict, directive, deprecated, repeats, misplaced = _plan(entry.name, frozen, plain_endpoint, cat)
+        if verdict == _FOREIGN:
+            name = entry.name.lower()
+            out.add(ERROR, "foreign-directive", section,
+                    f"{entry.name} is a {FOREIGN[name]} option; chan_iax2 ignores it. Remove it", entry)  # fmt: skip
             continue
-        if not directive.accepted:
+        if verdict == _UNKNOWN:
+            hint = cat.suggest(entry.name.lower())
+            tail = f"; did you mean {hint}?" if hint else "; remove it"
+            out.add(ERROR, "unknown-directive", section,
+                    f"{entry.name} is not a chan_iax2 directive and is ignored{tail}", entry)  # fmt: skip
+            continue
+        if verdict == _REMOVED:
             instead = f" Use {directive.replacement} instead." if directive.replacement else ""
             out.add(ERROR, "removed-directive", section,
                     f"{entry.name} is no longer read by chan_iax2 (Asterisk 22) and is ignored.{instead}", entry)  # fmt: skip
             continue
-        if directive.deprecated:
+        if deprecated:
             instead = f" Use {directive.replacement} instead." if directive.replacement else ""
             out.add(WARNING, "deprecated-directive", section,
                     f"{entry.name} is deprecated and removed in Asterisk 23.{instead}", entry)  # fmt: skip
-        if name == "type" and section.is_endpoint and not section.is_template:
-            pass
-        elif kinds:
-            misplaced = _misplaced(directive, kinds)
-            if misplaced:
-                out.add(ERROR, "misplaced-directive", section,
-                        f"{entry.name} is not read in {misplaced}; chan_iax2 ignores it there. It belongs in "
-                        f"{_where(directive.sections)}", entry)  # fmt: skip
-                continue
+        if verdict == _MISPLACED:
+            out.add(ERROR, "misplaced-directive", section,
+                    f"{entry.name} is not read in {misplaced}; chan_iax2 ignores it there. It belongs in "
+                    f"{_where(directive.sections)}", entry)  # fmt: skip
+            continue
         problem = check_value(directive.name, entry.value)
         if problem is not None:
             shown = _masked(entry.name, entry.value)
             out.add(ERROR, "invalid-value", section, f"{entry.name}={shown!r} {problem.message}", entry,
                     rule=problem.rule)  # fmt: skip
-        counts[name] = counts.get(name, 0) + 1
-        if name == "type" and not section.is_template:
-            continue  # reported as type-twice, with what Asterisk 22 and 23 each keep
-        if counts[name] == 2 and not _repeats(directive.name, kinds):
+        if repeats:
+            continue
+        name = directive.name
+        seen = counts.get(name, 0) + 1
+        counts[name] = seen
+        if seen == 2:
+            if name == "type" and not section.is_template:
+                continue  # reported as type-twice, with what Asterisk 22 and 23 each keep
             out.add(WARNING, "repeated-directive", section,
                     f"{entry.name} is set more than once here; only the last value counts", entry)  # fmt: skip
 
