@@ -47,7 +47,7 @@ def _header(section: Section) -> str:
         (["!"] if section.is_template else []) + (["+"] if section.is_addition else []) + list(section.bases)
     )
     for option in section.bases:
-        if not option or _NAME_UNSAFE.search(option) or "," in option:
+        if not option or _NAME_UNSAFE.search(option) or "," in option or option[0] in "!+":
             raise RenderError(f"base name {option!r} cannot be written in a section header")
     return f"[{section.name}]" + (f"({','.join(options)})" if options else "")
 
@@ -63,6 +63,10 @@ def _entry(entry: Entry) -> str:
             _checked_names.add(entry.name)
     if entry.operator == "=>":
         return f"{entry.name} => {escape_value(entry.value)}"
+    if entry.operator == "+=":  # appended literally, leading blanks included
+        return f"{entry.name}+={escape_value(entry.value)}"
+    if entry.name.endswith("+"):  # "a+=x" would read back as += on "a"
+        return f"{entry.name} ={escape_value(entry.value)}"
     if entry.value.startswith(">"):  # "name=>x" would read back as the => operator
         return f"{entry.name}= {escape_value(entry.value)}"
     return f"{entry.name}={escape_value(entry.value)}"
