@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from . import audit, services
 from . import keys as rsa_keys
-from . import services
 from .iaxconf import Entry, Section
 from .models import Host, Key
 
@@ -141,22 +141,35 @@ SECTIONS = [
 
 
 @transaction.atomic
-def seed_demo(passphrase: str = "demo-passphrase") -> Host:
-    host = Host.objects.create(name=DEMO_HOST, description="Demo PBX seeded by `manage.py iax_demo`")
-    services.save_general(host, _section("general", GENERAL).entries, comment=" Demo PBX: general settings")
+def seed_demo(passphrase: str = "demo-passphrase", *, actor=None) -> Host:
+    batch = audit.new_batch()  # the whole seed is one change batch in the history
+    host = services.save_host(
+        Host(name=DEMO_HOST, description="Demo PBX seeded by `manage.py iax_demo`"), actor=actor, batch=batch
+    )
+    services.save_general(
+        host,
+        _section("general", GENERAL).entries,
+        comment=" Demo PBX: general settings",
+        actor=actor,
+        batch=batch,
+    )
     for name, secret in (("demo-pbx", passphrase), ("hq", passphrase)):
         if not Key.objects.filter(name=name).exists():
             material = rsa_keys.generate(secret)
-            Key.objects.create(
-                name=name,
-                public_pem=material.public_pem,
-                private_pem=material.private_pem if name == "demo-pbx" else "",
-                private_encrypted=material.private_encrypted and name == "demo-pbx",
-                bits=material.bits,
-                fingerprint=material.fingerprint,
+            services.save_key(
+                Key(
+                    name=name,
+                    public_pem=material.public_pem,
+                    private_pem=material.private_pem if name == "demo-pbx" else "",
+                    private_encrypted=material.private_encrypted and name == "demo-pbx",
+                    bits=material.bits,
+                    fingerprint=material.fingerprint,
+                ),
+                actor=actor,
+                batch=batch,
             )
     for position, section in enumerate(SECTIONS):
-        services.save_endpoint(host, section, position=position)
+        services.save_endpoint(host, section, position=position, actor=actor, batch=batch)
     keys = {k.name: k for k in Key.objects.filter(name__in=["demo-pbx"])}
     services.registration_from_line(host, "demo-pbx:[demo-pbx]@iax.example.net", position=0, keys=keys).save()
     services.registration_from_line(

@@ -24,9 +24,9 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 
-from . import services
+from . import audit, services
 from .exporter import HEADER_MARK, build_document
 from .iaxconf import Document, Entry, Finding, KeyInfo, Section, render, validate
 from .iaxconf import values as v
@@ -262,9 +262,13 @@ def import_document(
     notes: list | None = None,
     progress: Progress | None = None,
     description: str = "",
+    actor=None,
+    message: str = "",
 ) -> ImportReport:
     """Write a parsed document into host ``host_name``; one transaction, nothing written on error
-    (and nothing at all with dry_run). Raises ImportError_ for problems that stop the import."""
+    (and nothing at all with dry_run). Raises ImportError_ for problems that stop the import.
+    Every object created, changed or deleted gets a Change row (one bulk insert, all under
+    ``report.batch``, by ``actor``)."""
     report = ImportReport(host=host_name, dry_run=dry_run, notes=list(notes or []))
     try:
         v.check_line_safe(host_name, max_length=63)
@@ -281,6 +285,7 @@ def import_document(
                 f"host {host_name!r} already exists; pass --replace to replace its configuration with the file's"
             )
         before = _section_texts(host) if host is not None else {}
+        audit_before = audit.host_objects(host) if host is not None else {}
         if host is None:
             host = Host.objects.create(name=host_name, description=description)
         else:
@@ -289,12 +294,25 @@ def import_document(
         for name in sorted(_key_names(document) - existing_keys.keys()):
             existing_keys[name] = Key.objects.create(name=name, public_pem="", bits=1024)
             report.placeholder_keys.append(name)
+        placeholders = {
+            ("key", name): audit.object_state(existing_keys[name]) for name in report.placeholder_keys
+        }
         key_info = {
             k.name: KeyInfo(bool(k.public_pem), bool(k.private_pem), k.private_encrypted, k.bits)
             for k in existing_keys.values()
         }
         report.findings = normalise_findings + validate(document, keys=key_info)
         _write(host, document, existing_keys, progress)
+        audit.record_many(
+            audit_before,
+            audit.host_objects(host),
+            actor=actor,
+            host=host,
+            batch=report.batch,
+            message=message,
+        )
+        if placeholders:
+            audit.record_many({}, placeholders, actor=actor, host=None, batch=report.batch, message=message)
         after = _section_texts(host)
         for key, text in after.items():
             if key not in before:
@@ -395,24 +413,19 @@ def _write(host: Host, document: Document, keys: dict[str, Key], progress: Progr
     Endpoint.objects.bulk_create(endpoints, batch_size=2000)
     by_name = {e.name.lower(): e for e in endpoints}
 
+    # Leaf rows go in with plain INSERTs: tens of thousands of model instances would cost more
+    # than the whole parse.
     options, inkeys, bases = [], [], []
     for endpoint, section, data in zip(endpoints, endpoint_sections, split, strict=True):
+        endpoint_id = endpoint.pk
         options.extend(
-            EndpointOption(
-                endpoint=endpoint, position=i, name=e.name, value=e.value, comment=_comment_text(e.comments)
-            )  # fmt: skip
-            for i, e in enumerate(data.options)
+            (endpoint_id, i, e.name, e.value, "\n".join(e.comments)) for i, e in enumerate(data.options)
         )
-        inkeys.extend(
-            EndpointInKey(endpoint=endpoint, key=keys[n], position=i) for i, n in enumerate(data.inkeys)
-        )
-        bases.extend(
-            EndpointBase(endpoint=endpoint, base=by_name[b.lower()], position=i)
-            for i, b in enumerate(section.bases)
-        )
-    EndpointOption.objects.bulk_create(options, batch_size=5000)
-    EndpointInKey.objects.bulk_create(inkeys, batch_size=5000)
-    EndpointBase.objects.bulk_create(bases, batch_size=5000)
+        inkeys.extend((endpoint_id, keys[n].pk, i) for i, n in enumerate(data.inkeys))
+        bases.extend((endpoint_id, by_name[b.lower()].pk, i) for i, b in enumerate(section.bases))
+    _insert_rows(EndpointOption, ("endpoint", "position", "name", "value", "comment"), options)
+    _insert_rows(EndpointInKey, ("endpoint", "key", "position"), inkeys)
+    _insert_rows(EndpointBase, ("endpoint", "base", "position"), bases)
     if progress:
         progress("objects", len(endpoints) + len(options) + len(inkeys) + len(bases), total)
 
@@ -440,6 +453,19 @@ def _write(host: Host, document: Document, keys: dict[str, Key], progress: Progr
                 )  # fmt: skip
             )
         CallNumberLimit.objects.bulk_create(limits)
+
+
+def _insert_rows(model, fields: tuple[str, ...], rows: list[tuple], batch: int = 5000) -> None:
+    """INSERT rows (tuples in the order of ``fields``) into the model's table with executemany."""
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(model._meta.get_field(name).column) for name in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({placeholders})"
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), batch):
+            cursor.executemany(sql, rows[start : start + batch])
 
 
 def _valid_register(value: str) -> bool:

@@ -10,6 +10,10 @@
 * ``Key``: an RSA key by name, shared across hosts (``<name>.pub`` and optionally ``<name>.key``).
 * ``Registration``: a ``register =>`` line, rendered in ``[general]`` only.
 * ``CallNumberLimit``: a line of ``[callnumberlimits]``.
+* ``Change``: the audit trail, one row per created, updated or deleted config object, written by
+  ``peers.audit.record`` in the same transaction as the change (secrets masked).
+* ``Revision``: an immutable published version of a host's iax.conf, with its key files and a
+  complete snapshot of the model state (``peers.revisions``).
 
 Typed string columns use NULL for "not set" (the line is not written) and "" for a line written
 with an empty value: Asterisk treats the two differently (``context=`` adds an empty context).
@@ -18,8 +22,11 @@ What is valid where is decided by ``peers.iaxconf`` (the catalogue and validator
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 # Endpoint directive -> typed column. Everything else is an EndpointOption row.
 TYPED_COLUMNS: dict[str, str] = {
@@ -312,3 +319,74 @@ class CallNumberLimit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.network} = {self.limit}"
+
+
+class Change(models.Model):
+    """One create, update or delete of a config object. ``before``/``after`` are
+    ``peers.audit.snapshot`` dicts: secrets are masked, ``secrets_changed`` names the ones that changed."""
+
+    class Action(models.TextChoices):
+        CREATE = "create"
+        UPDATE = "update"
+        DELETE = "delete"
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_name = models.CharField(
+        max_length=150, help_text='"alice", "cli:root", "api:<token name>" or "system".'
+    )
+    batch = models.UUIDField(db_index=True, help_text="Groups the changes of one save, import or revert.")
+    action = models.CharField(max_length=10, choices=Action)
+    object_type = models.CharField(max_length=40)
+    object_id = models.PositiveBigIntegerField(null=True, blank=True)
+    object_repr = models.CharField(max_length=200)
+    host = models.ForeignKey(Host, null=True, blank=True, on_delete=models.SET_NULL, related_name="changes")
+    host_name = models.CharField(max_length=63, blank=True, help_text="Kept when the host is deleted.")
+    before = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    after = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"]),
+            models.Index(fields=["host", "at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.object_type} {self.object_repr}"
+
+
+class Revision(models.Model):
+    """A published iax.conf, exactly as written, and the model state it was rendered from.
+    Immutable: saving an existing revision raises."""
+
+    host = models.ForeignKey(Host, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField(help_text="1, 2, 3, ... per host.")
+    created_at = models.DateTimeField(default=timezone.now)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author_name = models.CharField(max_length=150)
+    message = models.TextField(blank=True)
+    conf_text = models.TextField(help_text="The rendered iax.conf exactly as published.")
+    key_files = models.JSONField(default=list, help_text="[{name, sha256, mode}] of the keys/ files.")
+    sha256 = models.CharField(max_length=64, help_text="Of iax.conf and the key files together.")
+    snapshot = models.JSONField(
+        encoder=DjangoJSONEncoder,
+        help_text="Complete model state of the host, including the key material (needed to re-export).",
+    )
+
+    class Meta:
+        ordering = ["host", "-number"]
+        constraints = [models.UniqueConstraint(fields=["host", "number"], name="revision_number_per_host")]
+
+    def __str__(self) -> str:
+        return f"{self.host} r{self.number}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValueError("a published revision is immutable")
+        super().save(*args, **kwargs)

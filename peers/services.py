@@ -3,6 +3,9 @@ option rows, key references) and saving it, all inside one transaction.
 
 ``split_entries`` is the single place that decides which line goes into which column; the
 exporter is its inverse (``exporter.build_document``) and the round-trip tests hold them together.
+
+Every function here writes its own audit rows (``peers.audit.record``) inside its transaction: if
+the row cannot be written, the change does not happen.
 """
 
 from __future__ import annotations
@@ -13,10 +16,12 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models.functions import Lower
 
+from . import audit
 from .iaxconf import Entry, Section, values
 from .models import (
     TYPED_COLUMNS,
     CallNumberLimit,
+    Change,
     Endpoint,
     EndpointBase,
     EndpointInKey,
@@ -122,6 +127,29 @@ def split_entries(entries: Iterable[Entry]) -> EndpointData:
     return data
 
 
+def _locked(model, pk):
+    """The row as it is in the database, locked until the end of the transaction."""
+    return model.objects.select_for_update().get(pk=pk)
+
+
+def _record(action, obj, *, before, after, host, actor, batch, message, gone=None):
+    """One audit row for obj (``gone``: the ObjectState of an object just deleted)."""
+    if gone is not None:
+        audit.record(
+            actor=actor, action=action, object_type=gone.object_type, object_id=gone.object_id,
+            object_repr=gone.object_repr, host=host, before=before, after=None, batch=batch, message=message,
+        )  # fmt: skip
+    else:
+        audit.record(
+            actor=actor, action=action, obj=obj, host=host, before=before, after=after, batch=batch,
+            message=message,
+        )  # fmt: skip
+
+
+def _created_or_updated(before) -> str:
+    return Change.Action.CREATE if before is None else Change.Action.UPDATE
+
+
 class MissingKeys(LookupError):
     def __init__(self, names: Iterable[str]) -> None:
         self.names = sorted(set(names))
@@ -149,6 +177,9 @@ def save_endpoint(
         raise MissingKeys(key_names - keys.keys())
     if endpoint is None:
         endpoint = Endpoint(host=host)
+    before = audit.state(_locked(Endpoint, endpoint.pk)) if endpoint.pk else None
+    if position is None and endpoint.pk is not None:
+        position = endpoint.position  # an edit keeps the section where it is
     if position is None:
         last = host.endpoints.order_by("-position").values_list("position", flat=True).first()
         position = 0 if last is None else last + 1
@@ -180,6 +211,10 @@ def save_endpoint(
     EndpointBase.objects.bulk_create(
         EndpointBase(endpoint=endpoint, base=base, position=i) for i, base in enumerate(bases)
     )
+    _record(
+        _created_or_updated(before), endpoint, before=before, after=audit.state(endpoint), host=host,
+        actor=actor, batch=batch, message=message,
+    )  # fmt: skip
     return endpoint
 
 
@@ -216,7 +251,10 @@ def save_general(
     host: Host, entries: Iterable[Entry], *, comment: str = "", actor=None, batch=None, message: str = ""
 ) -> GeneralSettings:
     """Replace the host's [general] lines (register lines are Registrations, not options)."""
-    general, _ = GeneralSettings.objects.get_or_create(host=host)
+    general = GeneralSettings.objects.select_for_update().filter(host=host).first()
+    before = audit.state(general) if general is not None else None
+    if general is None:
+        general = GeneralSettings(host=host)
     general.comment = comment
     general.save()
     general.options.all().delete()
@@ -224,6 +262,10 @@ def save_general(
         GeneralOption(general=general, position=i, name=e.name, value=e.value, comment=_comment_text(e))
         for i, e in enumerate(entries)
     )
+    _record(
+        _created_or_updated(before), general, before=before, after=audit.state(general), host=host,
+        actor=actor, batch=batch, message=message,
+    )  # fmt: skip
     return general
 
 
@@ -254,70 +296,133 @@ def registration_from_line(host: Host, value: str, *, position: int, keys: Mappi
 def save_callnumber_limits(
     host: Host, limits: Iterable[tuple[str, int]], *, actor=None, batch=None, message: str = ""
 ) -> list[CallNumberLimit]:
+    """Replace the host's [callnumberlimits] lines; one audit row per line created, changed or deleted."""
+    batch = batch or audit.new_batch()
+    list(host.callnumber_limits.select_for_update())
+    before = audit.limit_objects(host)
     host.callnumber_limits.all().delete()
-    return CallNumberLimit.objects.bulk_create(
+    created = CallNumberLimit.objects.bulk_create(
         CallNumberLimit(host=host, position=i, network=network, limit=limit)
         for i, (network, limit) in enumerate(limits)
     )
+    for action, old, new in audit.changes_between(before, audit.limit_objects(host)):
+        current = new or old
+        audit.record(
+            actor=actor, action=action, object_type=current.object_type, object_id=current.object_id,
+            object_repr=current.object_repr, host=host, before=old.state if old else None,
+            after=new.state if new else None, batch=batch, message=message,
+        )  # fmt: skip
+    return created
 
 
 # ---------------------------------------------------------------------------------------------
 # Single-object writes used by the web forms, the API and the command line. Each runs in one
-# transaction. ``actor`` (a user, an API token or "cli:<name>"), ``batch`` (groups the changes of
-# one save) and ``message`` are for the audit trail.
+# transaction and writes its audit row(s) in it (``audit.record``; the "before" state is read from
+# the locked database row): ``actor`` (a user, an API token, "cli:<name>" or None for "system"),
+# ``batch`` (groups the changes of one save) and ``message`` go into the Change rows.
 
 
 @transaction.atomic
 def delete_endpoint(endpoint: Endpoint, *, actor=None, batch=None, message: str = "") -> None:
     """Delete an endpoint or template. A template still used as a base is refused (ProtectedError)."""
+    gone = audit.object_state(_locked(Endpoint, endpoint.pk))
     endpoint.options.all().delete()
     endpoint.inkey_links.all().delete()
     endpoint.base_links.all().delete()
     endpoint.delete()
+    _record(
+        Change.Action.DELETE, None, before=gone.state, after=None, host=endpoint.host, actor=actor,
+        batch=batch, message=message, gone=gone,
+    )  # fmt: skip
 
 
 @transaction.atomic
-def save_registration(registration: Registration, *, actor=None, batch=None, message: str = "") -> Registration:
+def save_registration(
+    registration: Registration, *, actor=None, batch=None, message: str = ""
+) -> Registration:
     registration.full_clean(exclude=["host"])
+    before = audit.state(_locked(Registration, registration.pk)) if registration.pk else None
     registration.save()
+    _record(
+        _created_or_updated(before), registration, before=before, after=audit.state(registration),
+        host=registration.host, actor=actor, batch=batch, message=message,
+    )  # fmt: skip
     return registration
 
 
 @transaction.atomic
 def delete_registration(registration: Registration, *, actor=None, batch=None, message: str = "") -> None:
+    gone = audit.object_state(_locked(Registration, registration.pk))
     registration.delete()
+    _record(
+        Change.Action.DELETE, None, before=gone.state, after=None, host=registration.host, actor=actor,
+        batch=batch, message=message, gone=gone,
+    )  # fmt: skip
 
 
 @transaction.atomic
-def save_callnumber_limit(limit: CallNumberLimit, *, actor=None, batch=None, message: str = "") -> CallNumberLimit:
+def save_callnumber_limit(
+    limit: CallNumberLimit, *, actor=None, batch=None, message: str = ""
+) -> CallNumberLimit:
     values.network(limit.network)
+    before = audit.state(_locked(CallNumberLimit, limit.pk)) if limit.pk else None
     limit.save()
+    _record(
+        _created_or_updated(before), limit, before=before, after=audit.state(limit), host=limit.host,
+        actor=actor, batch=batch, message=message,
+    )  # fmt: skip
     return limit
 
 
 @transaction.atomic
 def delete_callnumber_limit(limit: CallNumberLimit, *, actor=None, batch=None, message: str = "") -> None:
+    gone = audit.object_state(_locked(CallNumberLimit, limit.pk))
     limit.delete()
+    _record(
+        Change.Action.DELETE, None, before=gone.state, after=None, host=limit.host, actor=actor,
+        batch=batch, message=message, gone=gone,
+    )  # fmt: skip
 
 
 @transaction.atomic
 def save_key(key: Key, *, actor=None, batch=None, message: str = "") -> Key:
     values.key_name(key.name)
+    before = audit.state(_locked(Key, key.pk)) if key.pk else None
     key.save()
+    _record(
+        _created_or_updated(before), key, before=before, after=audit.state(key), host=None, actor=actor,
+        batch=batch, message=message,
+    )  # fmt: skip
     return key
 
 
 @transaction.atomic
 def delete_key(key: Key, *, actor=None, batch=None, message: str = "") -> None:
     """Refused (ProtectedError) while an endpoint or registration refers to the key."""
+    gone = audit.object_state(_locked(Key, key.pk))
     key.delete()
+    _record(
+        Change.Action.DELETE, None, before=gone.state, after=None, host=None, actor=actor, batch=batch,
+        message=message, gone=gone,
+    )  # fmt: skip
 
 
 @transaction.atomic
 def save_host(host: Host, *, actor=None, batch=None, message: str = "") -> Host:
     host.full_clean()
+    batch = batch or audit.new_batch()
+    before = audit.state(_locked(Host, host.pk)) if host.pk else None
     host.save()
-    GeneralSettings.objects.get_or_create(host=host)
+    _record(
+        _created_or_updated(before), host, before=before, after=audit.state(host), host=host, actor=actor,
+        batch=batch, message=message,
+    )  # fmt: skip
+    general, created = GeneralSettings.objects.get_or_create(host=host)
+    if created:
+        _record(
+            Change.Action.CREATE, general, before=None, after=audit.state(general), host=host, actor=actor,
+            batch=batch, message=message,
+        )  # fmt: skip
     return host
 
 

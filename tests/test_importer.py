@@ -167,7 +167,7 @@ def test_a_failure_while_writing_leaves_nothing_behind(monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(importer.EndpointOption.objects, "bulk_create", boom)
+    monkeypatch.setattr(importer, "_insert_rows", boom)  # fails after the endpoints were written
     with pytest.raises(RuntimeError):
         import_document(doc(Section("p", [e("type", "peer"), e("quilify", "yes")])), host_name="h1")
     assert not Host.objects.exists() and not Endpoint.objects.exists()

@@ -47,7 +47,7 @@ def _header(section: Section) -> str:
         (["!"] if section.is_template else []) + (["+"] if section.is_addition else []) + list(section.bases)
     )
     for option in section.bases:
-        if not option or _NAME_UNSAFE.search(option) or "," in option or option[0] in "!+":
+        if not option or _NAME_UNSAFE.search(option) or "," in option or option == "!" or option[0] == "+":
             raise RenderError(f"base name {option!r} cannot be written in a section header")
     return f"[{section.name}]" + (f"({','.join(options)})" if options else "")
 

@@ -810,7 +810,7 @@ _BLANKS = " \t\n\r\f\v"
 
 names = st.text(_NAME_CHARS, min_size=1, max_size=12)
 section_names = names
-# A base named '!' or starting with '+' is read as an option, so render refuses it (test above).
+# A base named exactly '!' or starting with '+' is read as an option, so render refuses it (test above).
 base_names = names.filter(lambda n: "," not in n and n != "!" and not n.startswith("+"))
 # A name cannot start with '#', ';' or '[' (Asterisk would read a directive, a comment or a header).
 entry_names = names.filter(lambda n: n[0] not in "#;[")

@@ -1,3 +1,4 @@
+import getpass
 import secrets
 
 from django.contrib.auth import get_user_model
@@ -18,7 +19,7 @@ class Command(BaseCommand):
                 "Log in with your account (reset a password: python manage.py changepassword NAME)."
             )
             return
-        seed_demo()
+        seed_demo(actor=f"cli:{getpass.getuser()}")
         password = secrets.token_urlsafe(12)
         users.create_superuser("admin", "", password)
         self.stdout.write(self.style.SUCCESS(f"Seeded host {DEMO_HOST!r}."))

@@ -1,6 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from peers.exporter import export_host, write_export
+from peers.models import Revision
+from peers.revisions import write_revision
 
 from ._common import get_host
 
@@ -8,7 +10,8 @@ from ._common import get_host
 class Command(BaseCommand):
     help = (
         "Write a host's iax.conf and the key files it refers to into DIR (DIR/iax.conf, DIR/keys/). "
-        "Refuses when the configuration has error findings, unless --allow-errors."
+        "Refuses when the configuration has error findings, unless --allow-errors. With --revision N, "
+        "write that published revision exactly as it was published."
     )
 
     def add_arguments(self, parser):
@@ -19,9 +22,13 @@ class Command(BaseCommand):
             action="store_true",
             help="write even with error findings (each is listed in a comment at the top)",
         )
+        parser.add_argument("--revision", type=int, help="write this published revision instead")
 
     def handle(self, *args, **options):
-        export = export_host(get_host(options["host"]))
+        host = get_host(options["host"])
+        if options["revision"] is not None:
+            return self._write_revision(host, options["revision"], options["out"])
+        export = export_host(host)
         if export.errors and not options["allow_errors"]:
             for finding in export.errors:
                 self.stderr.write(str(finding))
@@ -32,3 +39,12 @@ class Command(BaseCommand):
         for path in written:
             self.stdout.write(str(path))
         self.stdout.write(f"sha256 {export.checksum}")
+
+    def _write_revision(self, host, number, out):
+        try:
+            revision = Revision.objects.get(host=host, number=number)
+        except Revision.DoesNotExist:
+            raise CommandError(f"host {host.name!r} has no revision {number}") from None
+        for path in write_revision(revision, out):
+            self.stdout.write(str(path))
+        self.stdout.write(f"revision {revision.number} sha256 {revision.sha256}")

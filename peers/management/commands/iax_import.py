@@ -1,3 +1,4 @@
+import getpass
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
@@ -19,6 +20,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--replace", action="store_true", help="replace the configuration of an existing host"
         )
+        parser.add_argument("-m", "--message", default="", help="message for the audit trail")
         parser.add_argument(
             "--include-dir", action="append", default=[], help="where to look for #include files (repeatable)"
         )
@@ -42,6 +44,8 @@ class Command(BaseCommand):
                 dry_run=options["dry_run"],
                 notes=parsed.notes,
                 progress=self._progress,
+                actor=f"cli:{getpass.getuser()}",
+                message=options["message"],
             )
         except ImportError_ as exc:
             for file, line, message in exc.problems:

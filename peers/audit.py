@@ -1,0 +1,475 @@
+"""The audit trail: snapshots of config objects, the ``Change`` rows and their field-by-field diff.
+
+``record`` is called explicitly by ``peers.services`` (and ``record_many`` by the importer and by
+reverts) inside the transaction that makes the change, so the row and the change commit or roll
+back together. There are no signals.
+
+Two kinds of state:
+
+* ``state(obj)`` / ``host_objects(host)``: the complete, unmasked state of config objects, as plain
+  JSON-able dicts. ``host_objects`` reads a whole host with a constant number of queries. Published
+  revisions keep this (see ``peers.revisions``); it is what a revert restores from.
+* ``snapshot(obj)`` / ``mask(state)``: the same with every secret (``Endpoint.secret``,
+  ``Registration.secret``, ``secret`` option rows, ``Key.private_pem``) replaced by ``"********"``
+  (or ``""`` when it is empty). Only masked snapshots are stored in ``Change`` rows; ``secrets_changed``
+  lists the secrets that differ from the previous state, so history can say "secret changed".
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Model
+
+from .models import (
+    TYPED_COLUMNS,
+    CallNumberLimit,
+    Change,
+    Endpoint,
+    EndpointBase,
+    EndpointInKey,
+    EndpointOption,
+    GeneralOption,
+    GeneralSettings,
+    Host,
+    Key,
+    Registration,
+)
+
+MASK = "********"
+SECRET_OPTION_NAMES = frozenset({"secret"})  # option rows holding a secret (a repeated secret= line)
+SECRETS_CHANGED = "secrets_changed"
+
+ENDPOINT_FIELDS = ("name", "kind", "is_template", "position", "comment", "column_comments") + tuple(
+    TYPED_COLUMNS.values()
+)
+REGISTRATION_FIELDS = ("position", "username", "secret", "remote_host", "remote_port", "comment")
+LIMIT_FIELDS = ("position", "network", "limit", "comment")
+KEY_FIELDS = ("name", "public_pem", "private_pem", "private_encrypted", "bits", "fingerprint")
+# secret fields per object type (top level of the state)
+SECRET_FIELDS = {
+    "endpoint": ("secret",),
+    "template": ("secret",),
+    "registration": ("secret",),
+    "key": ("private_pem",),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Complete (unmasked) state
+
+
+@dataclass(frozen=True)
+class ObjectState:
+    object_type: str  # host, general, endpoint, template, registration, callnumberlimit, key
+    object_id: int | None
+    object_repr: str
+    state: dict
+
+
+def object_type(obj: Model) -> str:
+    if isinstance(obj, Endpoint):
+        return "template" if obj.is_template else "endpoint"
+    return {
+        Host: "host",
+        GeneralSettings: "general",
+        Registration: "registration",
+        CallNumberLimit: "callnumberlimit",
+        Key: "key",
+    }[type(obj)]
+
+
+def _rows(rows) -> list[dict]:
+    return [{"name": n, "value": v, "comment": c} for n, v, c in rows]
+
+
+def endpoint_states(endpoints) -> dict[int, dict]:
+    """id -> state for an Endpoint queryset; five queries whatever its size."""
+    rows = list(endpoints.order_by("position", "id").values("id", *ENDPOINT_FIELDS, "outkey__name"))
+    ids = endpoints.values("id")
+    options, bases, inkeys = defaultdict(list), defaultdict(list), defaultdict(list)
+    for endpoint_id, name, value, comment in (
+        EndpointOption.objects.filter(endpoint__in=ids)
+        .order_by("endpoint_id", "position")
+        .values_list("endpoint_id", "name", "value", "comment")
+    ):
+        options[endpoint_id].append({"name": name, "value": value, "comment": comment})
+    for endpoint_id, base_name in (
+        EndpointBase.objects.filter(endpoint__in=ids)
+        .order_by("endpoint_id", "position")
+        .values_list("endpoint_id", "base__name")
+    ):
+        bases[endpoint_id].append(base_name)
+    for endpoint_id, key_name in (
+        EndpointInKey.objects.filter(endpoint__in=ids)
+        .order_by("endpoint_id", "position")
+        .values_list("endpoint_id", "key__name")
+    ):
+        inkeys[endpoint_id].append(key_name)
+    states = {}
+    for row in rows:
+        endpoint_id = row.pop("id")
+        row["outkey"] = row.pop("outkey__name")
+        row["column_comments"] = dict(row["column_comments"] or {})
+        row["options"] = options[endpoint_id]
+        row["bases"] = bases[endpoint_id]
+        row["inkeys"] = inkeys[endpoint_id]
+        states[endpoint_id] = row
+    return states
+
+
+def general_state(general: GeneralSettings) -> dict:
+    options = GeneralOption.objects.filter(general=general).order_by("position")
+    return {
+        "comment": general.comment,
+        "header": general.header,
+        "trailer": general.trailer,
+        "options": _rows(options.values_list("name", "value", "comment")),
+    }
+
+
+def registration_state(registration: Registration) -> dict:
+    data = {f: getattr(registration, f) for f in REGISTRATION_FIELDS}
+    data["key"] = registration.key.name if registration.key_id else None
+    return data
+
+
+def state(obj: Model) -> dict:
+    """The complete, unmasked state of one config object (read from the database for its rows)."""
+    if isinstance(obj, Endpoint):
+        return endpoint_states(Endpoint.objects.filter(pk=obj.pk))[obj.pk]
+    if isinstance(obj, GeneralSettings):
+        return general_state(obj)
+    if isinstance(obj, Host):
+        return {"name": obj.name, "description": obj.description}
+    if isinstance(obj, Registration):
+        return registration_state(obj)
+    if isinstance(obj, CallNumberLimit):
+        return {f: getattr(obj, f) for f in LIMIT_FIELDS}
+    if isinstance(obj, Key):
+        return {f: getattr(obj, f) for f in KEY_FIELDS}
+    raise TypeError(f"no audit state for {type(obj).__name__}")
+
+
+def object_state(obj: Model) -> ObjectState:
+    return ObjectState(object_type(obj), obj.pk, object_repr(obj), state(obj))
+
+
+def object_repr(obj: Model) -> str:
+    if isinstance(obj, Endpoint):
+        return f"[{obj.name}]"
+    if isinstance(obj, GeneralSettings):
+        return "[general]"
+    if isinstance(obj, Registration):
+        return f"register => {obj.username}@{obj.remote_host}"
+    return str(obj)[:200]
+
+
+def host_objects(host: Host) -> dict[tuple, ObjectState]:
+    """Every config object of a host (not the shared keys) by a natural key that survives a
+    delete-and-recreate: ("host",), ("general",), ("endpoint", lower name), ("registration", index),
+    ("callnumberlimit", index). A constant number of queries."""
+    objects: dict[tuple, ObjectState] = {("host",): ObjectState("host", host.pk, host.name, state(host))}
+    general = GeneralSettings.objects.filter(host=host).first()
+    if general is not None:
+        objects[("general",)] = ObjectState("general", general.pk, "[general]", general_state(general))
+    for endpoint_id, data in endpoint_states(Endpoint.objects.filter(host=host)).items():
+        kind = "template" if data["is_template"] else "endpoint"
+        objects[("endpoint", data["name"].lower())] = ObjectState(
+            kind, endpoint_id, f"[{data['name']}]", data
+        )
+    objects.update(registration_objects(host))
+    objects.update(limit_objects(host))
+    return objects
+
+
+def registration_objects(host: Host) -> dict[tuple, ObjectState]:
+    objects = {}
+    registrations = Registration.objects.filter(host=host).order_by("position", "id")
+    for i, row in enumerate(registrations.values("id", *REGISTRATION_FIELDS, "key__name")):
+        registration_id = row.pop("id")
+        row["key"] = row.pop("key__name")
+        repr_ = f"register => {row['username']}@{row['remote_host']}"
+        objects[("registration", i)] = ObjectState("registration", registration_id, repr_, row)
+    return objects
+
+
+def limit_objects(host: Host) -> dict[tuple, ObjectState]:
+    objects = {}
+    limits = CallNumberLimit.objects.filter(host=host).order_by("position", "id")
+    for i, row in enumerate(limits.values("id", *LIMIT_FIELDS)):
+        limit_id = row.pop("id")
+        repr_ = f"{row['network']} = {row['limit']}"
+        objects[("callnumberlimit", i)] = ObjectState("callnumberlimit", limit_id, repr_, row)
+    return objects
+
+
+# ---------------------------------------------------------------------------------------------
+# Masking
+
+
+def _secret_options(data: dict) -> list[str]:
+    return [o["value"] for o in data.get("options", ()) if o["name"].lower() in SECRET_OPTION_NAMES]
+
+
+def _masked(value):
+    if value is None:
+        return None
+    return MASK if value else ""
+
+
+def mask(data: dict | None, kind: str, *, compared_to: dict | None = None) -> dict | None:
+    """A copy of a state with the secrets masked, and ``secrets_changed``: the secret fields whose
+    value differs from ``compared_to`` (for a new object: the ones that are set)."""
+    if data is None:
+        return None
+    masked = dict(data)
+    changed = []
+    other = compared_to or {}
+    for name in SECRET_FIELDS.get(kind, ()):
+        if name in masked:
+            masked[name] = _masked(data[name])
+            if data[name] != other.get(name) and (data[name] or other.get(name)):
+                changed.append(name)
+    if "options" in data and kind in ("endpoint", "template"):
+        masked["options"] = [
+            {**o, "value": _masked(o["value"])} if o["name"].lower() in SECRET_OPTION_NAMES else dict(o)
+            for o in data["options"]
+        ]
+        if _secret_options(data) != _secret_options(other):
+            changed.append("options.secret")
+    masked[SECRETS_CHANGED] = changed
+    return masked
+
+
+def snapshot(obj: Model) -> dict:
+    """The object's state with its secrets masked (for display and Change rows)."""
+    return mask(state(obj), object_type(obj))
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing Change rows
+
+
+def actor_fields(actor) -> tuple[Model | None, str]:
+    """(user or None, actor_name) for a User, a string such as "cli:root" / "api:deploy", an API
+    token (anything with ``name``, recorded as "api:<name>") or None ("system")."""
+    if actor is None:
+        return None, "system"
+    if isinstance(actor, str):
+        return None, actor[:150]
+    if hasattr(actor, "get_username"):
+        return (actor if actor.pk else None), actor.get_username()[:150]
+    name = getattr(actor, "name", None)
+    if name:
+        return getattr(actor, "user", None), f"api:{name}"[:150]
+    return None, str(actor)[:150]
+
+
+def new_batch() -> uuid.UUID:
+    return uuid.uuid4()
+
+
+def build_change(
+    *,
+    actor,
+    action: str,
+    object_type: str,
+    object_id: int | None,
+    object_repr: str,
+    host: Host | None,
+    before: dict | None,
+    after: dict | None,
+    batch: uuid.UUID | None,
+    message: str = "",
+) -> Change:
+    """An unsaved Change; ``before``/``after`` are unmasked states and are masked here."""
+    user, name = actor_fields(actor)
+    return Change(
+        actor=user,
+        actor_name=name,
+        batch=batch or new_batch(),
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        object_repr=object_repr[:200],
+        host=host,
+        host_name=host.name if host is not None else "",
+        before=mask(before, object_type),
+        after=mask(after, object_type, compared_to=before),
+        message=message,
+    )
+
+
+def record(
+    *,
+    actor,
+    action: str,
+    obj: Model | None = None,
+    object_type: str | None = None,
+    object_id: int | None = None,
+    object_repr: str | None = None,
+    host: Host | None = None,
+    before: dict | None,
+    after: dict | None,
+    batch: uuid.UUID | None = None,
+    message: str = "",
+) -> Change:
+    """Write one Change row. Call it inside the transaction that makes the change. ``before`` and
+    ``after`` are unmasked ``state`` dicts (None for a create / a delete)."""
+    if obj is not None:
+        object_type = object_type or globals()["object_type"](obj)
+        object_id = obj.pk if object_id is None else object_id
+        object_repr = object_repr or globals()["object_repr"](obj)
+    change = build_change(
+        actor=actor, action=action, object_type=object_type, object_id=object_id,
+        object_repr=object_repr or "", host=host, before=before, after=after, batch=batch, message=message,
+    )  # fmt: skip
+    change.save()
+    return change
+
+
+def changes_between(
+    before: dict[tuple, ObjectState], after: dict[tuple, ObjectState]
+) -> list[tuple[str, ObjectState | None, ObjectState | None]]:
+    """(action, before, after) for every object that was created, changed or deleted."""
+    found = []
+    for key, new in after.items():
+        old = before.get(key)
+        if old is None:
+            found.append((Change.Action.CREATE, None, new))
+        elif old.state != new.state or old.object_type != new.object_type:
+            found.append((Change.Action.UPDATE, old, new))
+    for key, old in before.items():
+        if key not in after:
+            found.append((Change.Action.DELETE, old, None))
+    return found
+
+
+def record_many(
+    before: dict[tuple, ObjectState],
+    after: dict[tuple, ObjectState],
+    *,
+    actor,
+    host: Host | None,
+    batch: uuid.UUID,
+    message: str = "",
+) -> list[Change]:
+    """Write a Change row for every difference between two ``host_objects`` readings, with one
+    bulk insert (a constant number of queries for 10,000 endpoints)."""
+    rows = []
+    for action, old, new in changes_between(before, after):
+        current = new or old
+        rows.append(
+            build_change(
+                actor=actor,
+                action=action,
+                object_type=current.object_type,
+                object_id=current.object_id,
+                object_repr=current.object_repr,
+                host=host,
+                before=old.state if old else None,
+                after=new.state if new else None,
+                batch=batch,
+                message=message,
+            )  # fmt: skip
+        )
+    return Change.objects.bulk_create(rows, batch_size=2000)
+
+
+# ---------------------------------------------------------------------------------------------
+# Display
+
+
+@dataclass(frozen=True)
+class FieldDiff:
+    field: str
+    before: object
+    after: object
+    secret: bool = False  # before/after are "changed" / "unchanged" / "set" / "cleared"
+
+    @property
+    def changed(self) -> bool:
+        return self.after != "unchanged" if self.secret else self.before != self.after
+
+
+FIELD_LABELS = {"peer_host": "host"}  # columns named differently from their directive
+
+
+def _flatten(data: dict | None) -> dict[str, object]:
+    flat: dict[str, object] = {}
+    for name, value in (data or {}).items():
+        if name == SECRETS_CHANGED:
+            continue
+        if name == "options" and isinstance(value, list):
+            for i, row in enumerate(value):
+                if row["value"] == MASK or row["name"].lower() in SECRET_OPTION_NAMES:
+                    flat[f"options[{i}] {row['name']}"] = row["value"]
+                    continue
+                comment = f"  ; {row['comment']}" if row.get("comment") else ""
+                flat[f"options[{i}]"] = f"{row['name']}={row['value']}{comment}"
+        elif isinstance(value, list):
+            flat[name] = ":".join(str(v) for v in value)
+        elif isinstance(value, dict):
+            for key, inner in sorted(value.items()):
+                flat[f"{name}.{key}"] = inner
+        else:
+            flat[FIELD_LABELS.get(name, name)] = value
+    return flat
+
+
+def _secret_diff(name: str, a, b, *, created: bool, deleted: bool, changed: bool) -> FieldDiff:
+    def said(value) -> str:
+        return "set" if value == MASK else "not set"
+
+    if created:
+        return FieldDiff(name, "", said(b), secret=True)
+    if deleted:
+        return FieldDiff(name, said(a), "", secret=True)
+    if not changed:
+        return FieldDiff(name, "unchanged", "unchanged", secret=True)
+    if a == MASK and b == MASK:
+        return FieldDiff(name, "set", "changed", secret=True)
+    return FieldDiff(name, said(a), "set" if b == MASK else "cleared", secret=True)
+
+
+def diff(before: dict | None, after: dict | None, *, changed_only: bool = True) -> list[FieldDiff]:
+    """Field-by-field differences between two masked snapshots, in field order. Secrets never
+    show a value: "changed" / "unchanged" (and "set" / "not set" / "cleared")."""
+    old, new = _flatten(before), _flatten(after)
+    secrets_changed = set((after or {}).get(SECRETS_CHANGED, ()))
+    created, deleted = before is None, after is None
+    result = []
+    for name in list(old) + [n for n in new if n not in old]:
+        a, b = old.get(name), new.get(name)
+        option_secret = name.startswith("options[") and " " in name
+        if a == MASK or b == MASK or name in secrets_changed or option_secret:
+            changed = name in secrets_changed or (option_secret and "options.secret" in secrets_changed)
+            if (created and b != MASK) or (deleted and a != MASK):
+                continue
+            result.append(_secret_diff(name, a, b, created=created, deleted=deleted, changed=changed))
+        elif not changed_only or a != b:
+            result.append(FieldDiff(name, a, b))
+    return result
+
+
+def export_rows(changes: Iterable[Change]) -> Iterable[dict]:
+    """Plain dicts for the CSV/JSON audit export (already masked)."""
+    for change in changes:
+        yield {
+            "id": change.pk,
+            "at": change.at.isoformat(),
+            "actor": change.actor_name,
+            "batch": str(change.batch),
+            "action": change.action,
+            "host": change.host_name,
+            "object_type": change.object_type,
+            "object_id": change.object_id,
+            "object": change.object_repr,
+            "message": change.message,
+            "before": change.before,
+            "after": change.after,
+        }

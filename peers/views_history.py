@@ -1,0 +1,218 @@
+"""History pages: the audit timeline, one change's diff, published revisions and their diffs,
+publishing, reverting, and the audit export. Thin views over ``peers.audit``, ``peers.history`` and
+``peers.revisions``; every secret on these pages is masked."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import ProtectedError
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from . import audit, history, revisions
+from .exporter import export_host
+from .models import Change, Host, Revision
+
+PAGE_SIZE = 50
+OBJECT_TYPES = ["host", "general", "endpoint", "template", "registration", "callnumberlimit", "key"]
+
+try:  # the host tabs of the other host pages, when that module provides them
+    from .views import _host_nav
+except ImportError:  # pragma: no cover
+
+    def _host_nav(host, active):
+        return []
+
+
+def _get_host(name: str) -> Host:
+    return get_object_or_404(Host, name=name)
+
+
+def _get_revision(host: Host, number) -> Revision:
+    try:
+        return get_object_or_404(Revision, host=host, number=int(number))
+    except (TypeError, ValueError):
+        raise Http404("no such revision") from None
+
+
+def _actor(request) -> object:
+    return request.user
+
+
+@login_required
+@require_GET
+def host_history(request, name):
+    host = _get_host(name)
+    params = {
+        k: request.GET.get(k, "").strip() for k in ("user", "type", "object", "id", "since", "until", "batch")
+    }
+    try:
+        changes = history.audit_changes(
+            host=host, since=params["since"], until=params["until"], actor=params["user"],
+            object_type=params["type"], object_name=params["object"],
+            object_id=int(params["id"]) if params["id"].isdigit() else None, batch=params["batch"],
+        )  # fmt: skip
+        problem = ""
+    except history.AuditFilterError as exc:
+        changes, problem = Change.objects.none(), str(exc)
+    page = Paginator(changes, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "host": host,
+        "nav": _host_nav(host, "history"),
+        "page": page,
+        "params": params,
+        "problem": problem,
+        "object_types": OBJECT_TYPES,
+        "actors": Change.objects.filter(host_name=host.name).values_list("actor_name", flat=True).distinct()
+        .order_by("actor_name"),
+        "revisions": Revision.objects.filter(host=host).count(),
+    }  # fmt: skip
+    return render(request, "peers/history/host_history.html", context)
+
+
+@login_required
+@require_GET
+def change_detail(request, pk):
+    change = get_object_or_404(Change, pk=pk)
+    host = change.host
+    context = {
+        "change": change,
+        "host": host,
+        "nav": _host_nav(host, "history") if host else [],
+        "fields": audit.diff(change.before, change.after, changed_only=request.GET.get("all") != "1"),
+        "show_all": request.GET.get("all") == "1",
+        "batch": Change.objects.filter(batch=change.batch).exclude(pk=change.pk).order_by("id")[:200],
+    }
+    return render(request, "peers/history/change_detail.html", context)
+
+
+@login_required
+@require_POST
+def change_revert(request, pk):
+    change = get_object_or_404(Change, pk=pk)
+    try:
+        revisions.revert_object(
+            change, actor=_actor(request), message=request.POST.get("message", "").strip()
+        )
+    except (revisions.NotRevertible, ProtectedError) as exc:
+        messages.error(request, f"Not reverted: {exc}")
+    else:
+        messages.success(request, f"{change.object_repr} is back to its state before change {change.pk}.")
+    return redirect("peers:change-detail", pk=change.pk)
+
+
+@login_required
+@require_GET
+def revision_list(request, name):
+    host = _get_host(name)
+    context = {
+        "host": host,
+        "nav": _host_nav(host, "history"),
+        "revisions": Revision.objects.filter(host=host).order_by("-number"),
+    }
+    return render(request, "peers/history/revision_list.html", context)
+
+
+@login_required
+@require_GET
+def revision_diff(request, name):
+    """Unified diff between revisions a and b (b may be "current": the config as it is now)."""
+    host = _get_host(name)
+    a = _get_revision(host, request.GET.get("a"))
+    if request.GET.get("b", "current") == "current":
+        new_text, new_label, b = export_host(host).text, f"{host.name} now", None
+    else:
+        b = _get_revision(host, request.GET.get("b"))
+        new_text, new_label = b.conf_text, f"{host.name} r{b.number}"
+    diff = revisions.unified_diff(a.conf_text, new_text, f"{host.name} r{a.number}", new_label)
+    context = {
+        "host": host,
+        "nav": _host_nav(host, "history"),
+        "a": a,
+        "b": b,
+        "lines": revisions.diff_lines(diff),
+        "numbers": Revision.objects.filter(host=host).order_by("-number").values_list("number", flat=True),
+    }
+    return render(request, "peers/history/revision_diff.html", context)
+
+
+def _publish_page(request, host: Host, *, status: int = 200, **extra) -> HttpResponse:
+    preview = revisions.preview_publish(host)
+    context = {
+        "host": host,
+        "nav": _host_nav(host, "publish"),
+        "preview": preview,
+        "lines": revisions.diff_lines(preview.diff),
+        "expected": hashlib.sha256(preview.export.text.encode("utf-8")).hexdigest(),
+        **extra,
+    }
+    return render(request, "peers/history/publish.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def host_publish(request, name):
+    host = _get_host(name)
+    if request.method == "GET":
+        return _publish_page(request, host)
+    message = request.POST.get("message", "").strip()
+    if not message:
+        return _publish_page(request, host, message_error="Say what changed and why.")
+    try:
+        revision = revisions.publish(
+            host, actor=_actor(request), message=message, expected=request.POST.get("expected") or None
+        )
+    except revisions.PublishRefused as exc:
+        return _publish_page(request, host, status=409, refused=exc.findings, message=message)
+    except revisions.PublishChanged:
+        return _publish_page(
+            request, host, status=409, message=message,
+            stale="The configuration changed while you were reading the diff; check it again.",
+        )  # fmt: skip
+    messages.success(request, f"Published {host.name} revision {revision.number}.")
+    return redirect("peers:revision-list", name=host.name)
+
+
+@login_required
+@require_POST
+def host_revert(request, name):
+    host = _get_host(name)
+    revision = _get_revision(host, request.POST.get("revision"))
+    batch = revisions.revert_host(
+        host, revision, actor=_actor(request), message=request.POST.get("message", "").strip()
+    )
+    count = Change.objects.filter(batch=batch).count()
+    messages.success(
+        request,
+        f"Reverted {host.name} to revision {revision.number} ({count} change(s)). Publish to make it current.",
+    )
+    return redirect(reverse("peers:host-history", args=[host.name]) + f"?batch={batch}")
+
+
+@login_required
+@require_GET
+def audit_export(request):
+    fmt = request.GET.get("format", "csv")
+    if fmt not in ("csv", "json"):
+        return HttpResponseBadRequest("format must be csv or json\n", content_type="text/plain")
+    host = _get_host(request.GET["host"]) if request.GET.get("host") else None
+    try:
+        changes = history.audit_changes(
+            host=host, since=request.GET.get("since"), until=request.GET.get("until")
+        )
+    except history.AuditFilterError as exc:
+        return HttpResponseBadRequest(f"{exc}\n", content_type="text/plain")
+    content_type = "application/json" if fmt == "json" else "text/csv; charset=utf-8"
+    response = HttpResponse(history.audit_text(changes, fmt), content_type=content_type)
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    response["Content-Disposition"] = (
+        f'attachment; filename="audit-{host.name if host else "all"}-{stamp}.{fmt}"'
+    )
+    return response
