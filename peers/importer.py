@@ -25,11 +25,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
+from django.db.models import Count
 
 from . import audit, services
 from .exporter import HEADER_MARK, build_document
 from .iaxconf import Document, Entry, Finding, KeyInfo, Section, render, validate
 from .iaxconf import values as v
+from .iaxconf.util import gc_paused
 from .models import (
     CallNumberLimit,
     Endpoint,
@@ -228,6 +230,21 @@ def _section_texts(host: Host) -> dict[tuple[str, str], str]:
     return texts
 
 
+def _object_counts(host: Host) -> Counter:
+    """How many objects of each kind _section_texts() would list for the host, by counting rows."""
+    counts: Counter = Counter(general=1)
+    for is_template, number in (
+        Endpoint.objects.filter(host=host).values_list("is_template").annotate(n=Count("id")).order_by()
+    ):
+        counts["template" if is_template else "endpoint"] += number
+    counts["registration"] += Registration.objects.filter(host=host).count()
+    counts["registration"] += GeneralOption.objects.filter(general__host=host, name="register").count()
+    counts["callnumberlimit"] += (
+        CallNumberLimit.objects.filter(host=host).values("network").distinct().count()
+    )
+    return +counts
+
+
 def _key_names(document: Document) -> set[str]:
     names: set[str] = set()
     for section in document.sections:
@@ -269,6 +286,16 @@ def import_document(
     (and nothing at all with dry_run). Raises ImportError_ for problems that stop the import.
     Every object created, changed or deleted gets a Change row (one bulk insert, all under
     ``report.batch``, by ``actor``)."""
+    with gc_paused():
+        return _import_document(
+            document, host_name=host_name, replace=replace, dry_run=dry_run, notes=notes, progress=progress,
+            description=description, actor=actor, message=message,
+        )  # fmt: skip
+
+
+def _import_document(
+    document: Document, *, host_name, replace, dry_run, notes, progress, description, actor, message
+) -> ImportReport:
     report = ImportReport(host=host_name, dry_run=dry_run, notes=list(notes or []))
     try:
         v.check_line_safe(host_name, max_length=63)
@@ -313,7 +340,11 @@ def import_document(
         )
         if placeholders:
             audit.record_many({}, placeholders, actor=actor, host=None, batch=report.batch, message=message)
-        after = _section_texts(host)
+        if not before:  # a new host: everything is created, no need to render it to compare
+            report.created.update(_object_counts(host))
+            after = {}
+        else:
+            after = _section_texts(host)
         for key, text in after.items():
             if key not in before:
                 report.created[key[0]] += 1

@@ -5,6 +5,7 @@ the original (checked with a small reference expander written here, independent 
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from peers.exporter import export_host
 from peers.iaxconf import catalogue
 from peers.iaxconf import values as v
 from peers.iaxconf.parse import ConfigSyntaxError, parse, parse_file
-from peers.importer import import_document
+from peers.importer import _section_texts, import_document
 from peers.models import Host
 
 pytestmark = pytest.mark.django_db
@@ -138,6 +139,9 @@ def _check_round_trip(parsed, host_name: str) -> None:
 def test_corpus_file_imports_and_round_trips(path):
     parsed, report = _import(path, "h")
     assert report.created["endpoint"] + report.created["template"] + report.created["general"] >= 1
+    # the counts of a new host come from row counts; they must say what rendering would say
+    listed = Counter(kind for kind, _ in _section_texts(Host.objects.get(name="h")))
+    assert report.created == listed
     _check_round_trip(parsed, "h")
 
 
