@@ -48,6 +48,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "iaxadmin.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "iaxadmin.urls"
@@ -96,6 +97,25 @@ STATIC_ROOT = BASE_DIR / ".local" / "staticfiles"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "peers:host-list"
 LOGOUT_REDIRECT_URL = "login"
+
+# Production hardening (python manage.py check --deploy is clean with DEBUG off and a SECRET_KEY).
+# Behind a TLS-terminating proxy set SECURE_PROXY_SSL_HEADER=yes so Django trusts X-Forwarded-Proto.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+if env_bool("SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SECURE_HSTS_SECONDS = 0 if DEBUG else int(env("SECURE_HSTS_SECONDS", "31536000") or 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024  # iax.conf uploads; larger requests get a clear 400
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 LOGGING = {
     "version": 1,

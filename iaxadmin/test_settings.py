@@ -10,3 +10,6 @@ os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production")
 from .settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
+SECURE_SSL_REDIRECT = False  # the test client and live server speak plain HTTP
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False

@@ -1,17 +1,86 @@
+"""The browser UI: thin function views that read input, call one form and one service, and pick a
+template (or, for an htmx request, a partial of the same template; style.md 1.3 and 4.1)."""
+
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Q
-from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+import base64
+import dataclasses
+import os
+import tempfile
+from pathlib import Path
 
-from .exporter import export_host
-from .models import Host
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core import signing
+from django.core.paginator import Paginator
+from django.db import IntegrityError
+from django.db.models import Count, Prefetch, ProtectedError, Q
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from . import keys as rsa_keys
+from . import services
+from .exporter import build_document, export_host
+from .forms import (
+    KINDS,
+    CallNumberLimitForm,
+    EndpointForm,
+    GeneralForm,
+    ImportForm,
+    KeyGenerateForm,
+    KeyUploadForm,
+    RegistrationForm,
+    Row,
+)
+from .iaxconf import Section
+from .iaxconf.parse import ConfigSyntaxError, parse_file
+from .importer import ImportError_, import_document
+from .models import CallNumberLimit, Endpoint, EndpointBase, EndpointInKey, Host, Key, Registration
+
+PAGE_SIZE = 50
+IMPORT_SALT = "peers.import"
 
 
 def _get_host(name: str) -> Host:
     return get_object_or_404(Host, name=name)
+
+
+def _host_nav(host: Host, active: str) -> list[dict]:
+    """Tabs of a host's pages. History and publish pages come from another module: a link is shown
+    only when its URL name exists."""
+    items = [
+        ("overview", "Overview", "peers:host-detail"),
+        ("endpoints", "Peers & users", "peers:endpoint-list"),
+        ("general", "[general]", "peers:general-edit"),
+        ("registrations", "Registrations", "peers:registration-list"),
+        ("limits", "Call-number limits", "peers:limit-list"),
+        ("findings", "Findings", "peers:host-findings"),
+        ("history", "History", "peers:host-history"),
+        ("revisions", "Revisions", "peers:revision-list"),
+        ("publish", "Publish", "peers:host-publish"),
+    ]
+    nav = []
+    for key, label, url_name in items:
+        try:
+            url = reverse(url_name, args=[host.name])
+        except NoReverseMatch:
+            continue
+        nav.append({"key": key, "label": label, "url": url, "active": key == active})
+    return nav
+
+
+def _render(request, template: str, context: dict, *, partial: str | None = None):
+    """The page, or (for an htmx request) only the named partial of the same template."""
+    if partial and request.htmx and not request.htmx.boosted:
+        template = f"{template}#{partial}"
+    return render(request, template, context)
+
+
+# -------------------------------------------------------------------------------------------------
+# Hosts
 
 
 @login_required
@@ -29,6 +98,11 @@ def host_list(request):
     return render(request, "peers/host_list.html", {"hosts": hosts})
 
 
+def _severity_counts(findings) -> dict[str, int]:
+    errors = sum(1 for f in findings if f.is_error)
+    return {"errors": errors, "warnings": len(findings) - errors}
+
+
 @login_required
 @require_GET
 def host_detail(request, name):
@@ -42,11 +116,14 @@ def host_detail(request, name):
     )
     context = {
         "host": host,
+        "nav": _host_nav(host, "overview"),
         "counts": counts,
         "export": export,
         "errors": export.errors,
         "warnings": [f for f in export.findings if not f.is_error],
+        "finding_rows": _finding_links(host, export.findings),
         "registrations": host.registrations.count(),
+        "limits": host.callnumber_limits.count(),
     }
     return render(request, "peers/host_detail.html", context)
 
@@ -62,3 +139,764 @@ def host_export(request, name):
     response = HttpResponse(export.text, content_type="text/plain; charset=utf-8")
     response["ETag"] = f'"{export.checksum}"'
     return response
+
+
+def _finding_links(host: Host, findings) -> list[dict]:
+    """Each finding with the URL of the form (and field) that fixes it."""
+    ids = {n.lower(): pk for n, pk in host.endpoints.values_list("name", "id")}
+    rows = []
+    for finding in findings:
+        section = finding.section.lower()
+        anchor = f"#row-{finding.directive.lower()}" if finding.directive else ""
+        if section == "general":
+            if (finding.directive or "").lower() == "register":
+                url = reverse("peers:registration-list", args=[host.name])
+                anchor = ""
+            else:
+                url = reverse("peers:general-edit", args=[host.name])
+        elif section == "callnumberlimits":
+            url = reverse("peers:limit-list", args=[host.name])
+            anchor = ""
+        elif section in ids:
+            url = reverse("peers:endpoint-edit", args=[host.name, ids[section]])
+            if finding.code in ("unknown-directive", "foreign-directive", "removed-directive"):
+                anchor = "#row-other_lines"
+            elif finding.code in ("invalid-section-name", "duplicate-section"):
+                anchor = "#row-name"
+        else:
+            url = ""
+        rows.append({"finding": finding, "url": url + anchor if url else ""})
+    return rows
+
+
+@login_required
+@require_GET
+def host_findings(request, name):
+    host = _get_host(name)
+    export = export_host(host)
+    context = {
+        "host": host,
+        "nav": _host_nav(host, "findings"),
+        "rows": _finding_links(host, export.findings),
+        "counts": _severity_counts(export.findings),
+    }
+    return render(request, "peers/host_findings.html", context)
+
+
+# -------------------------------------------------------------------------------------------------
+# Endpoint list
+
+TYPE_FILTERS = {
+    "peer": Q(is_template=False, kind__in=["peer", "friend"]),
+    "user": Q(is_template=False, kind__in=["user", "friend"]),
+    "friend": Q(is_template=False, kind="friend"),
+    "template": Q(is_template=True),
+}
+
+
+def _filtered_endpoints(host: Host, params) -> tuple:
+    endpoints = Endpoint.objects.filter(host=host)
+    query = params.get("q", "").strip()
+    if query:
+        endpoints = endpoints.filter(
+            Q(name__icontains=query)
+            | Q(peer_host__icontains=query)
+            | Q(context__icontains=query)
+            | Q(username__icontains=query)
+        )
+    kind = params.get("type", "")
+    if kind in TYPE_FILTERS:
+        endpoints = endpoints.filter(TYPE_FILTERS[kind])
+    address = params.get("address", "")
+    if address == "dynamic":
+        endpoints = endpoints.filter(peer_host__iexact="dynamic")
+    elif address == "static":
+        endpoints = endpoints.exclude(peer_host__isnull=True).exclude(peer_host__iexact="dynamic")
+    trunk = params.get("trunk", "")
+    if trunk == "yes":
+        endpoints = endpoints.filter(trunk=True)
+    elif trunk == "no":
+        endpoints = endpoints.exclude(trunk=True)
+    auth = params.get("auth", "")
+    if auth in ("md5", "rsa", "plaintext"):
+        endpoints = endpoints.filter(auth__icontains=auth)
+    findings = params.get("findings", "")
+    by_section: dict[str, list] = {}
+    if findings in ("any", "errors", "none"):
+        for finding in export_host(host).findings:
+            if findings != "errors" or finding.is_error:
+                by_section.setdefault(finding.section, []).append(finding)
+        names = list(by_section)
+        endpoints = (
+            endpoints.exclude(name__in=names) if findings == "none" else endpoints.filter(name__in=names)
+        )
+    return endpoints, by_section
+
+
+@login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def endpoint_list(request, name):
+    host = _get_host(name)
+    endpoints, by_section = _filtered_endpoints(host, request.GET)
+    endpoints = (
+        endpoints.order_by("position", "id")
+        .only(
+            "id",
+            "name",
+            "kind",
+            "is_template",
+            "peer_host",
+            "port",
+            "context",
+            "username",
+            "auth",
+            "trunk",
+            "qualify",
+            "host_id",
+        )  # fmt: skip
+        .prefetch_related(
+            Prefetch(
+                "base_links",
+                queryset=EndpointBase.objects.select_related("base").only("endpoint_id", "base__name"),
+            )
+        )
+    )
+    page = Paginator(endpoints, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [{"endpoint": e, "findings": by_section.get(e.name, [])} for e in page.object_list]
+    context = {
+        "host": host,
+        "nav": _host_nav(host, "endpoints"),
+        "page": page,
+        "rows": rows,
+        "params": request.GET,
+        "kinds": KINDS,
+        "list_url": reverse("peers:endpoint-list", args=[host.name]),
+    }
+    return _render(request, "peers/endpoint_list.html", context, partial="table")
+
+
+# -------------------------------------------------------------------------------------------------
+# Endpoint forms
+
+
+def _kind_of(endpoint: Endpoint) -> str:
+    return "template" if endpoint.is_template else (endpoint.kind or "friend")
+
+
+def _check_kind(kind: str) -> str:
+    if kind not in KINDS:
+        raise Http404("unknown section type")
+    return kind
+
+
+def _form_urls(host: Host, kind: str, endpoint: Endpoint | None) -> dict[str, str]:
+    query = f"?pk={endpoint.pk}" if endpoint is not None else ""
+    return {
+        "validate": reverse("peers:endpoint-validate", args=[host.name, kind]) + query,
+        "preview": reverse("peers:endpoint-preview", args=[host.name, kind]) + query,
+    }
+
+
+def _endpoint_page(request, host, form, *, endpoint=None, title="", action=""):
+    preview, preview_problem = form.preview()
+    context = {
+        "host": host,
+        "nav": _host_nav(host, "endpoints"),
+        "form": form,
+        "endpoint": endpoint,
+        "kind": form.kind,
+        "title": title,
+        "action": action,
+        "urls": _form_urls(host, form.kind, endpoint),
+        "preview": preview,
+        "preview_problem": preview_problem,
+    }
+    return render(request, "peers/endpoint_form.html", context)
+
+
+def _save_endpoint(request, host, form, endpoint=None):
+    """Save when the form and the findings for its section allow it; None when refused."""
+    if not form.is_valid():
+        return None
+    form.check()
+    if not form.is_valid():
+        return None
+    section = form.to_section()
+    verb = "created" if endpoint is None else "changed"
+    try:
+        return services.save_endpoint(
+            host,
+            section,
+            position=endpoint.position if endpoint is not None else None,
+            kind=None if form.kind == "template" else form.kind,
+            endpoint=endpoint,
+            actor=request.user,
+            message=f"[{section.name}] {verb} in the web form",
+        )
+    except (LookupError, IntegrityError) as exc:
+        form.add_error(None, str(exc))
+        return None
+
+
+def _saved(request, host, form, saved):
+    warnings = [f for f in form.findings if not f.is_error]
+    text = f"Saved [{saved.name}]."
+    if warnings:
+        text += f" {len(warnings)} warning(s) are shown at their fields."
+    messages.success(request, text)
+    return redirect("peers:endpoint-edit", host.name, saved.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def endpoint_create(request, name, kind):
+    host = _get_host(name)
+    kind = _check_kind(kind)
+    action = reverse("peers:endpoint-create", args=[host.name, kind])
+    if request.method == "POST":
+        form = EndpointForm(request.POST, kind=kind, host=host)
+        saved = _save_endpoint(request, host, form)
+        if saved is not None:
+            return _saved(request, host, form, saved)
+    else:
+        form = EndpointForm(kind=kind, host=host)
+    form.enable_inline(_form_urls(host, kind, None)["validate"])
+    return _endpoint_page(request, host, form, title=f"New {kind}", action=action)
+
+
+@login_required
+@require_GET
+def endpoint_clone(request, name, pk):
+    host = _get_host(name)
+    source = get_object_or_404(Endpoint, host=host, pk=pk)
+    kind = _kind_of(source)
+    section = services.endpoint_section(source)
+    section = Section(
+        name=f"{section.name}-copy",
+        entries=[e for e in section.entries if e.name.lower() != "secret"],
+        is_template=section.is_template,
+        bases=section.bases,
+        comments=section.comments,
+    )
+    form = EndpointForm(kind=kind, host=host, current=section)
+    form.current = None  # a clone starts without the original's secret
+    form.enable_inline(_form_urls(host, kind, None)["validate"])
+    action = reverse("peers:endpoint-create", args=[host.name, kind])
+    return _endpoint_page(request, host, form, title=f"Clone of [{source.name}]", action=action)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def endpoint_edit(request, name, pk):
+    host = _get_host(name)
+    endpoint = get_object_or_404(Endpoint, host=host, pk=pk)
+    kind = _kind_of(endpoint)
+    current = services.endpoint_section(endpoint)
+    if request.method == "POST":
+        form = EndpointForm(request.POST, kind=kind, host=host, endpoint=endpoint, current=current)
+        saved = _save_endpoint(request, host, form, endpoint)
+        if saved is not None:
+            return _saved(request, host, form, saved)
+    else:
+        form = EndpointForm(kind=kind, host=host, endpoint=endpoint, current=current)
+        form.check()
+    form.enable_inline(_form_urls(host, kind, endpoint)["validate"])
+    action = reverse("peers:endpoint-edit", args=[host.name, endpoint.pk])
+    return _endpoint_page(request, host, form, endpoint=endpoint, title=f"[{endpoint.name}]", action=action)
+
+
+def _posted_endpoint_form(request, host, kind):
+    pk = request.GET.get("pk")
+    endpoint = get_object_or_404(Endpoint, host=host, pk=pk) if pk else None
+    current = services.endpoint_section(endpoint) if endpoint is not None else None
+    return EndpointForm(request.POST, kind=kind, host=host, endpoint=endpoint, current=current)
+
+
+@login_required
+@require_POST
+def endpoint_validate(request, name, kind):
+    """One field's row after checking the whole posted form: the value rule's message, or the
+    finding about that field. Always 200 so htmx swaps it (style.md 1.3)."""
+    host = _get_host(name)
+    form = _posted_endpoint_form(request, host, _check_kind(kind))
+    field = request.GET.get("field", "")
+    if field not in form.fields:
+        return HttpResponseBadRequest("unknown field")
+    if form.is_valid():
+        form.check()
+    form.enable_inline(_form_urls(host, form.kind, form.endpoint)["validate"])
+    return render(request, "peers/form_parts.html#field-row", {"row": form.row(field)})
+
+
+@login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def endpoint_preview(request, name, kind):
+    """The section exactly as it will be rendered (secrets masked)."""
+    host = _get_host(name)
+    form = _posted_endpoint_form(request, host, _check_kind(kind))
+    if form.is_valid():
+        form.check()
+    if not request.htmx:  # the no-JavaScript "Preview" button: the whole form page again
+        form.enable_inline(_form_urls(host, form.kind, form.endpoint)["validate"])
+        if form.endpoint is not None:
+            action = reverse("peers:endpoint-edit", args=[host.name, form.endpoint.pk])
+        else:
+            action = reverse("peers:endpoint-create", args=[host.name, form.kind])
+        return _endpoint_page(request, host, form, endpoint=form.endpoint, title="Preview", action=action)
+    preview, problem = form.preview()
+    return render(request, "peers/form_parts.html#preview", {"preview": preview, "preview_problem": problem})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def endpoint_delete(request, name, pk):
+    host = _get_host(name)
+    endpoint = get_object_or_404(Endpoint, host=host, pk=pk)
+    derived = list(Endpoint.objects.filter(base_links__base=endpoint).values_list("name", flat=True))
+    if request.method == "POST":
+        try:
+            services.delete_endpoint(endpoint, actor=request.user, message=f"[{endpoint.name}] deleted")
+        except ProtectedError:
+            messages.error(request, f"[{endpoint.name}] is still used by: {', '.join(derived)}.")
+        else:
+            messages.success(request, f"Deleted [{endpoint.name}].")
+            return redirect("peers:endpoint-list", host.name)
+    context = {"host": host, "nav": _host_nav(host, "endpoints"), "endpoint": endpoint, "derived": derived}
+    return render(request, "peers/endpoint_delete.html", context)
+
+
+# -------------------------------------------------------------------------------------------------
+# [general]
+
+
+def _general_form(request, host, data=None):
+    return GeneralForm(data, host=host, current=_general_section(host))
+
+
+def _general_section(host: Host) -> Section:
+    """The host's [general] as stored (without the register lines, which are Registrations)."""
+    document, _, _ = build_document(host, only=[-1])
+    general = document.general or Section(name="general")
+    general.entries = [e for e in general.entries if e.name.lower() != "register"]
+    return general
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def general_edit(request, name):
+    host = _get_host(name)
+    if request.method == "POST":
+        form = _general_form(request, host, request.POST)
+        if form.is_valid():
+            form.check()
+        if form.is_valid():
+            section = form.to_section()
+            services.save_general(
+                host, section.entries, comment="\n".join(section.comments), actor=request.user,
+                message="[general] changed in the web form",
+            )  # fmt: skip
+            messages.success(request, "Saved [general].")
+            return redirect("peers:general-edit", host.name)
+    else:
+        form = _general_form(request, host)
+        form.check()
+    validate_url = reverse("peers:general-validate", args=[host.name])
+    form.enable_inline(validate_url)
+    preview, problem = form.preview()
+    context = {
+        "host": host,
+        "nav": _host_nav(host, "general"),
+        "form": form,
+        "validate_url": validate_url,
+        "preview_url": reverse("peers:general-preview", args=[host.name]),
+        "preview": preview,
+        "preview_problem": problem,
+    }
+    return render(request, "peers/general_form.html", context)
+
+
+@login_required
+@require_POST
+def general_validate(request, name):
+    host = _get_host(name)
+    form = _general_form(request, host, request.POST)
+    field = request.GET.get("field", "")
+    if field not in form.fields:
+        return HttpResponseBadRequest("unknown field")
+    if form.is_valid():
+        form.check()
+    form.enable_inline(reverse("peers:general-validate", args=[host.name]))
+    return render(request, "peers/form_parts.html#field-row", {"row": form.row(field)})
+
+
+@login_required
+@require_POST
+def general_preview(request, name):
+    host = _get_host(name)
+    form = _general_form(request, host, request.POST)
+    form.is_valid()
+    preview, problem = form.preview()
+    return render(request, "peers/form_parts.html#preview", {"preview": preview, "preview_problem": problem})
+
+
+# -------------------------------------------------------------------------------------------------
+# Registrations and [callnumberlimits]
+
+
+def _next_position(rows) -> int:
+    last = rows.order_by("-position").values_list("position", flat=True).first()
+    return 0 if last is None else last + 1
+
+
+def _save_registration(request, host, form, registration):
+    data = form.cleaned_data
+    registration.username = data["username"]
+    registration.key = Key.objects.get(name=data["key"]) if data.get("key") else None
+    registration.secret = form.effective_secret()
+    registration.remote_host = data["remote_host"]
+    registration.remote_port = data.get("remote_port")
+    registration.comment = data.get("comment", "").replace("\r\n", "\n")
+    services.save_registration(registration, actor=request.user, message=f"register => {registration}")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def registration_list(request, name):
+    host = _get_host(name)
+    if request.method == "POST":
+        form = RegistrationForm(request.POST)
+        if form.is_valid():
+            registration = Registration(host=host, position=_next_position(host.registrations))
+            _save_registration(request, host, form, registration)
+            messages.success(request, f"Added register => {registration}.")
+            return redirect("peers:registration-list", host.name)
+    else:
+        form = RegistrationForm()
+    _inline(form, "registration")
+    context = {
+        "host": host,
+        "nav": _host_nav(host, "registrations"),
+        "registrations": host.registrations.select_related("key"),
+        "form": form,
+    }
+    return render(request, "peers/registration_list.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def registration_edit(request, name, pk):
+    host = _get_host(name)
+    registration = get_object_or_404(Registration, host=host, pk=pk)
+    if request.method == "POST":
+        form = RegistrationForm(request.POST, registration=registration)
+        if form.is_valid():
+            _save_registration(request, host, form, registration)
+            messages.success(request, f"Saved register => {registration}.")
+            return redirect("peers:registration-list", host.name)
+    else:
+        form = RegistrationForm(registration=registration)
+    _inline(form, "registration", registration)
+    context = {
+        "host": host,
+        "nav": _host_nav(host, "registrations"),
+        "form": form,
+        "registration": registration,
+    }
+    return render(request, "peers/registration_form.html", context)
+
+
+@login_required
+@require_POST
+def registration_delete(request, name, pk):
+    host = _get_host(name)
+    registration = get_object_or_404(Registration, host=host, pk=pk)
+    services.delete_registration(
+        registration, actor=request.user, message=f"register => {registration} deleted"
+    )
+    messages.success(request, f"Deleted register => {registration}.")
+    return redirect("peers:registration-list", host.name)
+
+
+def _save_limit(request, form, limit):
+    limit.network = form.cleaned_data["network"]
+    limit.limit = form.cleaned_data["limit"]
+    limit.comment = form.cleaned_data.get("comment", "").replace("\r\n", "\n")
+    services.save_callnumber_limit(limit, actor=request.user, message=f"[callnumberlimits] {limit}")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def limit_list(request, name):
+    host = _get_host(name)
+    if request.method == "POST":
+        form = CallNumberLimitForm(request.POST)
+        if form.is_valid():
+            limit = CallNumberLimit(host=host, position=_next_position(host.callnumber_limits))
+            _save_limit(request, form, limit)
+            messages.success(request, f"Added {limit}.")
+            return redirect("peers:limit-list", host.name)
+    else:
+        form = CallNumberLimitForm()
+    _inline(form, "limit")
+    context = {
+        "host": host,
+        "nav": _host_nav(host, "limits"),
+        "limits": host.callnumber_limits.all(),
+        "form": form,
+    }
+    return render(request, "peers/limit_list.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def limit_edit(request, name, pk):
+    host = _get_host(name)
+    limit = get_object_or_404(CallNumberLimit, host=host, pk=pk)
+    if request.method == "POST":
+        form = CallNumberLimitForm(request.POST)
+        if form.is_valid():
+            _save_limit(request, form, limit)
+            messages.success(request, f"Saved {limit}.")
+            return redirect("peers:limit-list", host.name)
+    else:
+        form = CallNumberLimitForm(
+            initial={"network": limit.network, "limit": limit.limit, "comment": limit.comment}
+        )
+    _inline(form, "limit")
+    context = {"host": host, "nav": _host_nav(host, "limits"), "form": form, "limit": limit}
+    return render(request, "peers/limit_form.html", context)
+
+
+@login_required
+@require_POST
+def limit_delete(request, name, pk):
+    host = _get_host(name)
+    limit = get_object_or_404(CallNumberLimit, host=host, pk=pk)
+    services.delete_callnumber_limit(limit, actor=request.user, message=f"[callnumberlimits] {limit} deleted")
+    messages.success(request, f"Deleted {limit}.")
+    return redirect("peers:limit-list", host.name)
+
+
+FORM_VALIDATORS = {"registration": RegistrationForm, "limit": CallNumberLimitForm}
+
+
+@login_required
+@require_POST
+def row_validate(request, form_name):
+    """Inline check of one field of a registration or call-number-limit form."""
+    form_class = FORM_VALIDATORS.get(form_name)
+    if form_class is None:
+        raise Http404("unknown form")
+    registration = None
+    if form_name == "registration" and request.GET.get("pk"):
+        registration = get_object_or_404(Registration, pk=request.GET["pk"])
+    form = (
+        form_class(request.POST, registration=registration)
+        if form_name == "registration"
+        else form_class(request.POST)
+    )
+    field = request.GET.get("field", "")
+    if field not in form.fields:
+        return HttpResponseBadRequest("unknown field")
+    form.is_valid()
+    _inline(form, form_name, registration)
+    return render(request, "peers/form_parts.html#field-row", {"row": Row(form[field])})
+
+
+def _inline(form, form_name: str, obj=None):
+    url = reverse("peers:row-validate", args=[form_name])
+    form.enable_inline(url + (f"?pk={obj.pk}" if obj is not None and form_name == "registration" else ""))
+    return form
+
+
+# -------------------------------------------------------------------------------------------------
+# Keys
+
+
+def _key_usage(keys) -> list[dict]:
+    rows = []
+    for key in keys:
+        used = [
+            {"what": "outkey", "host": e.host.name, "name": e.name, "pk": e.pk} for e in key.outkey_of.all()
+        ]
+        used += [
+            {
+                "what": "inkeys",
+                "host": link.endpoint.host.name,
+                "name": link.endpoint.name,
+                "pk": link.endpoint.pk,
+            }
+            for link in key.inkey_links.all()
+        ]
+        used += [
+            {"what": "register", "host": r.host.name, "name": str(r), "pk": None}
+            for r in key.registrations.all()
+        ]
+        rows.append({"key": key, "used": used})
+    return rows
+
+
+@login_required
+@require_GET
+def key_list(request):
+    keys = Key.objects.prefetch_related(
+        Prefetch(
+            "outkey_of",
+            queryset=Endpoint.objects.select_related("host").only("name", "host__name", "outkey_id"),
+        ),
+        Prefetch(
+            "inkey_links",
+            queryset=EndpointInKey.objects.select_related("endpoint__host").only(
+                "key_id", "endpoint__name", "endpoint__host__name"
+            ),
+        ),
+        Prefetch("registrations", queryset=Registration.objects.select_related("host")),
+    )
+    return render(request, "peers/key_list.html", {"rows": _key_usage(keys)})
+
+
+def _store_key(request, name: str, material, verb: str) -> Key:
+    key = Key.objects.filter(name=name).first() or Key(name=name)
+    key.public_pem = material.public_pem
+    key.private_pem = material.private_pem
+    key.private_encrypted = material.private_encrypted
+    key.bits = material.bits
+    key.fingerprint = material.fingerprint
+    return services.save_key(key, actor=request.user, message=f"key {name} {verb}")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def key_generate(request):
+    form = KeyGenerateForm(request.POST or None, initial={"name": request.GET.get("name", "")})
+    if request.method == "POST" and form.is_valid():
+        passphrase = None if form.cleaned_data["no_passphrase"] else form.cleaned_data["passphrase"]
+        key = _store_key(request, form.cleaned_data["name"], rsa_keys.generate(passphrase), "generated")
+        note = "" if passphrase else " Its private key has no passphrase."
+        messages.success(request, f"Generated key {key.name} ({key.fingerprint}).{note}")
+        return redirect("peers:key-list")
+    return render(request, "peers/key_form.html", {"form": form, "mode": "generate"})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def key_upload(request):
+    form = KeyUploadForm(
+        request.POST or None, request.FILES or None, initial={"name": request.GET.get("name", "")}
+    )
+    if request.method == "POST" and form.is_valid():
+        key = _store_key(request, form.cleaned_data["name"], form.material, "uploaded")
+        messages.success(request, f"Uploaded key {key.name} ({key.fingerprint}).")
+        return redirect("peers:key-list")
+    return render(request, "peers/key_form.html", {"form": form, "mode": "upload"})
+
+
+@login_required
+@require_GET
+def key_download(request, key_name):
+    key = get_object_or_404(Key, name=key_name)
+    if not key.public_pem:
+        raise Http404("this key has no public key yet")
+    response = HttpResponse(key.public_pem, content_type="text/plain; charset=us-ascii")
+    response["Content-Disposition"] = f'attachment; filename="{key.name}.pub"'
+    return response
+
+
+@login_required
+@require_POST
+def key_delete(request, key_name):
+    key = get_object_or_404(Key, name=key_name)
+    try:
+        services.delete_key(key, actor=request.user, message=f"key {key.name} deleted")
+    except ProtectedError:
+        messages.error(request, f"Key {key.name} is still used; remove it from those sections first.")
+    else:
+        messages.success(request, f"Deleted key {key.name}.")
+    return redirect("peers:key-list")
+
+
+# -------------------------------------------------------------------------------------------------
+# Import: upload, dry run, confirm
+
+
+def _run_import(payload: dict, *, dry_run: bool):
+    """Write the uploads into a temporary directory (deleted afterwards), parse the main file with
+    its includes and import it. Returns (report, problems)."""
+    with tempfile.TemporaryDirectory(prefix="iaxadmin-import-") as directory:
+        for file_name, content in payload["files"].items():
+            Path(directory, file_name).write_bytes(base64.b64decode(content))
+        main = os.path.join(directory, payload["main"])
+        try:
+            parsed = parse_file(main, include_dirs=[directory])
+        except ConfigSyntaxError as exc:
+            file = os.path.relpath(exc.file, directory) if exc.file else payload["main"]
+            message = exc.message.replace(directory + os.sep, "").replace(directory, "the uploaded files")
+            return None, [(file, exc.line, message)]
+        except OSError as exc:
+            return None, [(payload["main"], None, f"cannot read: {exc.strerror}")]
+        try:
+            report = import_document(
+                parsed.document,
+                host_name=payload["host"],
+                replace=payload["replace"],
+                dry_run=dry_run,
+                notes=parsed.notes,
+            )
+        except ImportError_ as exc:
+            problems = [(f and os.path.relpath(f, directory), line, msg) for f, line, msg in exc.problems]
+            return None, [(None, None, exc.message)] + problems
+    for finding_list in (report.findings, report.ignored):
+        for i, finding in enumerate(finding_list):
+            if finding.file and finding.file.startswith(directory):
+                finding_list[i] = dataclasses.replace(finding, file=os.path.relpath(finding.file, directory))
+    return report, []
+
+
+def _safe_name(name: str) -> str:
+    base = os.path.basename(name.replace("\\", "/")) or "upload.conf"
+    return base if base not in (".", "..") else "upload.conf"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_upload(request):
+    form = ImportForm(
+        request.POST or None, request.FILES or None, initial={"host": request.GET.get("host", "")}
+    )
+    context = {"form": form}
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        main = _safe_name(data["conf"].name)
+        files = {main: base64.b64encode(data["conf"].read()).decode("ascii")}
+        for upload in data["includes"]:
+            files.setdefault(_safe_name(upload.name), base64.b64encode(upload.read()).decode("ascii"))
+        payload = {"host": data["host"], "replace": data["replace"], "main": main, "files": files}
+        report, problems = _run_import(payload, dry_run=True)
+        context.update(
+            report=report,
+            problems=problems,
+            payload=signing.dumps(payload, salt=IMPORT_SALT, compress=True),
+            host_name=data["host"],
+        )
+    return render(request, "peers/import.html", context)
+
+
+@login_required
+@require_POST
+def import_confirm(request):
+    try:
+        payload = signing.loads(request.POST.get("payload", ""), salt=IMPORT_SALT, max_age=6 * 3600)
+    except signing.BadSignature:
+        messages.error(request, "The upload could not be read back; upload the file again.")
+        return redirect("peers:import")
+    report, problems = _run_import(payload, dry_run=False)
+    if report is None:
+        return render(request, "peers/import.html", {"form": ImportForm(), "problems": problems})
+    messages.success(
+        request,
+        f"Imported into {report.host}: {sum(report.created.values())} created, {sum(report.changed.values())} "
+        f"changed, {len(report.errors)} error finding(s), {len(report.warnings)} warning(s).",
+    )
+    return redirect("peers:host-detail", report.host)

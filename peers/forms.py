@@ -1,0 +1,867 @@
+"""Forms for the browser UI. Each editing form turns into an iaxconf Section (or a model row) that
+goes through ``services``; the rules themselves live in ``peers.iaxconf`` (Directive.check for one
+value, ``validate`` for the cross-field findings), the forms only put their messages at the field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django import forms
+from django.db.models.functions import Lower
+
+from . import keys as rsa_keys
+from . import services
+from .exporter import build_document
+from .iaxconf import Document, Entry, Finding, KeyInfo, Section, catalogue, render, validate
+from .iaxconf import values as v
+from .iaxconf.catalogue import GROUPS
+from .models import Endpoint, Key
+
+KINDS = ("peer", "user", "friend", "template")
+SECRET_MASK = "********"
+OTHER = "other_lines"
+# Findings about the section itself, and which field they belong to.
+CODE_FIELDS = {
+    "invalid-section-name": "name",
+    "duplicate-section": "name",
+    "unknown-base": "bases",
+    "base-order": "bases",
+    "unknown-directive": OTHER,
+    "foreign-directive": OTHER,
+    "removed-directive": OTHER,
+}
+# Directives whose lines interleave and must keep their order (codec preference, last-match-wins
+# ACL): each pair is edited in one ordered list of name=value lines, under the first name.
+PAIRED = {"disallow": "allow", "deny": "permit"}
+PAIR_HELP = {
+    "allow": "One rule per line, in order: allow=codec or disallow=codec (a bare codec means allow). "
+    "Usually disallow=all first, then the codecs you want in preference order.",
+    "permit": "One rule per line, in order (the last match wins): deny=address/mask or permit=address/mask "
+    "(a bare address means permit). Usually deny=0.0.0.0/0.0.0.0 first, then what to permit.",
+}
+OPEN_GROUPS = {"section", "identity", "network", "authentication", "dialplan", "codecs"}
+
+
+def lines_of(text: str | None) -> list[str]:
+    """The non-blank lines of a textarea, stripped, in order."""
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def value_message(name: str, value: str, message: str) -> str:
+    """The catalogue's message for a value, saying which line it is about without repeating it."""
+    if message.startswith("'"):  # the message quotes the offending item itself
+        return f"{name}: {message}"
+    return f"{name}={value!r} {message}"
+
+
+def key_info() -> dict[str, KeyInfo]:
+    return {
+        name: KeyInfo(bool(public), bool(private), encrypted, bits)
+        for name, public, private, encrypted, bits in Key.objects.values_list(
+            "name", "public_pem", "private_pem", "private_encrypted", "bits"
+        )
+    }
+
+
+@dataclass
+class Row:
+    """One field as the templates show it: the bound field and the warnings found for it."""
+
+    bound: forms.BoundField
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.bound.name
+
+
+class InlineMixin:
+    """Adds htmx attributes so each field is checked on the server when it changes (style.md 4.1):
+    explicit URL with ?field=, explicit target, the whole form posted, the row swapped."""
+
+    def enable_inline(self, validate_url: str) -> None:
+        join = "&" if "?" in validate_url else "?"
+        for name, form_field in self.fields.items():
+            if isinstance(form_field.widget, forms.PasswordInput | forms.FileInput):
+                continue  # swapping the row would empty what was typed (never rendered back)
+            typed = isinstance(form_field.widget, forms.TextInput | forms.Textarea)
+            form_field.widget.attrs.update(
+                {
+                    "hx-post": f"{validate_url}{join}field={name}",
+                    "hx-target": f"#row-{name}",
+                    "hx-swap": "outerHTML",
+                    # checked while typing (after a pause) and when the field is left
+                    "hx-trigger": "input changed delay:500ms, change" if typed else "change",
+                    "hx-sync": "this:replace",
+                    # the row is swapped around the input, which stays as it is (value, focus, caret)
+                    "hx-preserve": "true",
+                }
+            )
+
+
+class DirectiveForm(InlineMixin, forms.Form):
+    """Fields for the directives a section kind reads, grouped as the catalogue groups them; an
+    "other lines" box keeps every line the form has no field for (so nothing is lost on save)."""
+
+    section_kind = "general"
+    excluded: tuple[str, ...] = ()
+
+    def __init__(self, *args, current: Section | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.current = current
+        self.directives = [
+            d for d in catalogue().for_section(self.directive_kind()) if d.name not in self.excluded
+        ]
+        self.directive_names = {d.name for d in self.directives}
+        self.field_warnings: dict[str, list[str]] = {}
+        self.findings: list[Finding] = []
+        for directive in self.directives:
+            if directive.name not in PAIRED:
+                self.fields[directive.name] = self.directive_field(directive)
+        self.fields[OTHER] = forms.CharField(
+            label="Other lines",
+            required=False,
+            widget=forms.Textarea(attrs={"rows": 2, "spellcheck": "false"}),
+            help_text="name=value, one per line: lines this form has no field for. They are validated "
+            "like the rest and an unknown name is refused.",
+        )
+        if current is not None and not self.is_bound:
+            self.initial.update(self.initial_from(current))
+
+    def directive_kind(self) -> str:
+        return self.section_kind
+
+    def is_pair(self, name: str) -> bool:
+        return name in PAIR_HELP and any(PAIRED.get(d) == name for d in self.directive_names)
+
+    def directive_field(self, directive) -> forms.Field:
+        help_text = directive.help_text(self.directive_kind())
+        if self.is_pair(directive.name):
+            partner = next(d for d, primary in PAIRED.items() if primary == directive.name)
+            return forms.CharField(
+                label=f"{directive.name} / {partner}",
+                required=False,
+                strip=False,
+                widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
+                help_text=PAIR_HELP[directive.name] + " " + help_text,
+            )
+        if directive.repeatable:
+            help_text = "One value per line, in order. " + help_text
+            widget = forms.Textarea(attrs={"rows": 2, "spellcheck": "false"})
+        else:
+            placeholder = directive.default if directive.default not in (None, "") else directive.value
+            widget = forms.TextInput(attrs={"placeholder": placeholder, "spellcheck": "false"})
+        return forms.CharField(
+            label=directive.name, required=False, widget=widget, help_text=help_text, strip=False
+        )
+
+    # -- from a Section to initial values, and back -----------------------------------------------
+
+    def initial_from(self, section: Section) -> dict[str, str]:
+        initial: dict[str, list[str]] = {}
+        other: list[str] = []
+        for entry in section.entries:
+            name = entry.name.lower()
+            if name in self.directive_names and name not in self.skipped_on_initial():
+                key = PAIRED.get(name, name)
+                if self.is_pair(key):
+                    initial.setdefault(key, []).append(f"{name}={entry.value}")
+                else:
+                    initial.setdefault(name, []).append(entry.value)
+            elif name not in self.skipped_on_initial():
+                other.append(f"{entry.name}={entry.value}")
+        result = {}
+        for name, found in initial.items():
+            directive = catalogue()[name]
+            if directive.repeatable or self.is_pair(name):
+                result[name] = "\n".join(found)
+            else:
+                result[name] = found[-1]
+                other.extend(f"{name}={value}" for value in found[:-1])
+        result[OTHER] = "\n".join(other)
+        return result
+
+    def skipped_on_initial(self) -> set[str]:
+        return set(self.excluded)
+
+    def raw(self, name: str):
+        """A field's value: cleaned when it passed, else as posted, else the initial value (so a
+        preview can be drawn from a half-typed form and an unbound form alike)."""
+        cleaned = getattr(self, "cleaned_data", None) or {}
+        if cleaned.get(name) is not None:
+            return cleaned[name]
+        if self.is_bound:
+            return self.data.get(self.add_prefix(name), "")
+        value = self.get_initial_for_field(self.fields[name], name) if name in self.fields else None
+        return "" if value is None else value
+
+    def pair_lines(self, name: str) -> list[tuple[str, str]]:
+        """(directive, value) for each line of a paired field, in order; a bare value is the first name."""
+        partner = next(d for d, primary in PAIRED.items() if primary == name)
+        result = []
+        for line in lines_of(str(self.raw(name))):
+            key, sep, value = line.partition("=")
+            if sep and key.strip().lower() in (name, partner):
+                result.append((key.strip().lower(), value.strip()))
+            else:
+                result.append((name, line))
+        return result
+
+    def values_of(self, name: str) -> list[str]:
+        raw = self.raw(name)
+        if catalogue()[name].repeatable:
+            return lines_of(raw)
+        text = raw.strip()
+        return [text] if text else []
+
+    def other_entries(self) -> list[Entry]:
+        raw = self.raw(OTHER)
+        entries = []
+        for line in lines_of(raw):
+            name, _, value = line.partition("=")
+            entries.append(Entry(name=name.strip(), value=value.strip()))
+        return entries
+
+    def directive_entries(self) -> list[Entry]:
+        """Entries for every directive field, keeping the comment lines of the current section's
+        n-th line of a name on the new n-th line of that name."""
+        comments: dict[tuple[str, int], list[str]] = {}
+        if self.current is not None:
+            counts: dict[str, int] = {}
+            for entry in self.current.entries:
+                name = entry.name.lower()
+                index = counts.get(name, 0)
+                counts[name] = index + 1
+                if entry.comments:
+                    comments[(name, index)] = list(entry.comments)
+        entries = []
+        for directive in self.directives:
+            if directive.name in PAIRED:
+                continue
+            if self.is_pair(directive.name):
+                seen: dict[str, int] = {}
+                for name, value in self.pair_lines(directive.name):
+                    index = seen.get(name, 0)
+                    seen[name] = index + 1
+                    entries.append(Entry(name=name, value=value, comments=comments.get((name, index), [])))
+                continue
+            for index, value in enumerate(self.entry_values(directive.name)):
+                entries.append(
+                    Entry(
+                        name=directive.name, value=value, comments=comments.get((directive.name, index), [])
+                    )
+                )
+        return entries
+
+    def entry_values(self, name: str) -> list[str]:
+        return self.values_of(name)
+
+    # -- validation ------------------------------------------------------------------------------
+
+    def clean(self):
+        cleaned = super().clean()
+        for directive in self.directives:
+            if directive.name in PAIRED:
+                continue
+            if self.is_pair(directive.name):
+                for name, value in self.pair_lines(directive.name):
+                    try:
+                        catalogue()[name].check(value)
+                    except v.Invalid as exc:
+                        self.add_error(directive.name, value_message(name, value, exc.message))
+                        break
+                continue
+            for value in self.values_of(directive.name):
+                try:
+                    directive.check(value)
+                except v.Invalid as exc:
+                    self.add_error(directive.name, value_message(directive.name, value, exc.message))
+                    break
+        for entry in self.other_entries():
+            if not entry.name or not v.WORD_RE.fullmatch(entry.name):
+                self.add_error(OTHER, f"'{entry.name}={entry.value}' is not a name=value line")
+        return cleaned
+
+    def field_for(self, finding: Finding) -> str | None:
+        if finding.code in CODE_FIELDS:
+            return CODE_FIELDS[finding.code]
+        name = (finding.directive or "").lower()
+        name = PAIRED.get(name, name)
+        if name in self.fields:
+            return name
+        if name and name not in self.directive_names:
+            return OTHER
+        return None
+
+    def apply_findings(self, findings: list[Finding]) -> None:
+        """Error findings become form errors at their field (so the save is refused); warnings are
+        kept for display."""
+        self.findings = findings
+        for finding in findings:
+            name = self.field_for(finding)
+            if not self.is_bound:  # the stored section, shown before any edit
+                self.field_warnings.setdefault(name or "", []).append(
+                    f"{finding.severity}: {finding.message}"
+                )
+            elif finding.is_error:
+                if name is None or name not in self.fields:
+                    self.add_error(None, finding.message)
+                elif not self.has_error(name) or finding.message not in self.errors[name]:
+                    self.add_error(name, finding.message)
+            else:
+                self.field_warnings.setdefault(name or "", []).append(finding.message)
+
+    @property
+    def general_warnings(self) -> list[str]:
+        return self.field_warnings.get("", [])
+
+    # -- display ---------------------------------------------------------------------------------
+
+    def row(self, name: str) -> Row:
+        return Row(self[name], self.field_warnings.get(name, []))
+
+    def leading_fields(self) -> list[str]:
+        return []
+
+    def groups(self) -> list[dict]:
+        grouped: dict[str, list[str]] = {}
+        for directive in self.directives:
+            if directive.name in PAIRED:
+                continue
+            grouped.setdefault(directive.group, []).append(directive.name)
+        order = [g for g in GROUPS if g in grouped] + [g for g in grouped if g not in GROUPS]
+        result = []
+        if self.leading_fields():
+            result.append(("section", self.leading_fields()))
+        result.extend((group, grouped[group]) for group in order)
+        result.append(("other", [OTHER]))
+        out = []
+        for group, names in result:
+            rows = [self.row(name) for name in names]
+            has_content = any(
+                r.bound.errors or r.warnings or (r.bound.value() not in (None, "")) for r in rows
+            )
+            out.append({"name": group, "rows": rows, "open": group in OPEN_GROUPS or has_content})
+        return out
+
+    def preview(self) -> tuple[str, str]:
+        """(text, problem): the section as render() writes it, with secrets masked."""
+        section = self.to_section()
+        for entry in section.entries:
+            if entry.name.lower() == "secret" and entry.value:
+                entry.value = SECRET_MASK
+        try:
+            return render(Document(sections=[section])), ""
+        except Exception as exc:  # RenderError, or a half-typed name
+            return "", str(exc)
+
+    def to_section(self) -> Section:  # pragma: no cover - subclasses
+        raise NotImplementedError
+
+
+class EndpointForm(DirectiveForm):
+    """Create/edit form for one peer, user, friend or template."""
+
+    def __init__(self, *args, kind: str, host, endpoint: Endpoint | None = None, **kwargs) -> None:
+        self.kind = kind
+        self.host = host
+        self.endpoint = endpoint
+        self.inherited_kind = ""
+        self.excluded = () if kind == "template" else ("type",)
+        super().__init__(*args, **kwargs)
+        self.fields["name"] = forms.CharField(
+            max_length=79,
+            help_text="Section name: letters, digits and - _ . (no spaces); unique on this host.",
+            widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        )
+        self.fields["bases"] = forms.CharField(
+            label="Inherits from",
+            required=False,
+            help_text="Templates (or sections) this one copies its lines from, in order, separated by ','. "
+            "They must be defined before it.",
+        )
+        self.fields["comment"] = forms.CharField(
+            required=False,
+            widget=forms.Textarea(attrs={"rows": 2}),
+            help_text="Comment lines written above the section header.",
+        )
+        if "secret" in self.fields:
+            self.fields["secret"] = forms.CharField(
+                required=False,
+                strip=False,
+                widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+                help_text=("Leave blank to keep the current secret. " if self.current_secrets() else "")
+                + catalogue()["secret"].help_text(self.directive_kind()),
+            )
+            self.fields["clear_secret"] = forms.BooleanField(
+                required=False, label="Clear secret", help_text="Remove the secret line(s)."
+            )
+        if "outkey" in self.fields:
+            names = list(Key.objects.order_by("name").values_list("name", flat=True))
+            current = self.initial.get("outkey") or (self.data.get("outkey") if self.is_bound else "")
+            if current and current not in names:
+                names.append(current)
+            self.fields["outkey"] = forms.ChoiceField(
+                required=False,
+                choices=[("", "(none)")] + [(n, n) for n in names],
+                help_text=catalogue()["outkey"].help_text(self.directive_kind()),
+            )
+        if kind == "template" and "type" in self.fields:
+            self.fields["type"] = forms.ChoiceField(
+                required=False,
+                choices=[
+                    ("", "(none: set by the sections using it)"),
+                    ("peer", "peer"),
+                    ("user", "user"),
+                    ("friend", "friend"),
+                ],  # fmt: skip
+                help_text=catalogue()["type"].help_text(self.directive_kind()),
+            )
+        if self.current is not None and not self.is_bound:
+            self.initial.update(
+                name=self.current.name,
+                bases=", ".join(self.current.bases),
+                comment="\n".join(self.current.comments),
+            )
+            self.initial.pop("secret", None)
+        # the constructor of DirectiveForm added the fields before these: re-apply the order
+        order = ["name", "bases", "comment"]
+        self.order_fields(order)
+
+    def directive_kind(self) -> str:
+        return "friend" if self.kind == "template" else self.kind
+
+    def leading_fields(self) -> list[str]:
+        return ["name", "bases", "comment"]
+
+    def skipped_on_initial(self) -> set[str]:
+        return {"type"} if self.kind != "template" else set()
+
+    def groups(self) -> list[dict]:
+        out = super().groups()
+        for group in out:
+            names = [r.name for r in group["rows"]]
+            if "secret" in names:
+                at = names.index("secret") + 1
+                group["rows"].insert(at, self.row("clear_secret"))
+        return out
+
+    def current_secrets(self) -> list[str]:
+        if self.current is None:
+            return []
+        return [e.value for e in self.current.entries if e.name.lower() == "secret"]
+
+    def entry_values(self, name: str) -> list[str]:
+        if name == "secret":
+            clear = bool(self.raw("clear_secret"))
+            typed = self.values_of("secret")
+            if clear:
+                return []
+            return typed or self.current_secrets()
+        return self.values_of(name)
+
+    def bases_list(self) -> list[str]:
+        return [b.strip() for b in str(self.raw("bases")).split(",") if b.strip()]
+
+    def section_name(self) -> str:
+        return str(self.raw("name")).strip()
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        try:
+            v.check_section_name(name)
+        except v.Invalid as exc:
+            raise forms.ValidationError(f"section name '{name}' {exc.message}") from None
+        taken = Endpoint.objects.filter(host=self.host).annotate(lowered=Lower("name"))
+        if self.endpoint is not None:
+            taken = taken.exclude(pk=self.endpoint.pk)
+        if taken.filter(lowered=name.lower()).exists():
+            raise forms.ValidationError(
+                f"[{name}] already exists on this host (names are compared without case)"
+            )
+        return name
+
+    def clean_bases(self) -> str:
+        names = [b.strip() for b in self.cleaned_data["bases"].split(",") if b.strip()]
+        if not names:
+            return ""
+        found = Endpoint.objects.filter(host=self.host).annotate(lowered=Lower("name"))
+        if self.endpoint is not None:
+            found = found.exclude(pk=self.endpoint.pk)
+        by_name = {e.name.lower(): e for e in found.filter(lowered__in=[n.lower() for n in names])}
+        missing = [n for n in names if n.lower() not in by_name]
+        if missing:
+            raise forms.ValidationError("no section named " + ", ".join(missing) + " on this host")
+        if len({n.lower() for n in names}) != len(names):
+            raise forms.ValidationError("names the same section twice")
+        self.inherited_kind = services.inherited_kind([by_name[n.lower()] for n in names])
+        return ", ".join(by_name[n.lower()].name for n in names)
+
+    def clean_comment(self) -> str:
+        text = self.cleaned_data["comment"].replace("\r\n", "\n")
+        for line in text.split("\n"):
+            try:
+                v.check_line_safe(line)
+            except v.Invalid as exc:
+                raise forms.ValidationError(f"a comment line {exc.message}") from None
+        return text
+
+    def _inherited_kind(self) -> str:
+        if "bases" in (getattr(self, "cleaned_data", None) or {}):
+            return self.inherited_kind
+        names = [n.lower() for n in self.bases_list()]
+        if not names:
+            return ""
+        found = Endpoint.objects.filter(host=self.host).annotate(lowered=Lower("name"))
+        by_name = {e.name.lower(): e for e in found.filter(lowered__in=names)}
+        return services.inherited_kind([by_name[n] for n in names if n in by_name])
+
+    def to_section(self) -> Section:
+        entries = []
+        if self.kind != "template" and self._inherited_kind() != self.kind:
+            type_comments = []
+            if self.current is not None:
+                old = next((e for e in self.current.entries if e.name.lower() == "type"), None)
+                type_comments = list(old.comments) if old else []
+            entries.append(Entry(name="type", value=self.kind, comments=type_comments))
+        entries.extend(self.directive_entries())
+        entries.extend(self.other_entries())
+        raw_comment = str(self.raw("comment"))
+        comments = raw_comment.replace("\r\n", "\n").split("\n") if raw_comment else []
+        return Section(
+            name=self.section_name() or "new",
+            entries=entries,
+            is_template=self.kind == "template",
+            bases=self.bases_list(),
+            comments=comments,
+        )
+
+    def check(self) -> list[Finding]:
+        """Validate the host's config as it would be with this section saved and put the findings
+        for this section at their fields. Only [general], the section's bases and the section are
+        needed for its findings (its name is checked against the database), so an edit costs the
+        same at 10 endpoints or 10,000; a template is checked with everything that uses it."""
+        section = self.to_section()
+        only = None
+        if self.kind != "template":
+            only = self._ancestor_ids(section.bases)
+            if self.endpoint is not None:
+                only.append(self.endpoint.pk)
+            only = only or [-1]
+        document, _, _ = build_document(self.host, only=only)
+        at = None
+        if self.endpoint is not None:
+            at = next(
+                (
+                    i
+                    for i, s in enumerate(document.sections)
+                    if s.is_endpoint and s.name == self.endpoint.name
+                ),
+                None,
+            )
+        if at is None:
+            document.sections.append(section)
+        else:
+            document.sections[at] = section
+        wanted = section.name.lower()
+        findings = [f for f in validate(document, keys=key_info()) if f.section.lower() == wanted]
+        if "duplicate-section" in {f.code for f in findings} and self.has_error("name"):
+            findings = [f for f in findings if f.code != "duplicate-section"]
+        self.apply_findings(findings)
+        return findings
+
+    def _ancestor_ids(self, bases: list[str]) -> list[int]:
+        rows = Endpoint.objects.filter(host=self.host).annotate(lowered=Lower("name"))
+        ids: list[int] = []
+        pending = [b.lower() for b in bases]
+        seen: set[str] = set()
+        while pending:
+            pending = [p for p in pending if p not in seen]
+            if not pending:
+                break
+            seen.update(pending)
+            found = list(rows.filter(lowered__in=pending).values_list("id", flat=True))
+            ids.extend(found)
+            pending = [
+                name.lower()
+                for name in Endpoint.objects.filter(derived_links__endpoint_id__in=found).values_list(
+                    "name", flat=True
+                )
+            ]
+        return ids
+
+
+class GeneralForm(DirectiveForm):
+    """[general] as one form. Register lines are Registrations, edited on their own page."""
+
+    section_kind = "general"
+    excluded = ("register",)
+
+    def __init__(self, *args, host, **kwargs) -> None:
+        self.host = host
+        super().__init__(*args, **kwargs)
+        self.fields["comment"] = forms.CharField(
+            required=False,
+            widget=forms.Textarea(attrs={"rows": 2}),
+            help_text="Comment lines written above [general].",
+        )
+        if self.current is not None and not self.is_bound:
+            self.initial["comment"] = "\n".join(self.current.comments)
+        self.order_fields(["comment"])
+
+    def leading_fields(self) -> list[str]:
+        return ["comment"]
+
+    def skipped_on_initial(self) -> set[str]:
+        return {"register"}
+
+    def to_section(self) -> Section:
+        raw = str(self.raw("comment"))
+        comments = raw.replace("\r\n", "\n").split("\n") if raw else []
+        return Section(
+            name="general", entries=self.directive_entries() + self.other_entries(), comments=comments
+        )
+
+    def check(self) -> list[Finding]:
+        section = self.to_section()
+        document, _, _ = build_document(self.host, only=[-1])
+        old = document.general
+        registers = [e for e in old.entries if e.name.lower() == "register"] if old else []
+        section.entries.extend(registers)
+        document.sections[0] = section
+        findings = [f for f in validate(document, keys=key_info()) if f.section.lower() == "general"]
+        self.apply_findings([f for f in findings if (f.directive or "").lower() != "register"])
+        return findings
+
+
+# -------------------------------------------------------------------------------------------------
+# Registrations and [callnumberlimits]
+
+
+class RegistrationForm(InlineMixin, forms.Form):
+    username = forms.CharField(max_length=79)
+    secret = forms.CharField(
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Leave blank to keep the current secret (or to authenticate with a key).",
+    )
+    clear_secret = forms.BooleanField(required=False, label="Clear secret")
+    key = forms.ChoiceField(required=False, help_text="Sign the registration with this RSA key instead.")
+    remote_host = forms.CharField(max_length=253, label="Server", help_text="Host name or IPv4 address.")
+    remote_port = forms.IntegerField(required=False, min_value=1, max_value=65535, label="Port")
+    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 1}))
+
+    def __init__(self, *args, registration=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.registration = registration
+        self.fields["key"].choices = [("", "(none)")] + [
+            (n, n) for n in Key.objects.order_by("name").values_list("name", flat=True)
+        ]
+        if registration is not None and not self.is_bound:
+            self.initial.update(
+                username=registration.username,
+                key=registration.key.name if registration.key_id else "",
+                remote_host=registration.remote_host,
+                remote_port=registration.remote_port,
+                comment=registration.comment,
+            )
+
+    def line(self) -> str:
+        data = self.cleaned_data
+        credentials = data.get("username", "")
+        if data.get("key"):
+            credentials += f":[{data['key']}]"
+        else:
+            secret = self.effective_secret()
+            if secret:
+                credentials += f":{secret}"
+        port = data.get("remote_port")
+        return f"{credentials}@{data.get('remote_host', '')}" + (f":{port}" if port else "")
+
+    def effective_secret(self) -> str:
+        data = self.cleaned_data
+        if data.get("clear_secret") or data.get("key"):
+            return ""
+        if data.get("secret"):
+            return data["secret"]
+        return self.registration.secret if self.registration is not None else ""
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        if cleaned.get("key") and cleaned.get("secret"):
+            self.add_error("secret", "give a secret or a key, not both")
+            return cleaned
+        try:
+            v.register_line(self.line())
+        except v.Invalid as exc:
+            self.add_error(self.field_of(exc.message), f"register => {self.masked_line()} {exc.message}")
+        return cleaned
+
+    def masked_line(self) -> str:
+        secret = self.effective_secret()
+        return self.line().replace(f":{secret}@", f":{SECRET_MASK}@") if secret else self.line()
+
+    @staticmethod
+    def field_of(message: str) -> str | None:
+        """The field a register_line message is about."""
+        if "user name" in message:
+            return "username"
+        if "IPv6" in message or "host name" in message or "extension" in message:
+            return "remote_host"
+        if "port" in message:
+            return "remote_port"
+        if "key reference" in message:
+            return "key"
+        if "secret" in message or "credentials" in message:
+            return "secret"
+        return None
+
+
+class CallNumberLimitForm(InlineMixin, forms.Form):
+    network = forms.CharField(max_length=64, help_text="address[/mask], for example 203.0.113.0/24.")
+    limit = forms.IntegerField(min_value=0, help_text="Call numbers allowed per address in that range.")
+    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 1}))
+
+    def clean_network(self) -> str:
+        network = self.cleaned_data["network"].strip()
+        try:
+            v.check_line_safe(network, max_length=64)
+            v.network(network)
+        except v.Invalid as exc:
+            raise forms.ValidationError(f"'{network}' {exc.message}") from None
+        return network
+
+
+# -------------------------------------------------------------------------------------------------
+# Keys
+
+
+class KeyNameMixin:
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        try:
+            rsa_keys.check_name(name)
+        except rsa_keys.KeyProblem as exc:
+            raise forms.ValidationError(exc.message) from None
+        existing = Key.objects.filter(name=name).first()
+        if existing is not None and (existing.public_pem or not self.fills_placeholder):
+            raise forms.ValidationError(f"a key named {name} exists already")
+        return name
+
+
+class KeyGenerateForm(KeyNameMixin, forms.Form):
+    fills_placeholder = True
+    name = forms.CharField(
+        max_length=64, help_text="chan_iax2 refers to it by this name (without .pub/.key)."
+    )
+    passphrase = forms.CharField(
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Encrypts the private key; Asterisk asks for it at 'keys init'.",
+    )
+    passphrase2 = forms.CharField(
+        required=False,
+        strip=False,
+        label="Passphrase again",
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+    )
+    no_passphrase = forms.BooleanField(
+        required=False,
+        label="Store the private key without a passphrase",
+        help_text="Warning: anyone who reads the key file (a backup, the key directory) can sign as this "
+        "server. Only for hosts that must load the key unattended.",
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        passphrase = cleaned.get("passphrase") or ""
+        if cleaned.get("no_passphrase"):
+            if passphrase:
+                self.add_error(
+                    "passphrase", "either type a passphrase or tick 'without a passphrase', not both"
+                )
+        elif not passphrase:
+            self.add_error(
+                "passphrase", "type a passphrase, or tick 'without a passphrase' to store the key unencrypted"
+            )
+        elif len(passphrase) < 8:
+            self.add_error("passphrase", "use at least 8 characters")
+        elif passphrase != cleaned.get("passphrase2"):
+            self.add_error("passphrase2", "the two passphrases differ")
+        return cleaned
+
+
+class KeyUploadForm(KeyNameMixin, forms.Form):
+    fills_placeholder = True
+    name = forms.CharField(
+        max_length=64, help_text="chan_iax2 refers to it by this name (without .pub/.key)."
+    )
+    public_file = forms.FileField(label="Public key (.pub)", help_text="PEM 'PUBLIC KEY', 1024-bit RSA.")
+    private_file = forms.FileField(
+        label="Private key (.key)", required=False, help_text="Only when this server signs with the key."
+    )
+    passphrase = forms.CharField(
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="The private key's passphrase, when it has one (used to check it, never stored).",
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        try:
+            public = cleaned["public_file"].read().decode("ascii")
+            private = cleaned["private_file"].read().decode("ascii") if cleaned.get("private_file") else ""
+        except UnicodeDecodeError:
+            raise forms.ValidationError("a key file is not PEM text") from None
+        try:
+            self.material = rsa_keys.read(public, private, cleaned.get("passphrase") or None)
+        except rsa_keys.KeyProblem as exc:
+            target = {"public_pem": "public_file", "private_pem": "private_file", "name": "name"}
+            self.add_error(target.get(exc.field), exc.message)
+        return cleaned
+
+
+# -------------------------------------------------------------------------------------------------
+# Import
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(d, initial) for d in data]
+        return [single(data, initial)] if data else []
+
+
+class ImportForm(forms.Form):
+    host = forms.SlugField(
+        max_length=63, label="Host name", help_text="A new host, or an existing one to replace."
+    )
+    replace = forms.BooleanField(
+        required=False,
+        label="Replace the existing configuration",
+        help_text="Needed when the host exists: its endpoints, [general], registrations and limits are "
+        "replaced by the file's.",
+    )
+    conf = forms.FileField(label="iax.conf")
+    includes = MultipleFileField(
+        required=False,
+        label="Included files",
+        help_text="The files its #include lines name (optional; several may be chosen).",
+    )

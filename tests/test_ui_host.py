@@ -1,0 +1,325 @@
+"""View tests for [general], registrations, call-number limits, keys, import and findings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from peers import services
+from peers.demo import seed_demo
+from peers.models import CallNumberLimit, Endpoint, GeneralOption, Host, Key, Registration
+
+from .conftest import section
+
+pytestmark = pytest.mark.django_db
+
+HX = {"HX-Request": "true"}
+CORPUS = Path(__file__).parent / "data" / "corpus"
+
+
+@pytest.fixture
+def ann(client, django_user_model):
+    client.force_login(django_user_model.objects.create_user("ann", password="pw-for-tests-only"))
+    return client
+
+
+@pytest.fixture
+def demo(db):
+    return seed_demo()
+
+
+# -- [general] --------------------------------------------------------------------------------------
+
+
+def _general_data(**overrides):
+    data = {"comment": " Demo PBX", "bindport": "4569", "bindaddr": "0.0.0.0", "bandwidth": "high",
+            "allow": "disallow=all\nallow=g722\nallow=ulaw", "tos": "ef", "other_lines": ""}  # fmt: skip
+    data.update(overrides)
+    return data
+
+
+def test_general_form_shows_the_stored_values_without_register_lines(ann, demo):
+    response = ann.get(reverse("peers:general-edit", args=["demo"]))
+    form = response.context["form"]
+    assert form["allow"].value() == "disallow=all\nallow=g722\nallow=ulaw\nallow=alaw"
+    assert "register" not in form.fields
+    assert "register" not in response.context["preview"]
+
+
+def test_general_save_replaces_the_lines(ann, demo):
+    response = ann.post(reverse("peers:general-edit", args=["demo"]), _general_data())
+    assert response.status_code == 302
+    names = list(GeneralOption.objects.filter(general__host=demo).values_list("name", "value"))
+    assert ("tos", "ef") in names and ("maxcallnumbers", "512") not in names
+    assert [v for n, v in names if n in ("allow", "disallow")] == ["all", "g722", "ulaw"]
+    assert demo.registrations.count() == 2  # untouched
+
+
+def test_general_bad_tos_is_refused_at_the_field(ann, demo):
+    response = ann.post(reverse("peers:general-edit", args=["demo"]), _general_data(tos="lowdelay"))
+    assert response.status_code == 200
+    assert 'id="row-tos" class="field has-error' in response.content.decode()
+
+
+def test_general_cross_field_error_refuses_the_save(ann, demo):
+    data = _general_data(minregexpire="600", maxregexpire="60")
+    response = ann.post(reverse("peers:general-edit", args=["demo"]), data)
+    assert response.status_code == 200
+    assert "minregexpire=600 is larger than maxregexpire=60" in response.content.decode()
+
+
+def test_general_validate_fragment(ann, demo):
+    url = reverse("peers:general-validate", args=["demo"]) + "?field=tos"
+    response = ann.post(url, _general_data(tos="lowdelay"), headers=HX)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.lstrip().startswith('<div id="row-tos" class="field has-error')
+    assert "pre-DSCP name" in html
+
+
+def test_general_preview_fragment(ann, demo):
+    response = ann.post(reverse("peers:general-preview", args=["demo"]), _general_data(), headers=HX)
+    html = response.content.decode()
+    assert "<html" not in html and "[general]\nbindport=4569\nbindaddr=0.0.0.0\ntos=ef" in html
+
+
+# -- registrations and limits -------------------------------------------------------------------------
+
+
+def test_add_registration_with_a_secret(ann, demo):
+    data = {
+        "username": "me",
+        "secret": "Reg-secret-77x",
+        "remote_host": "iax.example.org",
+        "remote_port": "4569",
+    }
+    response = ann.post(reverse("peers:registration-list", args=["demo"]), data)
+    assert response.status_code == 302
+    assert demo.registrations.get(username="me").line() == "me:Reg-secret-77x@iax.example.org:4569"
+
+
+def test_registration_bad_host_is_flagged_at_the_field(ann, demo):
+    data = {"username": "me", "remote_host": "[2001:db8::1]"}
+    response = ann.post(reverse("peers:registration-list", args=["demo"]), data)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="row-remote_host" class="field has-error' in html
+
+
+def test_registration_inline_check_fragment(ann, demo):
+    url = reverse("peers:row-validate", args=["registration"]) + "?field=username"
+    response = ann.post(url, {"username": "a b", "remote_host": "example.org"}, headers=HX)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.lstrip().startswith('<div id="row-username" class="field has-error')
+
+
+def test_registration_edit_keeps_the_secret_when_blank_and_never_shows_it(ann, demo):
+    registration = demo.registrations.get(username="branch-backup")
+    url = reverse("peers:registration-edit", args=["demo", registration.pk])
+    assert "Rg7-tw2PqLx9" not in ann.get(url).content.decode()
+    data = {"username": "branch-backup", "remote_host": "198.51.100.21", "remote_port": "4569"}
+    assert ann.post(url, data).status_code == 302
+    registration.refresh_from_db()
+    assert registration.line() == "branch-backup:Rg7-tw2PqLx9@198.51.100.21:4569"
+
+
+def test_registration_with_a_key_and_delete(ann, demo):
+    data = {"username": "k", "key": "demo-pbx", "remote_host": "example.org"}
+    ann.post(reverse("peers:registration-list", args=["demo"]), data)
+    registration = demo.registrations.get(username="k")
+    assert registration.line() == "k:[demo-pbx]@example.org"
+    ann.post(reverse("peers:registration-delete", args=["demo", registration.pk]))
+    assert not Registration.objects.filter(pk=registration.pk).exists()
+
+
+def test_limits_add_edit_delete(ann, demo):
+    url = reverse("peers:limit-list", args=["demo"])
+    assert ann.post(url, {"network": "10.0.0.0/8", "limit": "5"}).status_code == 302
+    limit = CallNumberLimit.objects.get(host=demo, network="10.0.0.0/8")
+    edit = reverse("peers:limit-edit", args=["demo", limit.pk])
+    assert ann.post(edit, {"network": "10.0.0.0/16", "limit": "6"}).status_code == 302
+    limit.refresh_from_db()
+    assert (limit.network, limit.limit) == ("10.0.0.0/16", 6)
+    ann.post(reverse("peers:limit-delete", args=["demo", limit.pk]))
+    assert not CallNumberLimit.objects.filter(pk=limit.pk).exists()
+
+
+def test_limit_bad_network_is_flagged(ann, demo):
+    response = ann.post(reverse("peers:limit-list", args=["demo"]), {"network": "10.0.0.0/33", "limit": "5"})
+    assert 'id="row-network" class="field has-error' in response.content.decode()
+    url = reverse("peers:row-validate", args=["limit"]) + "?field=network"
+    html = ann.post(url, {"network": "nope", "limit": "1"}, headers=HX).content.decode()
+    assert html.lstrip().startswith('<div id="row-network" class="field has-error')
+
+
+# -- keys ---------------------------------------------------------------------------------------------
+
+
+def test_key_list_shows_fingerprint_and_usage(ann, demo):
+    response = ann.get(reverse("peers:key-list"))
+    html = response.content.decode()
+    key = Key.objects.get(name="demo-pbx")
+    assert key.fingerprint in html
+    assert "outkey: " in html and "demo/provider" in html
+    assert "register: demo/" in html
+    assert "PRIVATE KEY" not in html
+
+
+def test_generate_key_with_a_passphrase(ann, db):
+    data = {"name": "k1", "passphrase": "long enough", "passphrase2": "long enough"}
+    response = ann.post(reverse("peers:key-generate"), data)
+    assert response.status_code == 302
+    key = Key.objects.get(name="k1")
+    assert key.private_encrypted and key.bits == 1024 and "ENCRYPTED" in key.private_pem
+
+
+def test_generate_key_needs_a_passphrase_or_the_deliberate_choice(ann, db):
+    response = ann.post(reverse("peers:key-generate"), {"name": "k1"})
+    assert response.status_code == 200
+    assert "tick &#x27;without a passphrase&#x27;" in response.content.decode()
+    assert ann.post(reverse("peers:key-generate"), {"name": "k1", "no_passphrase": "on"}).status_code == 302
+    assert not Key.objects.get(name="k1").private_encrypted
+
+
+def test_upload_key_checks_the_files(ann, db, key_material):
+    upload = reverse("peers:key-upload")
+    bad = ann.post(upload, {"name": "up", "public_file": SimpleUploadedFile("up.pub", b"junk")})
+    assert 'id="row-public_file" class="field has-error' in bad.content.decode()
+    good = ann.post(
+        upload,
+        {
+            "name": "up",
+            "public_file": SimpleUploadedFile("up.pub", key_material.public_pem.encode()),
+            "private_file": SimpleUploadedFile("up.key", key_material.private_pem.encode()),
+        },
+    )
+    assert good.status_code == 302
+    key = Key.objects.get(name="up")
+    assert key.has_private and key.fingerprint == key_material.fingerprint
+
+
+def test_upload_fills_a_placeholder_key(ann, db, key_material):
+    Key.objects.create(name="ph", public_pem="", bits=1024)
+    response = ann.post(
+        reverse("peers:key-upload"),
+        {"name": "ph", "public_file": SimpleUploadedFile("ph.pub", key_material.public_pem.encode())},
+    )
+    assert response.status_code == 302
+    assert Key.objects.get(name="ph").public_pem == key_material.public_pem
+
+
+def test_download_public_key(ann, demo):
+    response = ann.get(reverse("peers:key-download", args=["hq"]))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/plain")
+    assert response["Content-Disposition"] == 'attachment; filename="hq.pub"'
+    assert response.content.decode().startswith("-----BEGIN PUBLIC KEY-----")
+
+
+def test_key_download_and_delete_need_login(client, demo):
+    assert client.get(reverse("peers:key-download", args=["hq"])).status_code == 302
+    assert client.post(reverse("peers:key-delete", args=["hq"])).status_code == 302
+    assert Key.objects.filter(name="hq").exists()
+
+
+def test_delete_unused_key_and_refuse_a_used_one(ann, demo, make_key):
+    make_key("spare")
+    ann.post(reverse("peers:key-delete", args=["spare"]))
+    assert not Key.objects.filter(name="spare").exists()
+    ann.post(reverse("peers:key-delete", args=["demo-pbx"]))
+    assert Key.objects.filter(name="demo-pbx").exists()
+
+
+# -- import -------------------------------------------------------------------------------------------
+
+
+def _upload(name: str, content: bytes | None = None):
+    data = content if content is not None else (CORPUS / name).read_bytes()
+    return SimpleUploadedFile(name, data, content_type="text/plain")
+
+
+def test_import_dry_run_writes_nothing_then_confirm_imports(ann, db):
+    url = reverse("peers:import")
+    response = ann.post(url, {"host": "yukari", "conf": _upload("03_YukariChiba_asterisk-config.conf")})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Dry run for host yukari" in html
+    assert "03_YukariChiba_asterisk-config.conf:10" in html  # findings with their line numbers
+    assert not Host.objects.filter(name="yukari").exists()
+    payload = response.context["payload"]
+    confirm = ann.post(reverse("peers:import-confirm"), {"payload": payload})
+    assert confirm.status_code == 302
+    assert confirm["Location"] == reverse("peers:host-detail", args=["yukari"])
+    assert set(Endpoint.objects.filter(host__name="yukari").values_list("name", flat=True)) == {
+        "fax1",
+        "fax2",
+    }
+
+
+def test_import_follows_uploaded_includes(ann, db):
+    main = b'[general]\nbindport=4569\n#include "peers.conf"\n'
+    included = b"[p1]\ntype=peer\nhost=192.0.2.1\n"
+    response = ann.post(
+        reverse("peers:import"),
+        {"host": "inc", "conf": _upload("iax.conf", main), "includes": [_upload("peers.conf", included)]},
+    )
+    report = response.context["report"]
+    assert report.created["endpoint"] == 1
+    ann.post(reverse("peers:import-confirm"), {"payload": response.context["payload"]})
+    assert Endpoint.objects.get(host__name="inc").name == "p1"
+
+
+def test_import_into_an_existing_host_needs_replace(ann, demo):
+    conf = _upload("iax.conf", b"[general]\nbindport=4569\n")
+    response = ann.post(reverse("peers:import"), {"host": "demo", "conf": conf})
+    assert "already exists" in response.content.decode()
+    assert response.context["report"] is None
+    conf = _upload("iax.conf", b"[general]\nbindport=4569\n")
+    response = ann.post(reverse("peers:import"), {"host": "demo", "conf": conf, "replace": "on"})
+    assert sum(response.context["report"].deleted.values()) >= 7
+
+
+def test_import_names_a_missing_include_without_the_temporary_path(ann, db):
+    response = ann.post(
+        reverse("peers:import"), {"host": "m", "conf": _upload("01_paulseward_asterisk-minimal.conf")}
+    )
+    html = response.content.decode()
+    assert "01_paulseward_asterisk-minimal.conf:19" in html and "local/iax.conf" in html
+    assert "/tmp/" not in html
+
+
+def test_import_syntax_error_is_reported_with_its_line(ann, db):
+    response = ann.post(
+        reverse("peers:import"), {"host": "bad", "conf": _upload("x.conf", b"[general\nfoo=bar\n")}
+    )
+    html = response.content.decode()
+    assert "nothing was written" in html and "x.conf:1" in html
+    assert not Host.objects.filter(name="bad").exists()
+
+
+def test_import_confirm_refuses_a_tampered_payload(ann, db):
+    response = ann.post(reverse("peers:import-confirm"), {"payload": "nope"})
+    assert response.status_code == 302 and response["Location"] == reverse("peers:import")
+
+
+# -- findings -----------------------------------------------------------------------------------------
+
+
+def test_findings_link_to_the_field_that_causes_them(ann, demo):
+    broken = services.save_endpoint(demo, section("broken", "type=peer\nhost=192.0.2.1\ndefaultip=192.0.2.2"))
+    response = ann.get(reverse("peers:host-findings", args=["demo"]))
+    html = response.content.decode()
+    edit = reverse("peers:endpoint-edit", args=["demo", broken.pk])
+    assert f'href="{edit}#row-defaultip"' in html
+    assert response.context["counts"]["errors"] == 1
+
+
+def test_edit_page_shows_the_stored_findings_at_their_field(ann, demo):
+    broken = services.save_endpoint(demo, section("broken", "type=peer\nhost=192.0.2.1\ndefaultip=192.0.2.2"))
+    html = ann.get(reverse("peers:endpoint-edit", args=["demo", broken.pk])).content.decode()
+    row = html.split('id="row-defaultip"')[1].split('id="row-')[0]
+    assert "error: defaultip=192.0.2.2 only applies to host=dynamic peers" in row

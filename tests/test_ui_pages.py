@@ -1,0 +1,400 @@
+"""View tests for every page of the browser UI: status, template, the htmx fragment, login."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from peers import services
+from peers.demo import seed_demo
+from peers.models import CallNumberLimit, Endpoint, Registration
+
+from .conftest import section
+
+pytestmark = pytest.mark.django_db
+
+HX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def ann(client, django_user_model):
+    user = django_user_model.objects.create_user("ann", password="pw-for-tests-only")
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def demo(db):
+    return seed_demo()
+
+
+def _pages(demo):
+    alice = Endpoint.objects.get(host=demo, name="alice")
+    registration = Registration.objects.filter(host=demo).first()
+    limit = CallNumberLimit.objects.filter(host=demo).first()
+    return {
+        "host-findings": (reverse("peers:host-findings", args=["demo"]), "peers/host_findings.html"),
+        "endpoint-list": (reverse("peers:endpoint-list", args=["demo"]), "peers/endpoint_list.html"),
+        "endpoint-create": (
+            reverse("peers:endpoint-create", args=["demo", "friend"]),
+            "peers/endpoint_form.html",
+        ),
+        "endpoint-edit": (
+            reverse("peers:endpoint-edit", args=["demo", alice.pk]),
+            "peers/endpoint_form.html",
+        ),
+        "endpoint-clone": (
+            reverse("peers:endpoint-clone", args=["demo", alice.pk]),
+            "peers/endpoint_form.html",
+        ),
+        "endpoint-delete": (
+            reverse("peers:endpoint-delete", args=["demo", alice.pk]),
+            "peers/endpoint_delete.html",
+        ),
+        "general-edit": (reverse("peers:general-edit", args=["demo"]), "peers/general_form.html"),
+        "registration-list": (
+            reverse("peers:registration-list", args=["demo"]),
+            "peers/registration_list.html",
+        ),
+        "registration-edit": (
+            reverse("peers:registration-edit", args=["demo", registration.pk]),
+            "peers/registration_form.html",
+        ),
+        "limit-list": (reverse("peers:limit-list", args=["demo"]), "peers/limit_list.html"),
+        "limit-edit": (reverse("peers:limit-edit", args=["demo", limit.pk]), "peers/limit_form.html"),
+        "key-list": (reverse("peers:key-list"), "peers/key_list.html"),
+        "key-generate": (reverse("peers:key-generate"), "peers/key_form.html"),
+        "key-upload": (reverse("peers:key-upload"), "peers/key_form.html"),
+        "import": (reverse("peers:import"), "peers/import.html"),
+    }
+
+
+PAGE_NAMES = [
+    "host-findings", "endpoint-list", "endpoint-create", "endpoint-edit", "endpoint-clone", "endpoint-delete",
+    "general-edit", "registration-list", "registration-edit", "limit-list", "limit-edit", "key-list",
+    "key-generate", "key-upload", "import",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("page", PAGE_NAMES)
+def test_every_page_renders_its_template(ann, demo, page):
+    url, template = _pages(demo)[page]
+    response = ann.get(url)
+    assert response.status_code == 200
+    assert template in [t.name for t in response.templates]
+    assert "Log out" in response.content.decode()
+
+
+@pytest.mark.parametrize("page", PAGE_NAMES)
+def test_every_page_sends_anonymous_users_to_login(client, demo, page):
+    url, _ = _pages(demo)[page]
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.parametrize(
+    "name", ["endpoint-validate", "endpoint-preview", "general-validate", "general-preview", "import-confirm"]
+)
+def test_posted_fragments_send_anonymous_users_to_login(client, demo, name):
+    args = {"endpoint-validate": ["demo", "friend"], "endpoint-preview": ["demo", "friend"]}.get(
+        name, ["demo"] if name.startswith("general") else []
+    )
+    response = client.post(reverse(f"peers:{name}", args=args), {})
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_host_detail_links_every_host_page(ann, demo):
+    html = ann.get(reverse("peers:host-detail", args=["demo"])).content.decode()
+    for name in ("endpoint-list", "general-edit", "registration-list", "limit-list", "host-findings"):
+        assert reverse(f"peers:{name}", args=["demo"]) in html
+
+
+# -- the list ---------------------------------------------------------------------------------------
+
+
+def test_list_htmx_request_gets_only_the_table(ann, demo):
+    url = reverse("peers:endpoint-list", args=["demo"])
+    response = ann.get(url, {"q": "ali"}, headers=HX)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.lstrip().startswith('<div id="endpoint-table"')
+    assert "<html" not in html and ">alice</a>" in html and ">bob</a>" not in html
+    assert "HX-Request" in response["Vary"]
+
+
+def test_list_full_page_without_js_has_the_search_form(ann, demo):
+    response = ann.get(reverse("peers:endpoint-list", args=["demo"]), {"q": "ali"})
+    html = response.content.decode()
+    assert "<html" in html and 'name="q"' in html and 'value="ali"' in html
+    assert 'hx-trigger="input changed delay:300ms, search"' in html
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"type": "template"}, {"office-phone"}),
+        ({"type": "peer"}, {"alice", "bob", "branch", "provider"}),
+        ({"type": "user"}, {"alice", "bob", "hq-rsa"}),
+        ({"type": "friend"}, {"alice", "bob"}),
+        ({"address": "dynamic"}, {"office-phone", "branch"}),
+        ({"address": "static"}, {"provider"}),
+        ({"trunk": "yes"}, {"branch", "provider"}),
+        ({"auth": "rsa"}, {"provider", "hq-rsa"}),
+        ({"q": "from-"}, {"office-phone", "branch", "hq-rsa"}),
+        ({"q": "demo-pbx"}, {"provider"}),
+    ],
+)
+def test_list_filters(ann, demo, params, expected):
+    response = ann.get(reverse("peers:endpoint-list", args=["demo"]), params)
+    assert {row["endpoint"].name for row in response.context["rows"]} == expected
+
+
+def test_list_has_findings_filter_uses_the_validator(ann, demo):
+    services.save_endpoint(demo, section("broken", "type=peer\nhost=192.0.2.1\ntos=ef"))
+    response = ann.get(reverse("peers:endpoint-list", args=["demo"]), {"findings": "errors"})
+    rows = response.context["rows"]
+    assert [r["endpoint"].name for r in rows] == ["broken"]
+    assert rows[0]["findings"][0].code == "misplaced-directive"
+
+
+def _make_endpoints(host, count, start=0):
+    for i in range(start, start + count):
+        services.save_endpoint(
+            host, section(f"ep{i}", f"type=friend\nhost=dynamic\nsecret=Secret-{i}-xyzzy\ncontext=c{i}")
+        )
+
+
+def test_list_query_count_does_not_grow_with_the_number_of_endpoints(
+    ann, host, django_assert_max_num_queries
+):
+    _make_endpoints(host, 10)
+    url = reverse("peers:endpoint-list", args=[host.name])
+    with CaptureQueriesContext(connection) as small:
+        assert ann.get(url).status_code == 200
+    _make_endpoints(host, 60, start=10)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        response = ann.get(url)
+    assert len(response.context["rows"]) == 50
+    assert response.context["page"].paginator.num_pages == 2
+
+
+def test_list_paginates_and_keeps_the_filters_in_page_links(ann, host):
+    _make_endpoints(host, 55)
+    response = ann.get(reverse("peers:endpoint-list", args=[host.name]), {"q": "ep", "page": 2})
+    html = response.content.decode()
+    assert len(response.context["rows"]) == 5
+    assert "q=ep&amp;page=1" in html
+
+
+# -- endpoint forms ---------------------------------------------------------------------------------
+
+
+def _friend_data(**overrides):
+    data = {
+        "name": "carol",
+        "bases": "",
+        "comment": "",
+        "host": "dynamic",
+        "secret": "Carol-secret-9f3k",
+        "context": "from-office",
+        "allow": "disallow=all\nallow=g722\nulaw",
+        "permit": "deny=0.0.0.0/0.0.0.0\npermit=192.168.10.0/255.255.255.0",
+        "other_lines": "",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_validate_returns_only_the_requested_row_with_the_codec_message(ann, demo):
+    url = reverse("peers:endpoint-validate", args=["demo", "friend"]) + "?field=allow"
+    response = ann.post(url, _friend_data(allow="disallow=all\nallow=g722\nallow=g711"), headers=HX)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.lstrip().startswith('<div id="row-allow" class="field has-error')
+    assert "row-name" not in html
+    assert "&#x27;g711&#x27; is not a codec IAX2 can carry" in html
+
+
+def test_validate_a_good_value_gives_a_clean_row(ann, demo):
+    url = reverse("peers:endpoint-validate", args=["demo", "friend"]) + "?field=allow"
+    html = ann.post(url, _friend_data(), headers=HX).content.decode()
+    assert "has-error" not in html and 'id="row-allow"' in html
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "text"),
+    [
+        ("qualify", "sometimes", "must be yes, no or a number of milliseconds"),
+        ("host", "10.0.0.1:4569", "must not contain a port"),
+        ("permit", "10.0.0.0/33", "has a prefix length over 32"),
+    ],
+)
+def test_validate_flags_bad_values_at_their_field(ann, demo, field, value, text):
+    url = reverse("peers:endpoint-validate", args=["demo", "friend"]) + f"?field={field}"
+    html = ann.post(url, _friend_data(**{field: value}), headers=HX).content.decode()
+    assert f'id="row-{field}" class="field has-error' in html
+    assert text in html
+
+
+def test_validate_tos_is_not_offered_to_a_peer(ann, demo):
+    url = reverse("peers:endpoint-validate", args=["demo", "peer"]) + "?field=tos"
+    assert ann.post(url, {"name": "x"}, headers=HX).status_code == 400
+
+
+def test_cross_field_finding_shows_at_its_field(ann, demo):
+    url = reverse("peers:endpoint-validate", args=["demo", "peer"]) + "?field=defaultip"
+    html = ann.post(
+        url, {"name": "p1", "host": "192.0.2.9", "defaultip": "192.0.2.1"}, headers=HX
+    ).content.decode()
+    assert 'id="row-defaultip" class="field has-error' in html
+    assert "only applies to host=dynamic peers" in html
+
+
+def test_create_friend_saves_codecs_and_acl_in_order(ann, demo):
+    response = ann.post(reverse("peers:endpoint-create", args=["demo", "friend"]), _friend_data())
+    carol = Endpoint.objects.get(host=demo, name="carol")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("peers:endpoint-edit", args=["demo", carol.pk])
+    lines = [(e.name, e.value) for e in services.endpoint_section(carol).entries]
+    assert lines[0] == ("type", "friend")
+    assert [v for n, v in lines if n in ("disallow", "allow")] == ["all", "g722", "ulaw"]
+    assert [(n, v) for n, v in lines if n in ("deny", "permit")] == [
+        ("deny", "0.0.0.0/0.0.0.0"),
+        ("permit", "192.168.10.0/255.255.255.0"),
+    ]
+    assert carol.secret == "Carol-secret-9f3k"
+
+
+def test_save_refused_with_the_finding_at_the_field(ann, demo):
+    data = _friend_data(name="weak", secret="", auth="md5")
+    response = ann.post(reverse("peers:endpoint-create", args=["demo", "peer"]), data)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert not Endpoint.objects.filter(name="weak").exists()
+    assert "cannot be saved" in html
+    assert 'id="row-auth" class="field has-error' in html
+    assert "auth=md5 needs a secret" in html
+
+
+def test_save_refused_for_a_bad_codec(ann, demo):
+    response = ann.post(reverse("peers:endpoint-create", args=["demo", "friend"]), _friend_data(allow="g711"))
+    assert response.status_code == 200
+    assert not Endpoint.objects.filter(name="carol").exists()
+    assert 'id="row-allow" class="field has-error' in response.content.decode()
+
+
+def test_warnings_do_not_block_a_save(ann, demo):
+    response = ann.post(
+        reverse("peers:endpoint-create", args=["demo", "friend"]), _friend_data(secret="short")
+    )
+    assert response.status_code == 302
+    follow = ann.get(response["Location"])
+    assert "warning(s) are shown at their fields" in follow.content.decode()
+
+
+def test_edit_form_never_shows_the_secret_and_blank_keeps_it(ann, demo):
+    alice = Endpoint.objects.get(host=demo, name="alice")
+    url = reverse("peers:endpoint-edit", args=["demo", alice.pk])
+    html = ann.get(url).content.decode()
+    assert "Vq8-mU2x" not in html
+    assert 'type="password"' in html
+    data = {"name": "alice", "bases": "office-phone", "callerid": '"Alice Example" <201>', "mailbox": "201@default",
+            "secret": "", "comment": " Desk phones", "other_lines": ""}  # fmt: skip
+    response = ann.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    alice.refresh_from_db()
+    assert alice.secret == "Vq8-mU2x!rT4pz"
+    assert alice.kind == "friend"
+    ann.post(url, {**data, "clear_secret": "on"})
+    alice.refresh_from_db()
+    assert alice.secret is None
+
+
+def test_edit_keeps_inherited_type_out_of_the_section(ann, demo):
+    alice = Endpoint.objects.get(host=demo, name="alice")
+    response = ann.get(reverse("peers:endpoint-edit", args=["demo", alice.pk]))
+    assert "type=friend" not in response.context["preview"]
+    assert "secret=********" in response.context["preview"]
+    assert "type-twice" not in str(response.context["form"].findings)
+
+
+def test_preview_fragment_is_the_rendered_section(ann, demo):
+    url = reverse("peers:endpoint-preview", args=["demo", "friend"])
+    html = ann.post(url, _friend_data(), headers=HX).content.decode()
+    assert "<html" not in html
+    assert (
+        "[carol]\ntype=friend\nhost=dynamic\nsecret=********\ncontext=from-office\ndisallow=all\nallow=g722\nallow=ulaw\ndeny=0.0.0.0/0.0.0.0\npermit=192.168.10.0/255.255.255.0"
+        in html
+    )
+    assert "Carol-secret" not in html
+
+
+def test_clone_prefills_everything_but_the_secret(ann, demo):
+    branch = Endpoint.objects.get(host=demo, name="branch")
+    response = ann.get(reverse("peers:endpoint-clone", args=["demo", branch.pk]))
+    form = response.context["form"]
+    assert form["name"].value() == "branch-copy"
+    assert form["permit"].value() == "deny=0.0.0.0/0.0.0.0\npermit=198.51.100.0/24"
+    assert "Br4nch" not in response.content.decode()
+    assert response.context["action"] == reverse("peers:endpoint-create", args=["demo", "peer"])
+
+
+def test_delete_endpoint(ann, demo):
+    bob = Endpoint.objects.get(host=demo, name="bob")
+    response = ann.post(reverse("peers:endpoint-delete", args=["demo", bob.pk]))
+    assert response.status_code == 302
+    assert not Endpoint.objects.filter(pk=bob.pk).exists()
+
+
+def test_delete_of_a_template_in_use_is_refused(ann, demo):
+    template = Endpoint.objects.get(host=demo, name="office-phone")
+    response = ann.post(reverse("peers:endpoint-delete", args=["demo", template.pk]))
+    assert response.status_code == 200
+    assert "inherit from it: alice, bob" in response.content.decode()
+    assert Endpoint.objects.filter(pk=template.pk).exists()
+
+
+def test_template_form_offers_type_and_peer_form_does_not(ann, demo):
+    template = ann.get(reverse("peers:endpoint-create", args=["demo", "template"])).context["form"]
+    peer = ann.get(reverse("peers:endpoint-create", args=["demo", "peer"])).context["form"]
+    user = ann.get(reverse("peers:endpoint-create", args=["demo", "user"])).context["form"]
+    assert "type" in template.fields and "type" not in peer.fields
+    assert "outkey" in peer.fields and "outkey" not in user.fields
+    assert "inkeys" in user.fields and "tos" not in peer.fields
+
+
+def test_unknown_kind_is_404(ann, demo):
+    assert ann.get(reverse("peers:endpoint-create", args=["demo", "trunk"])).status_code == 404
+
+
+def test_edit_template_keeps_its_type_and_order(ann, demo):
+    template = Endpoint.objects.get(host=demo, name="office-phone")
+    url = reverse("peers:endpoint-edit", args=["demo", template.pk])
+    form = ann.get(url).context["form"]
+    assert form["type"].value() == "friend"
+    data = {name: form[name].value() or "" for name in form.fields if name not in ("secret", "clear_secret")}
+    data["qualify"] = "2000"
+    response = ann.post(url, data)
+    assert response.status_code == 302, response.context["form"].errors
+    after = services.endpoint_section(Endpoint.objects.get(pk=template.pk))
+    assert after.is_template and after.first("type") == "friend" and after.first("qualify") == "2000"
+    assert [e.name for e in after.entries if e.name in ("deny", "permit")] == ["deny", "permit"]
+
+
+def test_validate_unknown_field_is_400(ann, demo):
+    url = reverse("peers:endpoint-validate", args=["demo", "friend"]) + "?field=nope"
+    assert ann.post(url, {}, headers=HX).status_code == 400
+
+
+def test_preview_without_javascript_is_the_whole_form_page(ann, demo):
+    url = reverse("peers:endpoint-preview", args=["demo", "friend"])
+    response = ann.post(url, _friend_data(allow="allow=g711"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "peers/endpoint_form.html" in [t.name for t in response.templates]
+    assert 'id="row-allow" class="field has-error' in html
+    assert "allow=g711" in response.context["preview"]
