@@ -10,7 +10,10 @@
   (b) the floor: one raw SQL query over the endpoint table LEFT JOINed with its option rows and a
   plain string join. Best of 5 after one warm-up each; target (a)/(b) <= 3.
 * Memory: a fresh host with --memory-peers endpoints is exported in a subprocess (so nothing this
-  process allocated counts): peak RSS of the child and tracemalloc peak; target < 500 MB.
+  process allocated counts): peak RSS of the child and tracemalloc peak; target < 500 MB. The
+  children are started before anything is generated, because Linux carries a parent's peak RSS
+  over exec() into the child's ru_maxrss.
+* --profile adds a cProfile of one export (top 15 by cumulative and by own time).
 
 Database: --database-url, else $DATABASE_URL, else a temporary SQLite file. For PostgreSQL the URL
 names a server: a throw-away database iaxadmin_bench_<pid> is created there and dropped at the end.
@@ -77,12 +80,12 @@ class BenchDatabase:
         elif requested:
             parts = urlsplit(requested)
             if parts.scheme.lower() != "sqlite":
-                raise SystemExit(f"--database-url {requested!r}: use postgres://... or sqlite:///path")
+                raise ValueError(f"--database-url {requested!r}: use postgres://... or sqlite:///path")
             path = parts.path[1:] if parts.path.startswith("/") else parts.path
             if not path or path == ":memory:":
-                raise SystemExit("an in-memory SQLite database cannot be shared with the memory subprocess")
+                raise ValueError("an in-memory SQLite database cannot be shared with the memory subprocess")
             if Path(path).exists():
-                raise SystemExit(f"{path} exists; the benchmark wants a fresh database file")
+                raise ValueError(f"{path} exists; the benchmark wants a fresh database file")
             self.url = requested
             self.label = f"SQLite file {path}"
         else:
@@ -167,7 +170,9 @@ def _endpoint_row(i: int, rng: random.Random, templates: dict[str, int]) -> tupl
             if i % 5 == 1:
                 cols["defaultip"] = f"198.51.100.{i % 250 + 1}"
         elif kind == "peer":
-            cols.update(peer_host=f"10.{(i >> 16) % 256}.{(i >> 8) % 256}.{i % 256}", port=4569, qualify="2000")
+            cols.update(
+                peer_host=f"10.{(i >> 16) % 256}.{(i >> 8) % 256}.{i % 256}", port=4569, qualify="2000"
+            )
             if i % 6 == 3:  # signs with our key, verifies theirs
                 cols.update(auth="rsa", outkey="bench-pbx")
                 inkeys = ["bench-branch1"]
@@ -227,11 +232,22 @@ def create_host(name: str, peers: int, *, seed: int = 7):
     )
     Registration.objects.bulk_create(
         [
-            Registration(host=host, position=0, username="bench", key=keys["bench-pbx"], remote_host="iax.example.net"),
-            Registration(host=host, position=1, username="bench2", key=keys["bench-pbx"], remote_host="198.51.100.7"),
-            Registration(host=host, position=2, username="b1", secret="Rg7-tw2PqLx9", remote_host="pbx1.example.org"),
             Registration(
-                host=host, position=3, username="b2", secret="Kq3-zz8WmPa1", remote_host="203.0.113.5", remote_port=4570
+                host=host, position=0, username="bench", key=keys["bench-pbx"], remote_host="iax.example.net"
+            ),
+            Registration(
+                host=host, position=1, username="bench2", key=keys["bench-pbx"], remote_host="198.51.100.7"
+            ),
+            Registration(
+                host=host, position=2, username="b1", secret="Rg7-tw2PqLx9", remote_host="pbx1.example.org"
+            ),
+            Registration(
+                host=host,
+                position=3,
+                username="b2",
+                secret="Kq3-zz8WmPa1",
+                remote_host="203.0.113.5",
+                remote_port=4570,
             ),
         ]
     )
@@ -271,20 +287,27 @@ def create_host(name: str, peers: int, *, seed: int = 7):
                     position=2 + i,
                     outkey=keys[outkey] if outkey else None,
                     comment=f" endpoint {i}" if i % 50 == 0 else "",
-                    column_comments={"secret": " rotated yearly"} if i % 200 == 0 and cols.get("secret") else {},
+                    column_comments={"secret": " rotated yearly"}
+                    if i % 200 == 0 and cols.get("secret")
+                    else {},
                     **cols,
                 )
             )
         Endpoint.objects.bulk_create(endpoints, batch_size=1000)
         options, bases, inkeys = [], [], []
-        for i, endpoint, (_, base_ids, inkey_names) in zip(range(start, start + batch), endpoints, specs, strict=False):
+        for i, endpoint, (_, base_ids, inkey_names) in zip(
+            range(start, start + batch), endpoints, specs, strict=False
+        ):
             options.extend(
                 EndpointOption(endpoint_id=endpoint.pk, position=p, name=n, value=v, comment=c)
                 for p, (n, v, c) in enumerate(_option_rows(i))
             )
-            bases.extend(EndpointBase(endpoint_id=endpoint.pk, base_id=b, position=p) for p, b in enumerate(base_ids))
+            bases.extend(
+                EndpointBase(endpoint_id=endpoint.pk, base_id=b, position=p) for p, b in enumerate(base_ids)
+            )
             inkeys.extend(
-                EndpointInKey(endpoint_id=endpoint.pk, key=keys[k], position=p) for p, k in enumerate(inkey_names)
+                EndpointInKey(endpoint_id=endpoint.pk, key=keys[k], position=p)
+                for p, k in enumerate(inkey_names)
             )
         EndpointOption.objects.bulk_create(options, batch_size=2000)
         EndpointBase.objects.bulk_create(bases, batch_size=2000)
@@ -410,7 +433,9 @@ class MemoryChildren:
     def __init__(self, database_url: str) -> None:
         env = dict(os.environ, DATABASE_URL=database_url)
         cmd = [sys.executable, str(Path(__file__).resolve()), "--child"]
-        pipes = dict(stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        pipes = dict(
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        )
         self.plain = subprocess.Popen(cmd, **pipes)
         self.traced = subprocess.Popen([*cmd, "--tracemalloc"], **pipes)
 
@@ -423,7 +448,9 @@ class MemoryChildren:
 
     def measure(self, host_name: str) -> None:
         plain = self._run(self.plain, host_name)
-        rss_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB on Linux; only this child so far
+        rss_kib = resource.getrusage(
+            resource.RUSAGE_CHILDREN
+        ).ru_maxrss  # KiB on Linux; only this child so far
         traced = self._run(self.traced, host_name)
         if plain is None or traced is None:
             return
@@ -431,9 +458,13 @@ class MemoryChildren:
         rss_mb = rss_kib / 1024
         print(f"  export time in child:        {float(seconds):8.2f} s   output {int(size) / 1e6:.1f} MB")
         print(f"  peak RSS of the child:       {rss_mb:8.1f} MB   (getrusage RUSAGE_CHILDREN ru_maxrss)")
-        print(f"    of which before the export {int(base_kib) / 1024:8.1f} MB   (Python + Django + one Host row)")
+        print(
+            f"    of which before the export {int(base_kib) / 1024:8.1f} MB   (Python + Django + one Host row)"
+        )
         print(f"    cross-check, VmHWM         {int(hwm_kib) / 1024:8.1f} MB")
-        print(f"  tracemalloc peak (Python):   {int(traced[1]) / 2**20:8.1f} MB   (second child, tracemalloc on)")
+        print(
+            f"  tracemalloc peak (Python):   {int(traced[1]) / 2**20:8.1f} MB   (second child, tracemalloc on)"
+        )
         verdict = "PASS" if rss_mb < MEMORY_TARGET_MB else "FAIL"
         print(f"  {verdict}: peak RSS {rss_mb:.0f} MB, target < {MEMORY_TARGET_MB} MB")
 
@@ -452,10 +483,18 @@ class MemoryChildren:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--peers", type=int, default=10000, help="endpoints in the timed host (default 10000)")
-    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"), help="default $DATABASE_URL")
-    parser.add_argument("--memory-peers", type=int, default=100000, help="endpoints for the memory test; 0 skips")
-    parser.add_argument("--profile", action="store_true", help="also print a cProfile of export_host (top 15)")
+    parser.add_argument(
+        "--peers", type=int, default=10000, help="endpoints in the timed host (default 10000)"
+    )
+    parser.add_argument(
+        "--database-url", default=os.environ.get("DATABASE_URL"), help="default $DATABASE_URL"
+    )
+    parser.add_argument(
+        "--memory-peers", type=int, default=100000, help="endpoints for the memory test; 0 skips"
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="also print a cProfile of export_host (top 15)"
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--tracemalloc", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -465,7 +504,10 @@ def main() -> int:
     if args.peers < 1 or args.memory_peers < 0:
         parser.error("--peers must be at least 1 and --memory-peers at least 0")
 
-    database = BenchDatabase(args.database_url)
+    try:
+        database = BenchDatabase(args.database_url)
+    except ValueError as exc:
+        parser.error(str(exc))
     children = None
     try:
         if args.memory_peers:
@@ -503,7 +545,9 @@ def run(args, database: BenchDatabase, children: MemoryChildren | None) -> int:
     counts: dict[str, int] = {}
     for finding in warnings:
         counts[finding.code] = counts.get(finding.code, 0) + 1
-    print(f"validates: 0 errors, {len(warnings)} warnings ({', '.join(f'{c} {n}' for c, n in sorted(counts.items()))})")
+    print(
+        f"validates: 0 errors, {len(warnings)} warnings ({', '.join(f'{c} {n}' for c, n in sorted(counts.items()))})"
+    )
 
     with CaptureQueriesContext(connection) as queries:
         text = export_host(host).text
@@ -515,12 +559,18 @@ def run(args, database: BenchDatabase, children: MemoryChildren | None) -> int:
     ratio = a_best / b_best
     print()
     print(f"export of {args.peers} endpoints, best of {REPEATS} after one warm-up (median in brackets):")
-    print(f"  (a) export_host().text       {a_best * 1000:9.1f} ms  ({a_median * 1000:.1f})  first run {a_warm * 1000:.1f} ms")
-    print(f"  (b) floor: 1 query + join    {b_best * 1000:9.1f} ms  ({b_median * 1000:.1f})  first run {b_warm * 1000:.1f} ms")
+    print(
+        f"  (a) export_host().text       {a_best * 1000:9.1f} ms  ({a_median * 1000:.1f})  first run {a_warm * 1000:.1f} ms"
+    )
+    print(
+        f"  (b) floor: 1 query + join    {b_best * 1000:9.1f} ms  ({b_median * 1000:.1f})  first run {b_warm * 1000:.1f} ms"
+    )
     print(f"  ratio (a)/(b)                {ratio:9.2f}")
     print(f"  queries in (a)               {len(queries):9d}")
     print(f"  output (a)                   {len(text.encode()):9d} bytes, {text.count(chr(10))} lines")
-    print(f"  output (b)                   {len(floor_text.encode()):9d} bytes, {floor_text.count(chr(10))} lines")
+    print(
+        f"  output (b)                   {len(floor_text.encode()):9d} bytes, {floor_text.count(chr(10))} lines"
+    )
     verdict = "PASS" if ratio <= RATIO_TARGET else "FAIL"
     print(f"  {verdict}: ratio {ratio:.2f}, target <= {RATIO_TARGET:g}")
 

@@ -27,7 +27,7 @@ class RenderError(ValueError):
 
 
 def escape_value(value: str) -> str:
-    if _UNSAFE.search(value):
+    if not value.isprintable() and _UNSAFE.search(value):  # isprintable() is False for any control character
         raise RenderError(f"value {value!r} contains a line break or control character")
     return value.replace(";", "\\;")
 
@@ -103,18 +103,21 @@ def ordered_entries(section: Section) -> list[Entry]:
 
 
 def render(document: Document) -> str:
-    lines: list[str] = [_comment(c) for c in document.header]
+    # One string per section, joined once at the end: a list of every line of a 100,000-peer file
+    # would hold a million small strings at the same time as the document.
+    blocks: list[str] = []
+    if document.header:
+        blocks.append("\n".join(_comment(c) for c in document.header))
     for section in document.sections:
-        if lines:
-            lines.append("")
-        if section.comments:
-            lines.extend(_comment(c) for c in section.comments)
+        lines = [_comment(c) for c in section.comments] if section.comments else []
         lines.append(_header(section))
         for entry in ordered_entries(section):
             if entry.comments:
                 lines.extend(_comment(c) for c in entry.comments)
             lines.append(_entry(entry))
+        blocks.append("\n".join(lines))
+    text = "\n\n".join(blocks)  # a blank line between sections
     if document.trailer:
-        lines.append("")
-        lines.extend(_comment(c) for c in document.trailer)
-    return "\n".join(lines) + "\n"
+        text = (text + "\n" if blocks else "") + "\n" + "\n".join(_comment(c) for c in document.trailer)
+    text += "\n"
+    return text

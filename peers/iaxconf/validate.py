@@ -10,6 +10,7 @@ fix it. The rules are listed in ``RULES_DOC`` with the part of the reference tha
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -121,6 +122,9 @@ class _Collector:
 _value_cache: dict[tuple[str, str], v.Invalid | None] = {}
 
 
+_NEVER_CACHED = frozenset({"secret", "dbsecret", "register"})
+
+
 def check_value(name: str, value: str) -> v.Invalid | None:
     """The problem with this value for this directive, or None. Unknown names give None."""
     key = (name, value)
@@ -133,16 +137,19 @@ def check_value(name: str, value: str) -> v.Invalid | None:
             directive.check(value)
         except v.Invalid as exc:
             problem = exc
+    if name in _NEVER_CACHED:  # secrets do not linger in a process-wide cache
+        return problem
     if len(_value_cache) > 200_000:
         _value_cache.clear()
     _value_cache[key] = problem
     return problem
 
 
-def _auth_words(value: str | None) -> set[str]:
+@functools.lru_cache(maxsize=256)
+def _auth_words(value: str | None) -> frozenset[str]:
     if not value:
-        return set()
-    return {w for w in re.split(r"[,\s]+", value.lower()) if w}
+        return frozenset()
+    return frozenset(w for w in re.split(r"[,\s]+", value.lower()) if w)
 
 
 def _last(entries: Iterable[Entry], name: str) -> Entry | None:
@@ -158,15 +165,24 @@ def _all(entries: Iterable[Entry], name: str) -> list[Entry]:
 
 
 class _Index:
-    """An endpoint's entries by lower-cased name, built once instead of scanning per rule."""
+    """An endpoint's entries by lower-cased name, built once instead of scanning per rule; also the
+    position of each name's last line and the lines that turn encryption on, in order."""
 
-    __slots__ = ("by_name",)
+    __slots__ = ("by_name", "last_at", "enabling")
 
     def __init__(self, entries: Iterable[Entry]) -> None:
         by_name: dict[str, list[Entry]] = {}
-        for entry in entries:
-            by_name.setdefault(entry.name.lower(), []).append(entry)
+        last_at: dict[str, int] = {}
+        enabling: list[Entry] = []
+        for at, entry in enumerate(entries):
+            lowered = entry.name.lower()
+            by_name.setdefault(lowered, []).append(entry)
+            last_at[lowered] = at
+            if lowered in _ENCRYPTION_NAMES and entry.value.strip().lower() in _ENCRYPTION_ON:
+                enabling.append(entry)
         self.by_name = by_name
+        self.last_at = last_at
+        self.enabling = enabling
 
     def last(self, name: str) -> Entry | None:
         found = self.by_name.get(name)
@@ -523,10 +539,8 @@ def _check_endpoint(out, section, kind, entries, general_auth, general_encryptio
                 f"defaultip={defaultip.value} only applies to host=dynamic peers and this one has {now}; "
                 "chan_iax2 ignores it. Remove defaultip or set host=dynamic", defaultip)  # fmt: skip
     if is_peer and host is not None and not dynamic:
-        host_at = max(i for i, e in enumerate(entries) if e.name.lower() == "host")
-        ports = [i for i, e in enumerate(entries) if e.name.lower() == "port"]
-        if ports and ports[-1] < host_at:
-            port = entries[ports[-1]]
+        if "port" in ix.last_at and ix.last_at["port"] < ix.last_at["host"]:
+            port = entries[ix.last_at["port"]]
             out.add(WARNING, "port-before-host", section,
                     f"port={port.value} comes before host={host.value}; resolving a static host resets the port "
                     "to 4569, so this port is lost. Write port= after host= (set it in the section when host= "
@@ -579,7 +593,7 @@ def _check_endpoint(out, section, kind, entries, general_auth, general_encryptio
         if outkey is not None and check_value("outkey", outkey.value) is None:
             _check_private_key(out, section, outkey.value.strip(), f"outkey={outkey.value}", outkey, keys)
 
-    own_on = [e for e in entries if _enables_encryption(e)]
+    own_on = ix.enabling
     trigger = own_on[0] if own_on else general_encryption
     if trigger is not None:
         source = f"{trigger.name}={trigger.value}" + ("" if own_on else " in [general]")

@@ -7,6 +7,8 @@ header on line 10 and the entries on lines 11, 12, ...
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 
 from peers.iaxconf import ERROR, WARNING, Document, Entry, Finding, KeyInfo, Section, validate
@@ -898,3 +900,12 @@ def test_missing_general_is_reported():
     found = validate(doc(user("alice", ("secret", STRONG)), with_general=False))
     assert summary(found) == [(WARNING, "missing-general", "general", None, None, None)]
     assert "no [general] section" in found[0].message
+
+
+def test_secret_values_are_not_kept_in_the_value_cache():
+    module = importlib.import_module("peers.iaxconf.validate")  # the package exports the function
+
+    validate(doc(user("alice", ("secret", "Very-Secret-Value-42"))))
+    validate(Document([general(("register", "office:Another-Secret-77@pbx.example.com"))]))
+    cached = " ".join(value for _, value in module._value_cache)
+    assert "Very-Secret-Value-42" not in cached and "Another-Secret-77" not in cached
