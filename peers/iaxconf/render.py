@@ -108,13 +108,26 @@ def render(document: Document) -> str:
     blocks: list[str] = []
     if document.header:
         blocks.append("\n".join(_comment(c) for c in document.header))
+    checked = _checked_names
     for section in document.sections:
         lines = [_comment(c) for c in section.comments] if section.comments else []
         lines.append(_header(section))
+        append = lines.append
         for entry in ordered_entries(section):
             if entry.comments:
                 lines.extend(_comment(c) for c in entry.comments)
-            lines.append(_entry(entry))
+            name, value = entry.name, entry.value
+            # the common case inline: a checked name, "=", a printable value not starting with ">"
+            if (
+                entry.operator == "="
+                and name in checked
+                and value.isprintable()
+                and not name.endswith("+")
+                and not value.startswith(">")
+            ):
+                append(f"{name}={value.replace(';', chr(92) + ';')}" if ";" in value else f"{name}={value}")
+            else:
+                append(_entry(entry))
         blocks.append("\n".join(lines))
     text = "\n\n".join(blocks)  # a blank line between sections
     if document.trailer:
