@@ -56,6 +56,9 @@ TOS_NUMBER_RE = re.compile(r"0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*")
 KEY_SUFFIXES = (".pub", ".key")
 
 
+ASCII_BLANKS = " \t\n\r\x0b\x0c"  # what Asterisk's ast_strip() removes (C isspace)
+
+
 class Invalid(ValueError):
     """A value a rule rejects. ``rule`` is a stable code; ``message`` is for people."""
 
@@ -79,6 +82,11 @@ def check_line_safe(value: str, *, max_length: int = MAX_LINE) -> None:
         )
     if len(value) > max_length:
         raise Invalid("too-long", f"is {len(value)} characters long; at most {max_length} are allowed")
+    if value != value.strip(ASCII_BLANKS):
+        raise Invalid(
+            "whitespace",
+            "starts or ends with spaces, which Asterisk drops when it reads the line; remove them",
+        )
 
 
 def check_section_name(name: str) -> None:
