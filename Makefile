@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install migrate demo lint bench clean
+.PHONY: run test install migrate demo lint bench fuzz clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,9 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+fuzz: install
+	HYPOTHESIS_PROFILE=long $(PY) -m pytest tests/iaxconf/test_hostile.py tests/iaxconf/test_parse.py -q
 
 bench: install
 	$(PY) bench/export.py --peers 10000
