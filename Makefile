@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# The local encryption key (IAXADMIN_ENCRYPTION_KEY): generated once, never overwritten (losing it
+# loses every secret in db.sqlite3). Production sets IAXADMIN_ENCRYPTION_KEY(_FILE) itself.
+KEY_FILE := .local/encryption.key
+LOCAL_ENV := DEBUG=1 IAXADMIN_ENCRYPTION_KEY_FILE=$(KEY_FILE)
 
 .PHONY: run test install migrate demo lint bench fuzz clean
 
@@ -14,14 +18,19 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-migrate: install
-	DEBUG=1 $(PY) manage.py migrate --noinput
+$(KEY_FILE): | $(STAMP)
+	mkdir -p $(dir $@)
+	test -e $@ || (umask 077 && $(PY) -c 'from peers.crypto import generate_key; print(generate_key())' > $@.tmp && mv $@.tmp $@)
+	chmod 600 $@
+
+migrate: install $(KEY_FILE)
+	$(LOCAL_ENV) $(PY) manage.py migrate --noinput
 
 demo: migrate
-	DEBUG=1 $(PY) manage.py iax_demo
+	$(LOCAL_ENV) $(PY) manage.py iax_demo
 
 run: demo
-	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+	$(LOCAL_ENV) $(PY) manage.py runserver 127.0.0.1:8000
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -35,5 +35,3 @@ class DatabaseUnavailableMiddleware:
             response = HttpResponse(PAGE % MESSAGE, status=503, content_type="text/html; charset=utf-8")
         response["Retry-After"] = "30"
         return response
-
-

@@ -4,6 +4,10 @@ DATABASE_URL  postgres://user:pass@host:5432/name (PostgreSQL via psycopg 3); un
 SECRET_KEY    required unless DEBUG is on (then a fixed development key is used)
 DEBUG         yes/no, default no
 ALLOWED_HOSTS comma-separated, default localhost names when DEBUG is on
+IAXADMIN_ENCRYPTION_KEY
+              required unless DEBUG is on: comma-separated urlsafe-base64 32-byte keys encrypting
+              secrets, private keys and revisions at rest (the first encrypts, all decrypt; see
+              SECURITY.md). With DEBUG on and none set, .local/encryption.key is used if present
 Each may also be given as NAME_FILE (path to a file holding the value).
 """
 
@@ -24,6 +28,22 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off (no production default).")
     SECRET_KEY = "insecure-development-key-only-used-with-DEBUG-on"
+
+IAXADMIN_ENCRYPTION_KEY = (env("IAXADMIN_ENCRYPTION_KEY") or "").strip()
+if not IAXADMIN_ENCRYPTION_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "IAXADMIN_ENCRYPTION_KEY must be set when DEBUG is off (no production default): it encrypts "
+            "the secrets and private keys in the database. Generate one with "
+            "python -c 'from peers.crypto import generate_key; print(generate_key())'"
+        )
+    _local_key = BASE_DIR / ".local" / "encryption.key"  # written by `make run`
+    if _local_key.is_file():
+        IAXADMIN_ENCRYPTION_KEY = _local_key.read_text(encoding="utf-8").strip()
+if IAXADMIN_ENCRYPTION_KEY:
+    from peers.crypto import parse_keys
+
+    parse_keys(IAXADMIN_ENCRYPTION_KEY)  # a malformed key stops the start (the message names the variable)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 
@@ -75,6 +95,9 @@ if _database_url:
     DATABASES = {"default": parse_database_url(_database_url)}
 else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "db.sqlite3"}}
+if env("CONN_MAX_AGE"):  # seconds a connection is kept open between requests (0 closes each time)
+    DATABASES["default"]["CONN_MAX_AGE"] = int(env("CONN_MAX_AGE"))
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -1,4 +1,4 @@
-"""Settings for the test suite: the normal settings with a throw-away SECRET_KEY.
+"""Settings for the test suite: the normal settings with a throw-away SECRET_KEY and encryption key.
 
 DATABASE_URL still decides the database, so `make test` runs against PostgreSQL in CI.
 """
@@ -6,6 +6,8 @@ DATABASE_URL still decides the database, so `make test` runs against PostgreSQL 
 import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production")
+# a fixed key (32 bytes, urlsafe base64) so tests and bench runs read each other's data
+os.environ.setdefault("IAXADMIN_ENCRYPTION_KEY", "dGVzdC1vbmx5LWVuY3J5cHRpb24ta2V5LTMyLWJ5dGU=")
 
 from .settings import *  # noqa: E402,F403
 

@@ -8,9 +8,10 @@ Two kinds of state:
 
 * ``state(obj)`` / ``host_objects(host)``: the complete, unmasked state of config objects, as plain
   JSON-able dicts. ``host_objects`` reads a whole host with a constant number of queries. Published
-  revisions keep this (see ``peers.revisions``); it is what a revert restores from.
-* ``snapshot(obj)`` / ``mask(state)``: the same with every secret (``Endpoint.secret``,
-  ``Registration.secret``, ``secret`` option rows, ``Key.private_pem``) replaced by ``"********"``
+  revisions keep this (see ``peers.revisions``, encrypted at rest); it is what a revert restores from.
+* ``snapshot(obj)`` / ``mask(state)``: the same with every secret (``Endpoint.secret`` and
+  ``extra_secrets``, ``Registration.secret``, ``secret`` option rows of older states,
+  ``Key.private_pem``) replaced by ``"********"``
   (or ``""`` when it is empty). Only masked snapshots are stored in ``Change`` rows; ``secrets_changed``
   lists the secrets that differ from the previous state, so history can say "secret changed".
 """
@@ -40,19 +41,23 @@ from .models import (
 )
 
 MASK = "********"
-SECRET_OPTION_NAMES = frozenset({"secret"})  # option rows holding a secret (a repeated secret= line)
+# option rows holding a secret: repeated secret= lines were option rows before they moved to
+# Endpoint.extra_secrets (migration 0004); kept so older Change rows and snapshots stay masked
+SECRET_OPTION_NAMES = frozenset({"secret"})
 SECRETS_CHANGED = "secrets_changed"
 
-ENDPOINT_FIELDS = ("name", "kind", "is_template", "position", "comment", "column_comments") + tuple(
-    TYPED_COLUMNS.values()
+ENDPOINT_FIELDS = (
+    ("name", "kind", "is_template", "position", "comment", "column_comments")
+    + tuple(TYPED_COLUMNS.values())
+    + ("extra_secrets",)
 )
 REGISTRATION_FIELDS = ("position", "username", "secret", "remote_host", "remote_port", "comment")
 LIMIT_FIELDS = ("position", "network", "limit", "comment")
 KEY_FIELDS = ("name", "public_pem", "private_pem", "private_encrypted", "bits", "fingerprint")
 # secret fields per object type (top level of the state)
 SECRET_FIELDS = {
-    "endpoint": ("secret",),
-    "template": ("secret",),
+    "endpoint": ("secret", "extra_secrets"),
+    "template": ("secret", "extra_secrets"),
     "registration": ("secret",),
     "key": ("private_pem",),
 }

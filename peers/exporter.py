@@ -18,6 +18,7 @@ from pathlib import Path
 from django.db import connection
 from django.db.models import Q
 
+from . import crypto
 from .iaxconf import (
     ERROR,
     Document,
@@ -124,9 +125,11 @@ def _fetch(queryset) -> list[tuple]:
 ENDPOINT_COLUMNS = (
     "id", "name", "kind", "is_template", "comment", "peer_host", "port", "defaultip", "context", "username",
     "secret", "auth", "qualify", "trunk", "transfer", "requirecalltoken", "encryption", "outkey__name",
-    "column_comments",
+    "column_comments", "extra_secrets",
 )  # fmt: skip
 _TRUNK = ENDPOINT_COLUMNS.index("trunk")
+_SECRET = ENDPOINT_COLUMNS.index("secret")
+_EXTRA_SECRETS = ENDPOINT_COLUMNS.index("extra_secrets")
 # (directive, column index in ENDPOINT_COLUMNS) for typed columns, in catalogue order
 _TYPED = (
     ("host", 5), ("port", 6), ("defaultip", 7), ("context", 8), ("username", 9), ("secret", 10), ("auth", 11),
@@ -157,6 +160,7 @@ def build_document(host: Host, *, only: list[int] | None = None) -> tuple[Docume
         if directive.sticky and directive.valid_in("general") and directive.name not in present:
             if directive.default not in (None, ""):
                 general.entries.append(Entry(name=directive.name, value=str(directive.default)))
+    decrypt = crypto.decryptor()  # the raw rows below hold the stored (encrypted) secrets
     for username, secret, key_name, remote_host, remote_port, comment in Registration.objects.filter(
         host=host
     ).values_list("username", "secret", "key__name", "remote_host", "remote_port", "comment"):
@@ -251,6 +255,15 @@ def build_document(host: Host, *, only: list[int] | None = None) -> tuple[Docume
                 continue
             if index == _TRUNK:  # a boolean column (0/1 on SQLite)
                 value = "yes" if value else "no"
+            elif index == _SECRET:  # never shared: secrets are not interned across endpoints
+                note = notes.get(directive)
+                append(Entry(directive, decrypt(value), note.split("\n") if note else _NO_COMMENTS))
+                extra = row[_EXTRA_SECRETS]
+                if extra is not None:
+                    for n, line in enumerate(decrypt(extra).split("\n"), start=1):
+                        note = notes.get(f"secret#{n}")
+                        append(Entry(directive, line, note.split("\n") if note else _NO_COMMENTS))
+                continue
             elif not isinstance(value, str):
                 value = str(value)
             note = notes.get(directive)

@@ -76,6 +76,20 @@ class Row:
         return self.bound.name
 
 
+VERSION_FIELDS = ("version", "seen_change")
+
+
+def add_version_fields(form: forms.Form, *, version: str = "", seen_change: str = "") -> None:
+    """Hidden fields for optimistic locking (peers.views): ``version`` is what the object looked like
+    when the form was loaded (Endpoint.updated_at as ISO text; for [general], the id of its latest
+    Change row) and ``seen_change`` the id of the latest Change row of the object then, from which
+    the conflict message lists what others changed. A bound form takes both from the posted data."""
+    for name, value in (("version", version), ("seen_change", seen_change)):
+        form.fields[name] = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+        if not form.is_bound:
+            form.initial[name] = value
+
+
 class InlineMixin:
     """Adds htmx attributes so each field is checked on the server when it changes (style.md 4.1):
     explicit URL with ?field=, explicit target, the whole form posted, the row swapped."""
@@ -83,7 +97,7 @@ class InlineMixin:
     def enable_inline(self, validate_url: str) -> None:
         join = "&" if "?" in validate_url else "?"
         for name, form_field in self.fields.items():
-            if isinstance(form_field.widget, forms.PasswordInput | forms.FileInput):
+            if isinstance(form_field.widget, forms.PasswordInput | forms.FileInput | forms.HiddenInput):
                 continue  # swapping the row would empty what was typed (never rendered back)
             typed = isinstance(form_field.widget, forms.TextInput | forms.Textarea)
             form_field.widget.attrs.update(
@@ -363,7 +377,16 @@ class DirectiveForm(InlineMixin, forms.Form):
 class EndpointForm(DirectiveForm):
     """Create/edit form for one peer, user, friend or template."""
 
-    def __init__(self, *args, kind: str, host, endpoint: Endpoint | None = None, **kwargs) -> None:
+    def __init__(
+        self,
+        *args,
+        kind: str,
+        host,
+        endpoint: Endpoint | None = None,
+        version: str = "",
+        seen_change: str = "",
+        **kwargs,
+    ) -> None:
         self.kind = kind
         self.host = host
         self.endpoint = endpoint
@@ -425,6 +448,8 @@ class EndpointForm(DirectiveForm):
                 comment="\n".join(self.current.comments),
             )
             self.initial.pop("secret", None)
+        if endpoint is not None:
+            add_version_fields(self, version=version, seen_change=seen_change)
         # the constructor of DirectiveForm added the fields before these: re-apply the order
         order = ["name", "bases", "comment"]
         self.order_fields(order)
@@ -598,9 +623,10 @@ class GeneralForm(DirectiveForm):
     section_kind = "general"
     excluded = ("register",)
 
-    def __init__(self, *args, host, **kwargs) -> None:
+    def __init__(self, *args, host, version: str = "", **kwargs) -> None:
         self.host = host
         super().__init__(*args, **kwargs)
+        add_version_fields(self, version=version, seen_change=version)
         self.fields["comment"] = forms.CharField(
             required=False,
             widget=forms.Textarea(attrs={"rows": 2}),

@@ -93,10 +93,24 @@ class ImportReport:
 
 
 def _ignored_comment(entry: Entry, why: str) -> list[str]:
+    """Comment lines keeping an entry Asterisk would not read. Comments are stored in clear, so a
+    secret in it (a secret= line, the password of a register line) is masked."""
     where = f"{entry.file}:{entry.line}" if entry.file else f"line {entry.line}" if entry.line else ""
     kept = list(entry.comments)
-    kept.append(f" {IGNORED}{why}{' at ' + where if where else ''}: {entry.name} = {entry.value}")
+    kept.append(f" {IGNORED}{why}{' at ' + where if where else ''}: {entry.name} = {_masked_value(entry)}")
     return kept
+
+
+def _masked_value(entry: Entry) -> str:
+    name = entry.name.strip().lower()
+    if name == "secret" and entry.value:
+        return audit.MASK
+    if name == "register":
+        credentials, at, server = entry.value.partition("@")
+        username, colon, secret = credentials.partition(":")
+        if colon and secret and not secret.startswith("["):
+            return f"{username}:{audit.MASK}{at}{server}"
+    return entry.value
 
 
 class _Builder:

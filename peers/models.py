@@ -18,6 +18,10 @@
 Typed string columns use NULL for "not set" (the line is not written) and "" for a line written
 with an empty value: Asterisk treats the two differently (``context=`` adds an empty context).
 What is valid where is decided by ``peers.iaxconf`` (the catalogue and validator), not here.
+
+Secrets (``Endpoint.secret`` and ``extra_secrets``, ``Registration.secret``), ``Key.private_pem``
+and a revision's ``conf_text`` and ``snapshot`` are encrypted at rest (``peers.fields``,
+``peers.crypto``): transparent through the ORM, ciphertext in the database.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+
+from .fields import EncryptedJSONField, EncryptedTextField
 
 # Endpoint directive -> typed column. Everything else is an EndpointOption row.
 TYPED_COLUMNS: dict[str, str] = {
@@ -104,8 +110,8 @@ class Key(models.Model):
 
     name = models.CharField(max_length=64, unique=True)
     public_pem = models.TextField(help_text="PEM 'PUBLIC KEY' (SubjectPublicKeyInfo), written as <name>.pub.")
-    private_pem = models.TextField(
-        blank=True, help_text="PEM private key, written as <name>.key (mode 0600)."
+    private_pem = EncryptedTextField(
+        blank=True, help_text="PEM private key, written as <name>.key (mode 0600). Encrypted at rest."
     )
     private_encrypted = models.BooleanField(
         default=False, help_text="The private key is passphrase-protected."
@@ -152,13 +158,19 @@ class Endpoint(models.Model):
     defaultip = models.CharField(max_length=253, null=True, blank=True)
     context = models.CharField(max_length=79, null=True, blank=True)
     username = models.CharField(max_length=79, null=True, blank=True)
-    secret = models.CharField(max_length=79, null=True, blank=True)
+    secret = EncryptedTextField(max_length=79, null=True, blank=True, help_text="Encrypted at rest.")
     auth = models.CharField(max_length=40, null=True, blank=True)
     qualify = models.CharField(max_length=10, null=True, blank=True)
     trunk = models.BooleanField(null=True, blank=True)
     transfer = models.CharField(max_length=10, null=True, blank=True)
     requirecalltoken = models.CharField(max_length=5, null=True, blank=True)
     encryption = models.CharField(max_length=10, null=True, blank=True)
+    extra_secrets = EncryptedTextField(
+        null=True,
+        blank=True,
+        editable=False,  # never in a ModelForm (the admin's included): edited as secret= lines
+        help_text="The second and later secret= lines, one per line in order (encrypted at rest).",
+    )
 
     outkey = models.ForeignKey(Key, null=True, blank=True, on_delete=models.PROTECT, related_name="outkey_of")
     inkeys = models.ManyToManyField(Key, through="EndpointInKey", related_name="inkey_of", blank=True)
@@ -275,7 +287,7 @@ class Registration(models.Model):
     host = models.ForeignKey(Host, on_delete=models.CASCADE, related_name="registrations")
     position = models.PositiveIntegerField(default=0)
     username = models.CharField(max_length=79)
-    secret = models.CharField(max_length=79, blank=True)
+    secret = EncryptedTextField(max_length=79, blank=True, help_text="Encrypted at rest.")
     key = models.ForeignKey(
         Key, null=True, blank=True, on_delete=models.PROTECT, related_name="registrations"
     )
@@ -371,12 +383,15 @@ class Revision(models.Model):
     )
     author_name = models.CharField(max_length=150)
     message = models.TextField(blank=True)
-    conf_text = models.TextField(help_text="The rendered iax.conf exactly as published.")
+    conf_text = EncryptedTextField(
+        help_text="The rendered iax.conf exactly as published (encrypted at rest)."
+    )
     key_files = models.JSONField(default=list, help_text="[{name, sha256, mode}] of the keys/ files.")
     sha256 = models.CharField(max_length=64, help_text="Of iax.conf and the key files together.")
-    snapshot = models.JSONField(
+    snapshot = EncryptedJSONField(
         encoder=DjangoJSONEncoder,
-        help_text="Complete model state of the host, including the key material (needed to re-export).",
+        help_text="Complete model state of the host, including the key material (needed to re-export); "
+        "JSON, encrypted at rest.",
     )
 
     class Meta:
@@ -390,3 +405,7 @@ class Revision(models.Model):
         if not self._state.adding:
             raise ValueError("a published revision is immutable")
         super().save(*args, **kwargs)
+
+
+from .models_api import *  # noqa: E402,F403
+from .models_security import *  # noqa: E402,F403

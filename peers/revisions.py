@@ -35,7 +35,7 @@ from .models import (
     Revision,
 )
 
-SNAPSHOT_VERSION = 1
+SNAPSHOT_VERSION = 2  # 2: endpoints have extra_secrets (version 1 kept them as "secret" option rows)
 
 
 class PublishRefused(Exception):
@@ -75,10 +75,12 @@ def host_snapshot(host: Host) -> dict:
 
 
 def whole_checksum(conf_text: str, key_files: list[KeyFile]) -> str:
-    """sha256 over iax.conf and every key file (name and content), in name order."""
+    """The revision checksum the agent verifies (agent/README.md): sha256 over the bytes of
+    iax.conf, then for each key file in byte order of its name: the name (without keys/), a NUL,
+    the content."""
     digest = hashlib.sha256(conf_text.encode("utf-8"))
-    for key_file in sorted(key_files, key=lambda k: k.name):
-        digest.update(b"\0" + key_file.name.encode("utf-8") + b"\0" + key_file.content)
+    for key_file in sorted(key_files, key=lambda k: k.name.encode("utf-8")):
+        digest.update(key_file.name.encode("utf-8") + b"\0" + key_file.content)
     return digest.hexdigest()
 
 
@@ -232,6 +234,31 @@ def _ordered(rows: list[dict]) -> list[dict]:
     return [{**r, "position": i} for i, r in enumerate(rows)]
 
 
+def current_endpoint_state(data: dict) -> dict:
+    """An endpoint state in the current form: a state written before extra_secrets existed (a
+    version 1 snapshot, an older Change row) has its second and later secret lines as option rows,
+    which are stored in clear; they move to extra_secrets (and a first one to secret)."""
+    secret_rows = [o for o in data.get("options", ()) if o["name"].lower() in audit.SECRET_OPTION_NAMES]
+    if "extra_secrets" in data and not secret_rows:
+        return data
+    data = dict(data)
+    lines = services.split_secrets(data.get("extra_secrets"))
+    notes = dict(data.get("column_comments") or {})
+    for row in secret_rows:
+        if data.get("secret") is None:
+            data["secret"] = row["value"]
+            if row.get("comment"):
+                notes["secret"] = row["comment"]
+            continue
+        lines.append(row["value"])
+        if row.get("comment"):
+            notes[services.EXTRA_SECRET_NOTE.format(len(lines))] = row["comment"]
+    data["extra_secrets"] = services.join_secrets(lines)
+    data["column_comments"] = notes
+    data["options"] = [o for o in data.get("options", ()) if o not in secret_rows]
+    return data
+
+
 def _set_endpoint_fields(endpoint: Endpoint, data: dict, keys: dict[str, Key]) -> None:
     for name in audit.ENDPOINT_FIELDS:
         setattr(endpoint, name, data[name])
@@ -310,7 +337,7 @@ def _restore(host: Host, snapshot: dict, keys: dict[str, Key]) -> None:
     current_states = audit.endpoint_states(endpoints)
     by_name = {e.name.lower(): e for e in endpoints}
     touched = []
-    for data in _ordered(snapshot["endpoints"]):
+    for data in _ordered([current_endpoint_state(d) for d in snapshot["endpoints"]]):
         endpoint = by_name.get(data["name"].lower())
         if endpoint is not None and current_states[endpoint.pk] == data:
             continue
@@ -390,10 +417,12 @@ def _unmask(before: dict, current: dict | None, change: Change) -> dict:
     data = {k: v for k, v in before.items() if k != audit.SECRETS_CHANGED}
     for name in secrets:
         if data.get(name) == audit.MASK:
-            data[name] = current[name]
+            data[name] = current.get(name)
     if "options" in data:
+        # an older Change row: its masked secret option rows are the current extra secret lines
         current_secrets = iter(
-            o["value"] for o in current["options"] if o["value"] and o["name"].lower() == "secret"
+            services.split_secrets(current.get("extra_secrets"))
+            + [o["value"] for o in current["options"] if o["value"] and o["name"].lower() == "secret"]
         )
         data["options"] = [
             {**o, "value": next(current_secrets, "")} if o["value"] == audit.MASK else o
@@ -416,6 +445,8 @@ def revert_object(change: Change, *, actor=None, message: str = "") -> uuid.UUID
         host = obj.host if obj is not None and hasattr(obj, "host") else change.host
         current = audit.state(obj) if obj is not None else None
         data = _unmask(change.before, current, change)
+        if change.object_type in ("endpoint", "template"):
+            data = current_endpoint_state(data)
         if data == current:
             return batch
         keys = _keys_named(data)
@@ -468,6 +499,7 @@ def _revert_endpoint(host: Host, endpoint: Endpoint | None, data: dict, keys: di
     if clash is not None and (endpoint is None or clash.pk != endpoint.pk):
         raise NotRevertible(f"another section is now named [{clash.name}]")
     endpoint = endpoint or Endpoint(host=host)
+    data = current_endpoint_state(data)
     _set_endpoint_fields(endpoint, data, keys)
     endpoint.save()
     by_name[endpoint.name.lower()] = endpoint

@@ -16,6 +16,7 @@ urlpatterns = [
     path("hosts/<slug:name>/endpoints/<int:pk>/", views.endpoint_edit, name="endpoint-edit"),
     path("hosts/<slug:name>/endpoints/<int:pk>/clone/", views.endpoint_clone, name="endpoint-clone"),
     path("hosts/<slug:name>/endpoints/<int:pk>/delete/", views.endpoint_delete, name="endpoint-delete"),
+    path("hosts/<slug:name>/endpoints/<int:pk>/reveal/", views.endpoint_reveal, name="endpoint-reveal"),
     path("hosts/<slug:name>/general/", views.general_edit, name="general-edit"),
     path("hosts/<slug:name>/general/check/", views.general_validate, name="general-validate"),
     path("hosts/<slug:name>/general/preview/", views.general_preview, name="general-preview"),

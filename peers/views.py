@@ -7,13 +7,14 @@ import base64
 import dataclasses
 import os
 import tempfile
+from datetime import datetime
 from pathlib import Path
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth import views as auth_views
 from django.core import signing
 from django.core.paginator import Paginator
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Prefetch, ProtectedError, Q
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,8 +22,8 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from . import audit, services
 from . import keys as rsa_keys
-from . import services
 from .exporter import build_document, export_host
 from .forms import (
     KINDS,
@@ -38,7 +39,20 @@ from .forms import (
 from .iaxconf import Section
 from .iaxconf.parse import ConfigSyntaxError, parse_file
 from .importer import ImportError_, import_document
-from .models import CallNumberLimit, Endpoint, EndpointBase, EndpointInKey, Host, Key, Registration
+from .models import (
+    CallNumberLimit,
+    Change,
+    Endpoint,
+    EndpointBase,
+    EndpointInKey,
+    GeneralSettings,
+    Host,
+    Key,
+    LoginAttempt,
+    Registration,
+)
+from .revisions import mask_line
+from .roles import has_role, role_required
 
 PAGE_SIZE = 50
 IMPORT_SALT = "peers.import"
@@ -68,8 +82,14 @@ def _host_nav(host: Host, active: str) -> list[dict]:
             url = reverse(url_name, args=[host.name])
         except NoReverseMatch:
             continue
-        nav.append({"key": key, "label": label, "url": url, "active": key == active})
+        nav.append(
+            {"key": key, "label": label, "url": url, "active": key == active, "needs": NAV_NEEDS.get(key, "")}
+        )
     return nav
+
+
+# tabs shown only to users who may open them (templates/peers/_host_nav.html reads request.can)
+NAV_NEEDS = {"general": "edit", "publish": "publish"}
 
 
 def _render(request, template: str, context: dict, *, partial: str | None = None):
@@ -83,7 +103,7 @@ def _render(request, template: str, context: dict, *, partial: str | None = None
 # Hosts
 
 
-@login_required
+@role_required("viewer")
 @require_GET
 def host_list(request):
     hosts = Host.objects.annotate(
@@ -103,7 +123,7 @@ def _severity_counts(findings) -> dict[str, int]:
     return {"errors": errors, "warnings": len(findings) - errors}
 
 
-@login_required
+@role_required("viewer")
 @require_GET
 def host_detail(request, name):
     host = _get_host(name)
@@ -119,16 +139,22 @@ def host_detail(request, name):
         "nav": _host_nav(host, "overview"),
         "counts": counts,
         "export": export,
+        # a viewer never sees a secret: the same text with every secret value masked
+        "conf_text": export.text if has_role(request.user, "editor") else _masked_conf(export.text),
         "errors": export.errors,
         "warnings": [f for f in export.findings if not f.is_error],
-        "finding_rows": _finding_links(host, export.findings),
+        "finding_rows": _finding_links(host, export.findings, editor=has_role(request.user, "editor")),
         "registrations": host.registrations.count(),
         "limits": host.callnumber_limits.count(),
     }
     return render(request, "peers/host_detail.html", context)
 
 
-@login_required
+def _masked_conf(text: str) -> str:
+    return "".join(mask_line(line) for line in text.splitlines(keepends=True))
+
+
+@role_required("editor")
 @require_GET
 def host_export(request, name):
     export = export_host(_get_host(name))
@@ -141,8 +167,9 @@ def host_export(request, name):
     return response
 
 
-def _finding_links(host: Host, findings) -> list[dict]:
-    """Each finding with the URL of the form (and field) that fixes it."""
+def _finding_links(host: Host, findings, *, editor: bool = True) -> list[dict]:
+    """Each finding with the URL of the form (and field) that fixes it; for a viewer, only the
+    links to pages a viewer may open (registrations, limits)."""
     ids = {n.lower(): pk for n, pk in host.endpoints.values_list("name", "id")}
     rows = []
     for finding in findings:
@@ -165,11 +192,13 @@ def _finding_links(host: Host, findings) -> list[dict]:
                 anchor = "#row-name"
         else:
             url = ""
+        if not editor and "/registrations/" not in url and "/callnumberlimits/" not in url:
+            url = ""
         rows.append({"finding": finding, "url": url + anchor if url else ""})
     return rows
 
 
-@login_required
+@role_required("viewer")
 @require_GET
 def host_findings(request, name):
     host = _get_host(name)
@@ -177,7 +206,7 @@ def host_findings(request, name):
     context = {
         "host": host,
         "nav": _host_nav(host, "findings"),
-        "rows": _finding_links(host, export.findings),
+        "rows": _finding_links(host, export.findings, editor=has_role(request.user, "editor")),
         "counts": _severity_counts(export.findings),
     }
     return render(request, "peers/host_findings.html", context)
@@ -233,7 +262,7 @@ def _filtered_endpoints(host: Host, params) -> tuple:
     return endpoints, by_section
 
 
-@login_required
+@role_required("viewer")
 @require_GET
 @vary_on_headers("HX-Request")
 def endpoint_list(request, name):
@@ -298,7 +327,7 @@ def _form_urls(host: Host, kind: str, endpoint: Endpoint | None) -> dict[str, st
     }
 
 
-def _endpoint_page(request, host, form, *, endpoint=None, title="", action=""):
+def _endpoint_page(request, host, form, *, endpoint=None, title="", action="", conflict=None, status=200):
     preview, preview_problem = form.preview()
     context = {
         "host": host,
@@ -311,8 +340,10 @@ def _endpoint_page(request, host, form, *, endpoint=None, title="", action=""):
         "urls": _form_urls(host, form.kind, endpoint),
         "preview": preview,
         "preview_problem": preview_problem,
+        "conflict": conflict,
+        "reveal_url": _reveal_url(host, endpoint) if form.current_secrets() else "",
     }
-    return render(request, "peers/endpoint_form.html", context)
+    return render(request, "peers/endpoint_form.html", context, status=status)
 
 
 def _save_endpoint(request, host, form, endpoint=None):
@@ -348,7 +379,7 @@ def _saved(request, host, form, saved):
     return redirect("peers:endpoint-edit", host.name, saved.pk)
 
 
-@login_required
+@role_required("editor")
 @require_http_methods(["GET", "POST"])
 def endpoint_create(request, name, kind):
     host = _get_host(name)
@@ -365,7 +396,7 @@ def endpoint_create(request, name, kind):
     return _endpoint_page(request, host, form, title=f"New {kind}", action=action)
 
 
-@login_required
+@role_required("editor")
 @require_GET
 def endpoint_clone(request, name, pk):
     host = _get_host(name)
@@ -386,24 +417,147 @@ def endpoint_clone(request, name, pk):
     return _endpoint_page(request, host, form, title=f"Clone of [{source.name}]", action=action)
 
 
-@login_required
+# -------------------------------------------------------------------------------------------------
+# Optimistic locking of edits: the form carries the version it was loaded with; a save compares it
+# with the row locked by select_for_update, and refuses (409, the form re-rendered with the user's
+# values and the changes made since) when someone else saved in between. Never a silent overwrite.
+
+ENDPOINT_TYPES = ("endpoint", "template")
+
+
+def _latest_change_id(object_types, object_id) -> int:
+    if object_id is None:
+        return 0
+    ids = Change.objects.filter(object_type__in=object_types, object_id=object_id).order_by("-id")
+    return ids.values_list("id", flat=True).first() or 0
+
+
+def _endpoint_version(endpoint: Endpoint) -> dict[str, str]:
+    return {
+        "version": endpoint.updated_at.isoformat(),
+        "seen_change": str(_latest_change_id(ENDPOINT_TYPES, endpoint.pk)),
+    }
+
+
+def _as_int(text) -> int | None:
+    text = (text or "").strip()
+    return int(text) if text.isdigit() else None
+
+
+def _changes_since(object_types, object_id, seen: int | None) -> list[dict]:
+    """The Change rows of one object after ``seen`` (masked diffs), oldest first."""
+    rows = Change.objects.filter(object_type__in=object_types, object_id=object_id, id__gt=seen or 0)
+    return [
+        {"change": c, "fields": audit.diff(c.before, c.after)}
+        for c in rows.order_by("id").select_related("actor")[:20]
+    ]
+
+
+def _endpoint_conflict(data, endpoint: Endpoint) -> list[dict] | None:
+    """None when the posted version is the stored one (or no version was posted: only a client
+    that is not this form does that); else the changes made since the form was loaded."""
+    posted = (data.get("version") or "").strip()
+    if not posted:
+        return None
+    seen = _as_int(data.get("seen_change"))
+    since = _changes_since(ENDPOINT_TYPES, endpoint.pk, seen) if seen is not None else []
+    try:
+        same = datetime.fromisoformat(posted) == endpoint.updated_at
+    except ValueError:
+        same = False
+    if same and not since:
+        return None
+    return since or [{"change": None, "fields": []}]
+
+
+def _refreshed(data, version: dict[str, str]):
+    """The posted values with the version fields moved to the current version, so that saving the
+    form again (after reading the conflict) is a deliberate overwrite."""
+    data = data.copy()
+    for key, value in version.items():
+        data[key] = value
+    return data
+
+
+@role_required("editor")
 @require_http_methods(["GET", "POST"])
 def endpoint_edit(request, name, pk):
     host = _get_host(name)
     endpoint = get_object_or_404(Endpoint, host=host, pk=pk)
     kind = _kind_of(endpoint)
-    current = services.endpoint_section(endpoint)
+    conflict = None
     if request.method == "POST":
-        form = EndpointForm(request.POST, kind=kind, host=host, endpoint=endpoint, current=current)
-        saved = _save_endpoint(request, host, form, endpoint)
-        if saved is not None:
-            return _saved(request, host, form, saved)
+        with transaction.atomic():
+            # the row stays locked until the save commits: a concurrent save waits, then sees
+            # the new updated_at and is refused
+            endpoint = get_object_or_404(Endpoint.objects.select_for_update(), host=host, pk=pk)
+            kind = _kind_of(endpoint)
+            current = services.endpoint_section(endpoint)
+            conflict = _endpoint_conflict(request.POST, endpoint)
+            if conflict is None:
+                form = EndpointForm(request.POST, kind=kind, host=host, endpoint=endpoint, current=current)
+                saved = _save_endpoint(request, host, form, endpoint)
+                if saved is not None:
+                    return _saved(request, host, form, saved)
+            else:
+                data = _refreshed(request.POST, _endpoint_version(endpoint))
+                form = EndpointForm(data, kind=kind, host=host, endpoint=endpoint, current=current)
+                if form.is_valid():
+                    form.check()
     else:
-        form = EndpointForm(kind=kind, host=host, endpoint=endpoint, current=current)
+        current = services.endpoint_section(endpoint)
+        form = EndpointForm(
+            kind=kind, host=host, endpoint=endpoint, current=current, **_endpoint_version(endpoint)
+        )
         form.check()
     form.enable_inline(_form_urls(host, kind, endpoint)["validate"])
     action = reverse("peers:endpoint-edit", args=[host.name, endpoint.pk])
-    return _endpoint_page(request, host, form, endpoint=endpoint, title=f"[{endpoint.name}]", action=action)
+    return _endpoint_page(
+        request, host, form, endpoint=endpoint, title=f"[{endpoint.name}]", action=action,
+        conflict=conflict, status=409 if conflict is not None else 200,
+    )  # fmt: skip
+
+
+REVEAL_MESSAGE = "secret revealed"
+
+
+@role_required("editor")
+@require_POST
+def endpoint_reveal(request, name, pk):
+    """Show an endpoint's secret(s) once, in the response to a POST, and record that it was shown
+    (a Change row: action "update" with before == after and the message "secret revealed", as
+    Change.action has no "reveal" choice). Never on a GET, never cached."""
+    host = _get_host(name)
+    with transaction.atomic():
+        endpoint = get_object_or_404(Endpoint, host=host, pk=pk)
+        secrets = [e.value for e in services.endpoint_section(endpoint).entries if e.name.lower() == "secret"]
+        state = audit.state(endpoint)
+        change = audit.record(
+            actor=request.user, action=Change.Action.UPDATE, obj=endpoint, host=host,
+            before=state, after=state, message=REVEAL_MESSAGE,
+        )  # fmt: skip
+    context = {
+        "host": host,
+        "nav": _host_nav(host, "endpoints"),
+        "endpoint": endpoint,
+        "secrets": secrets,
+        "change": change,
+    }
+    response = render(request, "peers/endpoint_reveal.html", context)
+    response["Cache-Control"] = "no-store, no-cache, must-revalidate, private, max-age=0"
+    response["Pragma"] = "no-cache"
+    response["Expires"] = "0"
+    return response
+
+
+def _reveal_url(host: Host, endpoint: Endpoint | None) -> str:
+    """The reveal action's URL, or "" while peers/urls.py does not route it."""
+    if endpoint is None:
+        return ""
+    try:
+        return reverse("peers:endpoint-reveal", args=[host.name, endpoint.pk])
+    except NoReverseMatch:
+        return ""
 
 
 def _posted_endpoint_form(request, host, kind):
@@ -413,7 +567,7 @@ def _posted_endpoint_form(request, host, kind):
     return EndpointForm(request.POST, kind=kind, host=host, endpoint=endpoint, current=current)
 
 
-@login_required
+@role_required("editor")
 @require_POST
 def endpoint_validate(request, name, kind):
     """One field's row after checking the whole posted form: the value rule's message, or the
@@ -429,7 +583,7 @@ def endpoint_validate(request, name, kind):
     return render(request, "peers/form_parts.html#field-row", {"row": form.row(field)})
 
 
-@login_required
+@role_required("editor")
 @require_POST
 @vary_on_headers("HX-Request")
 def endpoint_preview(request, name, kind):
@@ -449,7 +603,7 @@ def endpoint_preview(request, name, kind):
     return render(request, "peers/form_parts.html#preview", {"preview": preview, "preview_problem": problem})
 
 
-@login_required
+@role_required("editor")
 @require_http_methods(["GET", "POST"])
 def endpoint_delete(request, name, pk):
     host = _get_host(name)
@@ -471,8 +625,27 @@ def endpoint_delete(request, name, pk):
 # [general]
 
 
-def _general_form(request, host, data=None):
-    return GeneralForm(data, host=host, current=_general_section(host))
+def _general_form(request, host, data=None, version: str = ""):
+    return GeneralForm(data, host=host, current=_general_section(host), version=version)
+
+
+def _general_version(host: Host) -> str:
+    """[general] has no updated_at: its version is the id of its latest Change row (0: none yet)."""
+    general_id = GeneralSettings.objects.filter(host=host).values_list("id", flat=True).first()
+    return str(_latest_change_id(("general",), general_id))
+
+
+def _general_conflict(data, host: Host) -> list[dict] | None:
+    """Lock [general] (or, before it exists, the host) and compare versions (see _endpoint_conflict)."""
+    general = GeneralSettings.objects.select_for_update().filter(host=host).first()
+    if general is None:
+        Host.objects.select_for_update().filter(pk=host.pk).first()
+    posted = _as_int(data.get("version"))
+    if posted is None:
+        return None
+    if general is None or str(posted) == _general_version(host):
+        return None
+    return _changes_since(("general",), general.pk, posted) or [{"change": None, "fields": []}]
 
 
 def _general_section(host: Host) -> Section:
@@ -483,24 +656,35 @@ def _general_section(host: Host) -> Section:
     return general
 
 
-@login_required
+@role_required("editor")
 @require_http_methods(["GET", "POST"])
 def general_edit(request, name):
     host = _get_host(name)
+    conflict = None
     if request.method == "POST":
-        form = _general_form(request, host, request.POST)
-        if form.is_valid():
-            form.check()
-        if form.is_valid():
-            section = form.to_section()
-            services.save_general(
-                host, section.entries, comment="\n".join(section.comments), actor=request.user,
-                message="[general] changed in the web form",
-            )  # fmt: skip
-            messages.success(request, "Saved [general].")
-            return redirect("peers:general-edit", host.name)
+        with transaction.atomic():
+            conflict = _general_conflict(request.POST, host)
+            if conflict is None:
+                form = _general_form(request, host, request.POST)
+                if form.is_valid():
+                    form.check()
+                if form.is_valid():
+                    section = form.to_section()
+                    services.save_general(
+                        host, section.entries, comment="\n".join(section.comments), actor=request.user,
+                        message="[general] changed in the web form",
+                    )  # fmt: skip
+                    messages.success(request, "Saved [general].")
+                    return redirect("peers:general-edit", host.name)
+            else:
+                version = _general_version(host)
+                form = _general_form(
+                    request, host, _refreshed(request.POST, {"version": version, "seen_change": version})
+                )
+                if form.is_valid():
+                    form.check()
     else:
-        form = _general_form(request, host)
+        form = _general_form(request, host, version=_general_version(host))
         form.check()
     validate_url = reverse("peers:general-validate", args=[host.name])
     form.enable_inline(validate_url)
@@ -513,11 +697,12 @@ def general_edit(request, name):
         "preview_url": reverse("peers:general-preview", args=[host.name]),
         "preview": preview,
         "preview_problem": problem,
+        "conflict": conflict,
     }
-    return render(request, "peers/general_form.html", context)
+    return render(request, "peers/general_form.html", context, status=409 if conflict is not None else 200)
 
 
-@login_required
+@role_required("editor")
 @require_POST
 def general_validate(request, name):
     host = _get_host(name)
@@ -531,7 +716,7 @@ def general_validate(request, name):
     return render(request, "peers/form_parts.html#field-row", {"row": form.row(field)})
 
 
-@login_required
+@role_required("editor")
 @require_POST
 def general_preview(request, name):
     host = _get_host(name)
@@ -561,7 +746,7 @@ def _save_registration(request, host, form, registration):
     services.save_registration(registration, actor=request.user, message=f"register => {registration}")
 
 
-@login_required
+@role_required("viewer", write="editor")
 @require_http_methods(["GET", "POST"])
 def registration_list(request, name):
     host = _get_host(name)
@@ -584,7 +769,7 @@ def registration_list(request, name):
     return render(request, "peers/registration_list.html", context)
 
 
-@login_required
+@role_required("editor")
 @require_http_methods(["GET", "POST"])
 def registration_edit(request, name, pk):
     host = _get_host(name)
@@ -607,7 +792,7 @@ def registration_edit(request, name, pk):
     return render(request, "peers/registration_form.html", context)
 
 
-@login_required
+@role_required("editor")
 @require_POST
 def registration_delete(request, name, pk):
     host = _get_host(name)
@@ -626,7 +811,7 @@ def _save_limit(request, form, limit):
     services.save_callnumber_limit(limit, actor=request.user, message=f"[callnumberlimits] {limit}")
 
 
-@login_required
+@role_required("viewer", write="editor")
 @require_http_methods(["GET", "POST"])
 def limit_list(request, name):
     host = _get_host(name)
@@ -649,7 +834,7 @@ def limit_list(request, name):
     return render(request, "peers/limit_list.html", context)
 
 
-@login_required
+@role_required("editor")
 @require_http_methods(["GET", "POST"])
 def limit_edit(request, name, pk):
     host = _get_host(name)
@@ -669,7 +854,7 @@ def limit_edit(request, name, pk):
     return render(request, "peers/limit_form.html", context)
 
 
-@login_required
+@role_required("editor")
 @require_POST
 def limit_delete(request, name, pk):
     host = _get_host(name)
@@ -682,7 +867,7 @@ def limit_delete(request, name, pk):
 FORM_VALIDATORS = {"registration": RegistrationForm, "limit": CallNumberLimitForm}
 
 
-@login_required
+@role_required("editor")
 @require_POST
 def row_validate(request, form_name):
     """Inline check of one field of a registration or call-number-limit form."""
@@ -738,7 +923,7 @@ def _key_usage(keys) -> list[dict]:
     return rows
 
 
-@login_required
+@role_required("viewer")
 @require_GET
 def key_list(request):
     keys = Key.objects.prefetch_related(
@@ -767,7 +952,7 @@ def _store_key(request, name: str, material, verb: str) -> Key:
     return services.save_key(key, actor=request.user, message=f"key {name} {verb}")
 
 
-@login_required
+@role_required("editor")
 @require_http_methods(["GET", "POST"])
 def key_generate(request):
     form = KeyGenerateForm(request.POST or None, initial={"name": request.GET.get("name", "")})
@@ -780,7 +965,7 @@ def key_generate(request):
     return render(request, "peers/key_form.html", {"form": form, "mode": "generate"})
 
 
-@login_required
+@role_required("editor")
 @require_http_methods(["GET", "POST"])
 def key_upload(request):
     form = KeyUploadForm(
@@ -793,7 +978,7 @@ def key_upload(request):
     return render(request, "peers/key_form.html", {"form": form, "mode": "upload"})
 
 
-@login_required
+@role_required("viewer")
 @require_GET
 def key_download(request, key_name):
     key = get_object_or_404(Key, name=key_name)
@@ -804,7 +989,7 @@ def key_download(request, key_name):
     return response
 
 
-@login_required
+@role_required("editor")
 @require_POST
 def key_delete(request, key_name):
     key = get_object_or_404(Key, name=key_name)
@@ -854,18 +1039,32 @@ def _run_import(payload: dict, *, dry_run: bool):
     return report, []
 
 
+NEW_HOST_NEEDS_ADMIN = "There is no host with this name: creating a host needs the admin role."
+
+
+def _may_create_host(request, host_name: str) -> bool:
+    """An import into a new host creates it: only an admin may do that."""
+    return has_role(request.user, "admin") or Host.objects.filter(name=host_name).exists()
+
+
 def _safe_name(name: str) -> str:
     base = os.path.basename(name.replace("\\", "/")) or "upload.conf"
     return base if base not in (".", "..") else "upload.conf"
 
 
-@login_required
+@role_required("editor")
 @require_http_methods(["GET", "POST"])
 def import_upload(request):
     form = ImportForm(
         request.POST or None, request.FILES or None, initial={"host": request.GET.get("host", "")}
     )
     context = {"form": form}
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and not _may_create_host(request, form.cleaned_data["host"])
+    ):
+        form.add_error("host", NEW_HOST_NEEDS_ADMIN)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         main = _safe_name(data["conf"].name)
@@ -883,13 +1082,16 @@ def import_upload(request):
     return render(request, "peers/import.html", context)
 
 
-@login_required
+@role_required("editor")
 @require_POST
 def import_confirm(request):
     try:
         payload = signing.loads(request.POST.get("payload", ""), salt=IMPORT_SALT, max_age=6 * 3600)
     except signing.BadSignature:
         messages.error(request, "The upload could not be read back; upload the file again.")
+        return redirect("peers:import")
+    if not _may_create_host(request, payload["host"]):
+        messages.error(request, NEW_HOST_NEEDS_ADMIN)
         return redirect("peers:import")
     report, problems = _run_import(payload, dry_run=False)
     if report is None:
@@ -900,3 +1102,54 @@ def import_confirm(request):
         f"changed, {len(report.errors)} error finding(s), {len(report.warnings)} warning(s).",
     )
     return redirect("peers:host-detail", report.host)
+
+
+# -------------------------------------------------------------------------------------------------
+# Login with rate limiting (peers.models_security): wired in iaxadmin/urls.py as "login"
+
+
+def _client_address(request) -> str:
+    """The address attempts are counted under: REMOTE_ADDR (a proxy in front must pass the real
+    client address on as REMOTE_ADDR, or every client behind it shares one count per username)."""
+    return request.META.get("REMOTE_ADDR", "")[:64]
+
+
+def _wait_text(seconds: int) -> str:
+    minutes, rest = divmod(seconds, 60)
+    if minutes and rest:
+        minutes += 1
+    return f"{minutes} minute{'s' if minutes != 1 else ''}" if minutes else f"{seconds} seconds"
+
+
+class ThrottledLoginView(auth_views.LoginView):
+    """Django's LoginView, refusing (429, without checking the password) a username that failed
+    MAX_FAILURES times from this address within WINDOW; a successful login clears the count."""
+
+    def post(self, request, *args, **kwargs):
+        username = request.POST.get("username", "")
+        wait = LoginAttempt.wait_seconds(username, _client_address(request))
+        if wait:
+            form = self.get_form_class()(request=request, initial={"username": username})
+            message = (
+                f"Too many failed logins for this username from your address. "
+                f"Try again in {_wait_text(wait)}."
+            )
+            response = self.render_to_response(
+                self.get_context_data(form=form, throttled=message), status=429
+            )
+            response["Retry-After"] = str(wait)
+            return response
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        # under the name as typed: the key its failures were counted under
+        LoginAttempt.record(
+            self.request.POST.get("username", ""), _client_address(self.request), succeeded=True
+        )
+        return super().form_valid(form)
+
+    def form_invalid(self, form):
+        username = self.request.POST.get("username", "")
+        if username:
+            LoginAttempt.record(username, _client_address(self.request), succeeded=False)
+        return super().form_invalid(form)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import ProtectedError
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
@@ -19,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from . import audit, history, revisions
 from .exporter import export_host
 from .models import Change, Host, Revision
+from .roles import role_required
 
 PAGE_SIZE = 50
 OBJECT_TYPES = ["host", "general", "endpoint", "template", "registration", "callnumberlimit", "key"]
@@ -46,7 +46,7 @@ def _actor(request) -> object:
     return request.user
 
 
-@login_required
+@role_required("viewer")
 @require_GET
 def host_history(request, name):
     host = _get_host(name)
@@ -77,7 +77,7 @@ def host_history(request, name):
     return render(request, "peers/history/host_history.html", context)
 
 
-@login_required
+@role_required("viewer")
 @require_GET
 def change_detail(request, pk):
     change = get_object_or_404(Change, pk=pk)
@@ -93,7 +93,7 @@ def change_detail(request, pk):
     return render(request, "peers/history/change_detail.html", context)
 
 
-@login_required
+@role_required("publisher")
 @require_POST
 def change_revert(request, pk):
     change = get_object_or_404(Change, pk=pk)
@@ -108,7 +108,7 @@ def change_revert(request, pk):
     return redirect("peers:change-detail", pk=change.pk)
 
 
-@login_required
+@role_required("viewer")
 @require_GET
 def revision_list(request, name):
     host = _get_host(name)
@@ -120,7 +120,7 @@ def revision_list(request, name):
     return render(request, "peers/history/revision_list.html", context)
 
 
-@login_required
+@role_required("viewer")
 @require_GET
 def revision_diff(request, name):
     """Unified diff between revisions a and b (b may be "current": the config as it is now)."""
@@ -156,7 +156,7 @@ def _publish_page(request, host: Host, *, status: int = 200, **extra) -> HttpRes
     return render(request, "peers/history/publish.html", context, status=status)
 
 
-@login_required
+@role_required("publisher")
 @require_http_methods(["GET", "POST"])
 def host_publish(request, name):
     host = _get_host(name)
@@ -180,7 +180,7 @@ def host_publish(request, name):
     return redirect("peers:revision-list", name=host.name)
 
 
-@login_required
+@role_required("publisher")
 @require_POST
 def host_revert(request, name):
     host = _get_host(name)
@@ -196,7 +196,7 @@ def host_revert(request, name):
     return redirect(reverse("peers:host-history", args=[host.name]) + f"?batch={batch}")
 
 
-@login_required
+@role_required("viewer")
 @require_GET
 def audit_export(request):
     fmt = request.GET.get("format", "csv")

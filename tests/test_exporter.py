@@ -281,7 +281,9 @@ def test_endpoint_section_is_the_section_the_export_writes(host, make_key):
     make_key("k1")
     services.save_endpoint(host, section("tpl", "type=friend\nhost=dynamic", template=True), position=0)
     alice = services.save_endpoint(
-        host, section("alice", "secret=Ab3-kd9Qw2Lm\ninkeys=k1\nallow=ulaw\nallow=g722", bases=["tpl"]), position=1
+        host,
+        section("alice", "secret=Ab3-kd9Qw2Lm\ninkeys=k1\nallow=ulaw\nallow=g722", bases=["tpl"]),
+        position=1,
     )
     got = services.endpoint_section(alice)
     assert (got.name, got.bases, got.is_template) == ("alice", ["tpl"], False)

@@ -13,9 +13,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_check_deploy_is_clean_with_production_settings():
-    unset = {"DEBUG", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"}  # the browser tests set the last one
+    unset = {
+        "DEBUG",
+        "DJANGO_SETTINGS_MODULE",
+        "DJANGO_ALLOW_ASYNC_UNSAFE",
+    }  # the browser tests set the last one
     env = {k: v for k, v in os.environ.items() if k not in unset}
-    env.update(SECRET_KEY="x" * 60 + "-production-like-secret-key", DEBUG="no", ALLOWED_HOSTS="iax.example.net")
+    env.update(
+        SECRET_KEY="x" * 60 + "-production-like-secret-key", DEBUG="no", ALLOWED_HOSTS="iax.example.net"
+    )
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT, env=env, capture_output=True, text=True,
@@ -39,4 +45,3 @@ def test_database_unavailable_gives_a_503_page_not_a_traceback(client, django_us
     assert response["Retry-After"] == "30"
     assert "The configuration database is unavailable right now" in response.content.decode()
     assert "Traceback" not in response.content.decode()
-

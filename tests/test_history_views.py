@@ -11,6 +11,7 @@ from peers import revisions, services
 from peers.demo import seed_demo
 from peers.exporter import export_host
 from peers.models import Change, Endpoint, Host, Revision
+from peers.roles import set_role
 
 from .conftest import section
 
@@ -22,7 +23,9 @@ NEW_SECRET = "N3w-Secret-for-alice"
 
 @pytest.fixture
 def admin(django_user_model):
-    return django_user_model.objects.create_user("admin", password="pw")
+    user = django_user_model.objects.create_user("admin", password="pw")
+    set_role(user, "admin")  # publish and revert (tests/test_roles.py covers the roles)
+    return user
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from django.urls import reverse
 from peers import services
 from peers.demo import seed_demo
 from peers.models import CallNumberLimit, Endpoint, Registration
+from peers.roles import set_role
 
 from .conftest import section
 
@@ -21,6 +22,7 @@ HX = {"HX-Request": "true"}
 @pytest.fixture
 def ann(client, django_user_model):
     user = django_user_model.objects.create_user("ann", password="pw-for-tests-only")
+    set_role(user, "admin")  # every page and action (tests/test_roles.py covers the roles)
     client.force_login(user)
     return client
 

@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from peers import services
 from peers.demo import seed_demo
+from peers.roles import set_role
 
 from .conftest import section
 
@@ -14,6 +15,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def client_logged_in(client, django_user_model):
     user = django_user_model.objects.create_user("ann", password="pw-for-tests-only")
+    set_role(user, "editor")  # the download holds secrets: editor (tests/test_roles.py covers the roles)
     client.force_login(user)
     return client
 
