@@ -22,8 +22,9 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from . import audit, services
+from . import audit, services, tokens
 from . import keys as rsa_keys
+from .api_export import host_status
 from .exporter import build_document, export_host
 from .forms import (
     KINDS,
@@ -47,6 +48,7 @@ from .models import (
     EndpointInKey,
     GeneralSettings,
     Host,
+    HostToken,
     Key,
     LoginAttempt,
     Registration,
@@ -75,6 +77,7 @@ def _host_nav(host: Host, active: str) -> list[dict]:
         ("history", "History", "peers:host-history"),
         ("revisions", "Revisions", "peers:revision-list"),
         ("publish", "Publish", "peers:host-publish"),
+        ("tokens", "Agent tokens", "peers:host-tokens"),
     ]
     nav = []
     for key, label, url_name in items:
@@ -89,7 +92,7 @@ def _host_nav(host: Host, active: str) -> list[dict]:
 
 
 # tabs shown only to users who may open them (templates/peers/_host_nav.html reads request.can)
-NAV_NEEDS = {"general": "edit", "publish": "publish"}
+NAV_NEEDS = {"general": "edit", "publish": "publish", "tokens": "admin"}
 
 
 def _render(request, template: str, context: dict, *, partial: str | None = None):
@@ -146,6 +149,7 @@ def host_detail(request, name):
         "finding_rows": _finding_links(host, export.findings, editor=has_role(request.user, "editor")),
         "registrations": host.registrations.count(),
         "limits": host.callnumber_limits.count(),
+        "status": host_status(host),
     }
     return render(request, "peers/host_detail.html", context)
 
@@ -1153,3 +1157,49 @@ class ThrottledLoginView(auth_views.LoginView):
         if username:
             LoginAttempt.record(username, _client_address(self.request), succeeded=False)
         return super().form_invalid(form)
+
+
+# ---------------------------------------------------------------------------------------------
+# Host tokens (the agent's credentials): admins create and revoke them; a token is shown once.
+
+
+@role_required("admin")
+@require_http_methods(["GET", "POST"])
+def host_tokens(request, name):
+    host = _get_host(name)
+    created = None
+    if request.method == "POST":
+        label = request.POST.get("name", "").strip()[:60] or "agent"
+        with transaction.atomic():
+            row, created = tokens.create_host_token(host, label)
+            audit.record(
+                actor=request.user, action=Change.Action.CREATE, object_type="hosttoken", object_id=row.pk,
+                object_repr=f"host token {row.prefix} ({row.name})", host=host, before=None,
+                after={"name": row.name, "prefix": row.prefix}, message="host token created",
+            )  # fmt: skip
+    rows = HostToken.objects.filter(host=host).order_by("-created_at")
+    response = render(
+        request,
+        "peers/host_tokens.html",
+        {"host": host, "nav": _host_nav(host, "tokens"), "tokens": rows, "created": created},
+    )
+    if created:
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+@role_required("admin")
+@require_POST
+def host_token_revoke(request, name, pk):
+    host = _get_host(name)
+    row = get_object_or_404(HostToken, host=host, pk=pk)
+    if row.revoked_at is None:
+        with transaction.atomic():
+            tokens.revoke(row.prefix)
+            audit.record(
+                actor=request.user, action=Change.Action.UPDATE, object_type="hosttoken", object_id=row.pk,
+                object_repr=f"host token {row.prefix} ({row.name})", host=host,
+                before={"revoked": False}, after={"revoked": True}, message="host token revoked",
+            )  # fmt: skip
+        messages.success(request, f"Token {row.prefix} is revoked; the agent using it gets 401 from now on.")
+    return redirect("peers:host-tokens", name=host.name)

@@ -12,13 +12,13 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.urls import reverse
 
-from peers import roles
+from peers import roles, tokens
 from peers.demo import seed_demo
-from peers.models import CallNumberLimit, Change, Endpoint, Host, Registration
+from peers.models import CallNumberLimit, Change, Endpoint, Host, HostToken, Registration
 from peers.roles import ROLES, has_role, role_of, set_role
-from tests.security_urls import PEERS_PATTERNS
+from peers.urls import urlpatterns as PEERS_PATTERNS
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.security_urls")]
+pytestmark = pytest.mark.django_db
 
 # url name -> [(method, role needed)]
 MATRIX: dict[str, list[tuple[str, str]]] = {
@@ -59,6 +59,8 @@ MATRIX: dict[str, list[tuple[str, str]]] = {
     "change-detail": [("get", "viewer")],
     "change-revert": [("post", "publisher")],
     "audit-export": [("get", "viewer")],
+    "host-tokens": [("get", "admin"), ("post", "admin")],
+    "host-token-revoke": [("post", "admin")],
 }
 
 CASES = [(name, method, role) for name, rules in MATRIX.items() for method, role in rules]
@@ -78,7 +80,9 @@ def _args(name: str, demo: Host) -> tuple[list, str]:
             actor_name="test", batch="00000000-0000-0000-0000-000000000000", action="create",
             object_type="host", object_id=demo.pk, object_repr=demo.name, host=demo,
         )  # fmt: skip
+    token = HostToken.objects.filter(host=demo).first() or tokens.create_host_token(demo, "agent")[0]
     by_name = {
+        "host-token-revoke": [demo.name, token.pk],
         "host-list": [],
         "key-list": [],
         "key-generate": [],

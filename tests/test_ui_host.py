@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -326,3 +327,73 @@ def test_edit_page_shows_the_stored_findings_at_their_field(ann, demo):
     html = ann.get(reverse("peers:endpoint-edit", args=["demo", broken.pk])).content.decode()
     row = html.split('id="row-defaultip"')[1].split('id="row-')[0]
     assert "error: defaultip=192.0.2.2 only applies to host=dynamic peers" in row
+
+
+# Agent tokens and deployment status (issue 6) ----------------------------------------------------
+
+
+def test_an_admin_creates_a_host_token_shown_once_and_audited(client, django_user_model):
+    from peers import tokens
+    from peers.demo import seed_demo
+    from peers.models import Change, HostToken
+    from peers.roles import set_role
+
+    host = seed_demo()
+    admin = django_user_model.objects.create_user("root2", password="pw-for-tests-only")
+    set_role(admin, "admin")
+    client.force_login(admin)
+    response = client.post(f"/hosts/{host.name}/tokens/", {"name": "pbx-agent"})
+    html = response.content.decode()
+    row = HostToken.objects.get(host=host)
+    token = re.search(rf"iaxh_{row.prefix}_[A-Za-z0-9_-]{{20,}}", html).group(0)
+    assert response["Cache-Control"] == "no-store"
+    assert tokens.verify(token, tokens.HOST_KIND).pk == row.pk  # the token shown is the real one
+    change = Change.objects.get(object_type="hosttoken")
+    assert (change.after["name"], change.after["prefix"], change.action) == ("pbx-agent", row.prefix, "create")
+    assert row.hash not in html
+    again = client.get(f"/hosts/{host.name}/tokens/").content.decode()
+    assert f"iaxh_{row.prefix}_…" in again and token not in again
+
+
+def test_revoking_a_host_token_turns_its_export_into_401(client, django_user_model):
+    from peers import tokens
+    from peers.demo import seed_demo
+    from peers.revisions import publish
+    from peers.roles import set_role
+
+    host = seed_demo()
+    publish(host, message="first")
+    row, token = tokens.create_host_token(host, "agent")
+    admin = django_user_model.objects.create_user("root3", password="pw-for-tests-only")
+    set_role(admin, "admin")
+    client.force_login(admin)
+    assert (
+        client.get(f"/api/v1/hosts/{host.name}/iax.conf", HTTP_AUTHORIZATION=f"Bearer {token}").status_code
+        == 200
+    )
+    client.post(f"/hosts/{host.name}/tokens/{row.pk}/revoke/")
+    assert (
+        client.get(f"/api/v1/hosts/{host.name}/iax.conf", HTTP_AUTHORIZATION=f"Bearer {token}").status_code
+        == 401
+    )
+
+
+def test_host_page_shows_the_deployment_status(client, django_user_model):
+    from peers.demo import seed_demo
+    from peers.models import Deployment
+    from peers.revisions import publish
+    from peers.roles import set_role
+
+    host = seed_demo()
+    first = publish(host, message="first")
+    Deployment.objects.create(
+        host=host, revision=first, revision_number=first.number, sha256=first.sha256, ok=True,
+        registry="Host  dnsmgr  Username  Perceived  Refresh  State\n"
+        "203.0.113.5:4569  Y  demo-pbx  <Unregistered>  60  Rejected\n1 IAX2 registrations.\n",
+    )  # fmt: skip
+    viewer = django_user_model.objects.create_user("watcher", password="pw-for-tests-only")
+    set_role(viewer, "viewer")
+    client.force_login(viewer)
+    html = client.get(f"/hosts/{host.name}/").content.decode()
+    assert "· up to date" in html
+    assert "demo-pbx@203.0.113.5:4569: Rejected" in html
