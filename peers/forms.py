@@ -875,6 +875,10 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)] if data else []
 
 
+def _size(number: int) -> str:
+    return f"{number / 1048576:.1f} MB" if number >= 1048576 else f"{max(1, round(number / 1024))} KB"
+
+
 class ImportForm(forms.Form):
     host = forms.SlugField(
         max_length=63, label="Host name", help_text="A new host, or an existing one to replace."
@@ -891,3 +895,18 @@ class ImportForm(forms.Form):
         label="Included files",
         help_text="The files its #include lines name (optional; several may be chosen).",
     )
+
+    MAX_FILE = 8 * 1024 * 1024  # a 10,000-peer iax.conf is about 2 MB
+    MAX_TOTAL = 16 * 1024 * 1024
+
+    def clean(self):
+        data = super().clean()
+        files = ([data["conf"]] if data.get("conf") else []) + list(data.get("includes") or [])
+        for upload in files:
+            if upload.size > self.MAX_FILE:
+                raise forms.ValidationError(
+                    f"{upload.name} is {_size(upload.size)}; an uploaded file may be at most {_size(self.MAX_FILE)}"
+                )
+        if sum(upload.size for upload in files) > self.MAX_TOTAL:
+            raise forms.ValidationError(f"the uploads add up to more than {_size(self.MAX_TOTAL)}")
+        return data

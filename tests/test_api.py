@@ -315,3 +315,38 @@ def test_a_token_acts_with_its_users_role(client, demo, django_user_model):
     assert response.json()["detail"] == "creating a host needs the admin role"
     set_role(user, None)
     assert client.get("/api/v1/hosts", **headers).status_code == 403
+
+
+def _operations():
+    from peers.api import api
+
+    schema = api.get_openapi_schema()
+    values = {"name": "demo", "section": "alice", "pk": "1"}
+    for path, operations in schema["paths"].items():
+        for method in operations:
+            url = path
+            for key, value in values.items():
+                url = url.replace("{" + key + "}", value)
+            if path.startswith("/api/v1/keys/"):
+                url = url.replace("/keys/demo", "/keys/demo-pbx")
+            yield method, url
+
+
+OPERATIONS = sorted(set(_operations()))
+
+
+@pytest.mark.parametrize(("method", "url"), OPERATIONS, ids=[f"{m} {u}" for m, u in OPERATIONS])
+def test_every_api_operation_needs_a_token_and_the_right_role(client, demo, django_user_model, method, url):
+    call = getattr(client, method)
+    body = {"data": "{}", "content_type": "application/json"} if method in ("post", "put") else {}
+    assert call(url, **body).status_code == 401  # no token
+    user = django_user_model.objects.create_user("limited")
+    set_role(user, "viewer")
+    _, token = tokens.create_user_token(user, "limited")
+    response = call(url, HTTP_AUTHORIZATION=f"Bearer {token}", **body)
+    if method == "get":
+        assert response.status_code in (200, 404)  # a viewer reads
+    else:
+        assert response.status_code == 403  # writing needs editor (a host, admin)
+    host_row, host_token = tokens.create_host_token(Host.objects.get(name="demo"), "agent")
+    assert call(url, HTTP_AUTHORIZATION=f"Bearer {host_token}", **body).status_code == 403

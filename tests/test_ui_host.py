@@ -349,7 +349,11 @@ def test_an_admin_creates_a_host_token_shown_once_and_audited(client, django_use
     assert response["Cache-Control"] == "no-store"
     assert tokens.verify(token, tokens.HOST_KIND).pk == row.pk  # the token shown is the real one
     change = Change.objects.get(object_type="hosttoken")
-    assert (change.after["name"], change.after["prefix"], change.action) == ("pbx-agent", row.prefix, "create")
+    assert (change.after["name"], change.after["prefix"], change.action) == (
+        "pbx-agent",
+        row.prefix,
+        "create",
+    )
     assert row.hash not in html
     again = client.get(f"/hosts/{host.name}/tokens/").content.decode()
     assert f"iaxh_{row.prefix}_…" in again and token not in again
@@ -397,3 +401,22 @@ def test_host_page_shows_the_deployment_status(client, django_user_model):
     html = client.get(f"/hosts/{host.name}/").content.decode()
     assert "· up to date" in html
     assert "demo-pbx@203.0.113.5:4569: Rejected" in html
+
+
+def test_an_oversized_upload_is_refused_with_its_size_and_the_limit(ann, db, monkeypatch):
+    from peers.forms import ImportForm
+
+    monkeypatch.setattr(ImportForm, "MAX_FILE", 1024)  # the real limit is 8 MB; the rule is the same
+    big = _upload("huge.conf", b"[general]\n" + b"; padding\n" * 200)
+    response = ann.post(reverse("peers:import"), {"host": "big", "conf": big})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "huge.conf is 2 KB; an uploaded file may be at most 1 KB" in html
+    assert not Host.objects.filter(name="big").exists()
+
+
+def test_a_non_utf8_upload_is_read_and_reported_not_crashed(ann, db):
+    latin1 = "[general]\n; Büro München\nbindport=4569\n".encode("latin-1")
+    response = ann.post(reverse("peers:import"), {"host": "latin", "conf": _upload("iax.conf", latin1)})
+    assert response.status_code == 200
+    assert response.context["report"] is not None
