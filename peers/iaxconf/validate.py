@@ -119,7 +119,8 @@ class _Collector:
 
 # Value checks are pure functions of (directive, value) and values repeat a lot across ten
 # thousand peers (allow=ulaw, host=dynamic, ...): remember the answers.
-_value_cache: dict[tuple[str, str], v.Invalid | None] = {}
+_value_cache: dict[str, dict[str, v.Invalid | None]] = {}  # directive name -> value -> problem
+_MISSING = object()
 
 
 _NEVER_CACHED = frozenset({"secret", "dbsecret", "register"})
@@ -127,9 +128,11 @@ _NEVER_CACHED = frozenset({"secret", "dbsecret", "register"})
 
 def check_value(name: str, value: str) -> v.Invalid | None:
     """The problem with this value for this directive, or None. Unknown names give None."""
-    key = (name, value)
-    if key in _value_cache:
-        return _value_cache[key]
+    known = _value_cache.get(name)
+    if known is not None:
+        found = known.get(value, _MISSING)
+        if found is not _MISSING:
+            return found
     directive = catalogue().get(name)
     problem = None
     if directive is not None and directive.accepted:
@@ -139,9 +142,11 @@ def check_value(name: str, value: str) -> v.Invalid | None:
             problem = exc
     if name in _NEVER_CACHED:  # secrets do not linger in a process-wide cache
         return problem
-    if len(_value_cache) > 200_000:
-        _value_cache.clear()
-    _value_cache[key] = problem
+    if known is None:
+        known = _value_cache[name] = {}
+    elif len(known) > 50_000:
+        known.clear()
+    known[value] = problem
     return problem
 
 
@@ -165,24 +170,25 @@ def _all(entries: Iterable[Entry], name: str) -> list[Entry]:
 
 
 class _Index:
-    """An endpoint's entries by lower-cased name, built once instead of scanning per rule; also the
-    position of each name's last line and the lines that turn encryption on, in order."""
+    """An endpoint's entries by lower-cased name, built once instead of scanning per rule. The
+    position of each name's last line and the lines that turn encryption on are worked out only
+    when a rule asks (few sections need them)."""
 
-    __slots__ = ("by_name", "last_at", "enabling")
+    __slots__ = ("by_name", "entries")
 
-    def __init__(self, entries: Iterable[Entry]) -> None:
+    def __init__(self, entries: list[Entry]) -> None:
         by_name: dict[str, list[Entry]] = {}
-        last_at: dict[str, int] = {}
-        enabling: list[Entry] = []
-        for at, entry in enumerate(entries):
-            lowered = entry.name.lower()
-            by_name.setdefault(lowered, []).append(entry)
-            last_at[lowered] = at
-            if lowered in _ENCRYPTION_NAMES and entry.value.strip().lower() in _ENCRYPTION_ON:
-                enabling.append(entry)
+        for entry in entries:
+            name = entry.name
+            found = by_name.get(name)
+            if found is None:
+                lowered = name.lower()
+                found = by_name.setdefault(lowered, [])
+                if lowered != name:
+                    by_name[name] = found
+            found.append(entry)
         self.by_name = by_name
-        self.last_at = last_at
-        self.enabling = enabling
+        self.entries = entries
 
     def last(self, name: str) -> Entry | None:
         found = self.by_name.get(name)
@@ -190,6 +196,20 @@ class _Index:
 
     def all(self, name: str) -> list[Entry]:
         return self.by_name.get(name, [])
+
+    @property
+    def last_at(self) -> dict[str, int]:
+        return {entry.name.lower(): at for at, entry in enumerate(self.entries)}
+
+    @property
+    def enabling(self) -> list[Entry]:
+        if "encryption" not in self.by_name and "forceencryption" not in self.by_name:
+            return []
+        return [
+            e
+            for e in self.entries
+            if e.name.lower() in _ENCRYPTION_NAMES and e.value.strip().lower() in _ENCRYPTION_ON
+        ]
 
 
 def _is_true(value: str | None) -> bool:
@@ -366,17 +386,13 @@ def _merge_additions(out: _Collector, document: Document) -> Document:
 
 
 _OK, _UNKNOWN, _FOREIGN, _REMOVED, _MISPLACED = range(5)
-_plans: dict[tuple[str, frozenset[str], bool], tuple] = {}
+_plans: dict[tuple[frozenset[str], bool], dict[str, tuple]] = {}  # (kinds, plain) -> name -> plan
 
 
 def _plan(name: str, kinds: frozenset[str], plain_endpoint: bool, cat) -> tuple:
     """What the rules say about a directive name in a section of these kinds, whatever its value:
     (verdict, directive, deprecated, repeats, misplaced-text). Names and kinds repeat across
     thousands of sections, so the answer is remembered."""
-    key = (name, kinds, plain_endpoint)
-    plan = _plans.get(key)
-    if plan is not None:
-        return plan
     lowered = name.lower()
     directive = cat.get(lowered)
     if directive is None:
@@ -389,8 +405,9 @@ def _plan(name: str, kinds: frozenset[str], plain_endpoint: bool, cat) -> tuple:
             misplaced = _misplaced(directive, set(kinds))
         verdict = _MISPLACED if misplaced else _OK
         plan = (verdict, directive, directive.deprecated, _repeats(directive.name, set(kinds)), misplaced)
-    if len(_plans) < 50_000:
-        _plans[key] = plan
+    known = _plans.setdefault((kinds, plain_endpoint), {})
+    if len(known) < 10_000:
+        known[name] = plan
     return plan
 
 
@@ -398,8 +415,12 @@ def _check_entries(out: _Collector, section: Section, kinds: set[str], cat) -> N
     counts: dict[str, int] = {}
     frozen = frozenset(kinds)
     plain_endpoint = section.is_endpoint and not section.is_template
+    known = _plans.get((frozen, plain_endpoint)) or {}
     for entry in section.entries:
-        verdict, directive, deprecated, repeats, misplaced = _plan(entry.name, frozen, plain_endpoint, cat)
+        plan = known.get(entry.name)
+        if plan is None:
+            plan = _plan(entry.name, frozen, plain_endpoint, cat)
+        verdict, directive, deprecated, repeats, misplaced = plan
         if verdict == _FOREIGN:
             name = entry.name.lower()
             out.add(ERROR, "foreign-directive", section,
@@ -539,8 +560,9 @@ def _check_endpoint(out, section, kind, entries, general_auth, general_encryptio
                 f"defaultip={defaultip.value} only applies to host=dynamic peers and this one has {now}; "
                 "chan_iax2 ignores it. Remove defaultip or set host=dynamic", defaultip)  # fmt: skip
     if is_peer and host is not None and not dynamic:
-        if "port" in ix.last_at and ix.last_at["port"] < ix.last_at["host"]:
-            port = entries[ix.last_at["port"]]
+        last_at = ix.last_at if "port" in ix.by_name else {}
+        if "port" in last_at and last_at["port"] < last_at["host"]:
+            port = entries[last_at["port"]]
             out.add(WARNING, "port-before-host", section,
                     f"port={port.value} comes before host={host.value}; resolving a static host resets the port "
                     "to 4569, so this port is lost. Write port= after host= (set it in the section when host= "
