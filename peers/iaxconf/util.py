@@ -22,4 +22,10 @@ def gc_paused() -> Iterator[None]:
         yield
     finally:
         if enabled:
+            # What the block made and still holds (a document, an export) would otherwise be
+            # walked by the young-generation collections that follow at once; moving every tracked
+            # object to the oldest generation (freeze, then unfreeze: two list splices) leaves it
+            # to the rare full collection, which still finds any cycle among them.
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()

@@ -282,11 +282,13 @@ def validate(document: Document, *, keys: Mapping[str, KeyInfo] | None = None) -
 
     # Effective type of every non-template endpoint section, and who uses each template.
     types: dict[str, str | None] = {}
+    indexes: dict[str, _Index] = {}  # built once, used again by the cross-field rules
     for section in document.sections:
         if section.is_template or not section.is_endpoint:
             continue
         entries = expanded[section.name]
-        type_entries = _all(entries, "type")
+        ix = indexes[section.name] = _Index(entries)
+        type_entries = ix.all("type")
         if not type_entries:
             out.add(ERROR, "missing-type", section,
                     f"[{section.name}] has no type=; chan_iax2 skips it. Add type=peer, user or friend")  # fmt: skip
@@ -351,7 +353,10 @@ def validate(document: Document, *, keys: Mapping[str, KeyInfo] | None = None) -
         kind = types.get(section.name)
         if kind is None:
             continue
-        _check_endpoint(out, section, kind, expanded[section.name], general_auth, general_encryption, keys)
+        _check_endpoint(
+            out, section, kind, expanded[section.name], general_auth, general_encryption, keys,
+            indexes.get(section.name),
+        )  # fmt: skip
 
     if general is not None:
         _check_general(out, general, keys)
@@ -535,10 +540,10 @@ def _enables_encryption(entry: Entry) -> bool:
     return entry.name.lower() in _ENCRYPTION_NAMES and entry.value.strip().lower() in _ENCRYPTION_ON
 
 
-def _check_endpoint(out, section, kind, entries, general_auth, general_encryption, keys) -> None:
+def _check_endpoint(out, section, kind, entries, general_auth, general_encryption, keys, ix=None) -> None:
     is_peer = kind in (PEER, FRIEND)
     is_user = kind in (USER, FRIEND)
-    ix = _Index(entries)
+    ix = ix if ix is not None else _Index(entries)
 
     def point_at(entry: Entry) -> dict:
         """Where a finding about this entry points: the entry itself when the section (or one of its
