@@ -302,7 +302,7 @@ def _start(env: dict) -> subprocess.CompletedProcess:
         and not k.startswith("IAXADMIN_ENCRYPTION_KEY")
     }
     clean.update(env)
-    code = "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='iaxadmin.settings'; django.setup(); print('ok')"
+    code = "import iaxadmin.wsgi; print('ok')"  # what gunicorn does: load the WSGI application
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True)
 
 
