@@ -137,6 +137,17 @@ _TYPED = (
 )  # fmt: skip
 
 
+def _pooled(pools: dict[str, dict[str, Entry]], name: str, value: str, note: str | None) -> Entry:
+    """The document's one Entry for a comment-less name=value line (a new one when it has a note)."""
+    if note:
+        return Entry(name, value, note.split("\n"))
+    pool = pools[name]
+    entry = pool.get(value)
+    if entry is None:
+        entry = pool[value] = Entry(name, value, _NO_COMMENTS)
+    return entry
+
+
 def build_document(host: Host, *, only: list[int] | None = None) -> tuple[Document, set[str], set[str]]:
     """The host's config as a Document, plus the key names it uses publicly (inkeys) and privately
     (outkey, register). A constant number of queries."""
@@ -178,19 +189,26 @@ def build_document(host: Host, *, only: list[int] | None = None) -> tuple[Docume
         )
     document.sections.append(general)
 
-    # One object per distinct string: the driver returns a new str for every row, while names and
-    # most values (allow=ulaw, host=dynamic, context=...) repeat across thousands of endpoints.
-    shared: dict[str, str] = {}
-    share = shared.setdefault
+    # One Entry per distinct comment-less (name, value): most lines (allow=ulaw, type=friend,
+    # host=dynamic, context=...) repeat across thousands of endpoints, and the driver would return
+    # new strings for every row. Sections of the built document share these entries, so callers
+    # treat them as read-only (nothing edits an exported document in place). Secrets and lines with
+    # comments are never shared.
+    pools: dict[str, dict[str, Entry]] = defaultdict(dict)
     options = defaultdict(list)
     for endpoint_id, name, value, comment in _fetch(
         EndpointOption.objects.filter(endpoint__host=host, **({"endpoint_id__in": only} if only else {}))
         .order_by("endpoint_id", "position")
         .values_list("endpoint_id", "name", "value", "comment")
     ):
-        options[endpoint_id].append(
-            Entry(share(name, name), share(value, value), comment.split("\n") if comment else _NO_COMMENTS)
-        )
+        if comment:
+            entry = Entry(name, value, comment.split("\n"))
+        else:
+            pool = pools[name]
+            entry = pool.get(value)
+            if entry is None:
+                entry = pool[value] = Entry(name, value, _NO_COMMENTS)
+        options[endpoint_id].append(entry)
     bases = defaultdict(list)
     for endpoint_id, base_id in _fetch(
         EndpointBase.objects.filter(endpoint__host=host)
@@ -225,6 +243,7 @@ def build_document(host: Host, *, only: list[int] | None = None) -> tuple[Docume
     wanted = set(only) if only else None
     append_section = document.sections.append
     typed = _TYPED
+    typed_pools = {index: pools[directive] for directive, index in typed}
     for row in rows:
         endpoint_id, name, kind, is_template = row[0], row[1], row[2], bool(row[3])
         if wanted is not None and endpoint_id not in wanted:
@@ -247,8 +266,7 @@ def build_document(host: Host, *, only: list[int] | None = None) -> tuple[Docume
         if kind and (
             is_template or not base_ids or inherited_kind(endpoint_id, frozenset({endpoint_id})) != kind
         ):
-            note = notes.get("type")
-            append(Entry("type", share(kind, kind), note.split("\n") if note else _NO_COMMENTS))
+            append(_pooled(pools, "type", kind, notes.get("type")))
         for directive, index in typed:
             value = row[index]
             if value is None:
@@ -266,15 +284,20 @@ def build_document(host: Host, *, only: list[int] | None = None) -> tuple[Docume
                 continue
             elif not isinstance(value, str):
                 value = str(value)
-            note = notes.get(directive)
-            append(Entry(directive, share(value, value), note.split("\n") if note else _NO_COMMENTS))
+            note = notes.get(directive) if notes else None
+            if note:
+                append(Entry(directive, value, note.split("\n")))
+                continue
+            pool = typed_pools[index]
+            entry = pool.get(value)
+            if entry is None:
+                entry = pool[value] = Entry(directive, value, _NO_COMMENTS)
+            append(entry)
         keys_in = inkeys.get(endpoint_id)
         if keys_in:
-            note = notes.get("inkeys")
-            append(Entry("inkeys", ":".join(keys_in), note.split("\n") if note else _NO_COMMENTS))
+            append(_pooled(pools, "inkeys", ":".join(keys_in), notes.get("inkeys")))
         if row[17]:
-            note = notes.get("outkey")
-            append(Entry("outkey", row[17], note.split("\n") if note else _NO_COMMENTS))
+            append(_pooled(pools, "outkey", row[17], notes.get("outkey")))
             private_keys.add(row[17])
         own = options.get(endpoint_id)
         if own:

@@ -290,3 +290,23 @@ def test_endpoint_section_is_the_section_the_export_writes(host, make_key):
     assert [(e.name, e.value) for e in got.entries] == [
         ("secret", "Ab3-kd9Qw2Lm"), ("inkeys", "k1"), ("allow", "ulaw"), ("allow", "g722"),
     ]  # fmt: skip
+
+
+def test_a_comment_stays_on_its_own_line_when_other_endpoints_share_the_value(host):
+    """Endpoints share one object per comment-less name=value line; a line with a comment never is."""
+    shared = "type=peer\nhost=192.0.2.1\ncontext=from-office\ndisallow=all\nallow=ulaw"
+    services.save_endpoint(host, section("a", shared), position=0)
+    commented = section("b", shared)
+    for entry in commented.entries:
+        if entry.name in ("context", "allow"):
+            entry.comments = [f" {entry.name} of b"]
+    services.save_endpoint(host, commented, position=1)
+    services.save_endpoint(host, section("c", shared), position=2)
+    body = export_host(host).body
+    expected = ["type=peer", "host=192.0.2.1", "context=from-office", "disallow=all", "allow=ulaw"]
+    assert _section_text(body, "a") == expected
+    assert _section_text(body, "c") == expected
+    assert _section_text(body, "b") == [
+        "type=peer", "host=192.0.2.1", "; context of b", "context=from-office", "disallow=all", "; allow of b",
+        "allow=ulaw",
+    ]  # fmt: skip
