@@ -85,9 +85,19 @@ class Document:
 
 def expand(document: Document) -> dict[str, list[Entry]]:
     """Every non-template section's effective entries after template inheritance, keyed by the
-    section's name as written. Bases come first in their listed order, then the section's own
-    lines, as main/config.c copies them. Unknown bases and loops are skipped here (the validator
-    reports them)."""
+    section's name as written (the last of two sections with one name wins; see ``expansions``)."""
+    return {
+        section.name: entries
+        for section, entries in zip(document.sections, expansions(document), strict=True)
+        if entries is not None
+    }
+
+
+def expansions(document: Document) -> list[list[Entry] | None]:
+    """For each section in order, its effective entries after template inheritance, or None for
+    templates, [general] and [callnumberlimits]. Bases come first in their listed order, then the
+    section's own lines, as main/config.c copies them. Unknown bases and loops are skipped here
+    (the validator reports them). A section without bases gets its own entry list, not a copy."""
     by_name: dict[str, Section] = {}
     for section in document.sections:
         by_name.setdefault(section.name.lower(), section)
@@ -112,8 +122,7 @@ def expand(document: Document) -> dict[str, list[Entry]]:
         result.extend(section.entries)
         return result
 
-    return {
-        s.name: entries_of(s, frozenset({s.name.lower()}))
+    return [
+        entries_of(s, frozenset({s.name.lower()})) if not s.is_template and s.is_endpoint else None
         for s in document.sections
-        if not s.is_template and s.is_endpoint
-    }
+    ]

@@ -11,13 +11,14 @@ fix it. The rules are listed in ``RULES_DOC`` with the part of the reference tha
 from __future__ import annotations
 
 import functools
+import operator
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from . import values as v
 from .catalogue import FOREIGN, FRIEND, GENERAL, PEER, SECTION_TYPES, USER, catalogue
-from .document import Document, Entry, Section, expand
+from .document import Document, Entry, Section, expansions
 
 ERROR = "error"
 WARNING = "warning"
@@ -170,32 +171,35 @@ def _all(entries: Iterable[Entry], name: str) -> list[Entry]:
 
 
 class _Index:
-    """An endpoint's entries by lower-cased name, built once instead of scanning per rule. The
+    """An endpoint's entries by lower-cased name, as a scan of its expanded entries would find
+    them: its own lines (``own``, built while they are checked) after what its templates give it
+    (``inherited``, built once per list of templates and shared by every section using it). The
     position of each name's last line and the lines that turn encryption on are worked out only
     when a rule asks (few sections need them)."""
 
-    __slots__ = ("by_name", "entries")
+    __slots__ = ("own", "inherited", "entries")
 
-    def __init__(self, entries: list[Entry]) -> None:
-        by_name: dict[str, list[Entry]] = {}
-        for entry in entries:
-            name = entry.name
-            found = by_name.get(name)
-            if found is None:
-                lowered = name.lower()
-                found = by_name.setdefault(lowered, [])
-                if lowered != name:
-                    by_name[name] = found
-            found.append(entry)
-        self.by_name = by_name
-        self.entries = entries
+    def __init__(
+        self, own: dict[str, list[Entry]], inherited: dict[str, list[Entry]], entries: list[Entry]
+    ) -> None:
+        self.own = own
+        self.inherited = inherited
+        self.entries = entries  # inherited lines first, then the section's own
 
     def last(self, name: str) -> Entry | None:
-        found = self.by_name.get(name)
+        found = self.own.get(name) or self.inherited.get(name)
         return found[-1] if found else None
 
     def all(self, name: str) -> list[Entry]:
-        return self.by_name.get(name, [])
+        """Every line of that name, templates' first (a new list when both have some)."""
+        own = self.own.get(name)
+        inherited = self.inherited.get(name)
+        if own and inherited:
+            return inherited + own
+        return own or inherited or []
+
+    def has(self, name: str) -> bool:
+        return name in self.own or name in self.inherited
 
     @property
     def last_at(self) -> dict[str, int]:
@@ -203,7 +207,7 @@ class _Index:
 
     @property
     def enabling(self) -> list[Entry]:
-        if "encryption" not in self.by_name and "forceencryption" not in self.by_name:
+        if not (self.has("encryption") or self.has("forceencryption")):
             return []
         return [
             e
@@ -212,18 +216,67 @@ class _Index:
         ]
 
 
+def _index_of(entries: Iterable[Entry]) -> dict[str, list[Entry]]:
+    by_name: dict[str, list[Entry]] = {}
+    for entry in entries:
+        lowered = entry.name.lower()
+        found = by_name.get(lowered)
+        if found is None:
+            by_name[lowered] = [entry]
+        else:
+            found.append(entry)
+    return by_name
+
+
+_NO_INDEX: dict[str, list[Entry]] = {}
+
+
 def _is_true(value: str | None) -> bool:
     return value is not None and value.strip().lower() in v.TRUE_WORDS
 
 
+# What a section is, worked out once per validation: the special sections first (a template named
+# general is still [general] to chan_iax2), then templates, then endpoints.
+_LIMITS, _GENERAL, _TEMPLATE, _ENDPOINT = range(4)
+
+
+def _role(section: Section) -> int:
+    if section.is_callnumberlimits:
+        return _LIMITS
+    if section.is_general:
+        return _GENERAL
+    return _TEMPLATE if section.is_template else _ENDPOINT
+
+
+def _ancestors(bases: list[str], by_name: Mapping[str, Section]) -> frozenset[str]:
+    """Every section name (lower-cased) reachable through these bases, loops included once."""
+    found: set[str] = set()
+    todo = [b.lower() for b in bases]
+    while todo:
+        name = todo.pop()
+        if name in found:
+            continue
+        found.add(name)
+        section = by_name.get(name)
+        if section is not None:
+            todo.extend(b.lower() for b in section.bases)
+    return frozenset(found)
+
+
 def validate(document: Document, *, keys: Mapping[str, KeyInfo] | None = None) -> list[Finding]:
     """Every finding for the document. ``keys`` maps key names to what exists in the key store;
-    when it is None, key references are not checked against a store."""
+    when it is None, key references are not checked against a store.
+
+    Findings come in a fixed order: the file's structure (sections, names, bases, types), then
+    each section's lines in document order, then each endpoint's cross-field rules, then
+    [general]'s."""
     out = _Collector()
     cat = catalogue()
     document = _merge_additions(out, document)
+    sections = document.sections
+    roles = [_role(s) for s in sections]
 
-    generals = [s for s in document.sections if s.is_general]
+    generals = [s for s, role in zip(sections, roles, strict=True) if role == _GENERAL]
     general = generals[0] if generals else None
     for extra in generals[1:]:
         out.add(
@@ -233,7 +286,7 @@ def validate(document: Document, *, keys: Mapping[str, KeyInfo] | None = None) -
             "a second [general] section is ignored by chan_iax2 (only the first is read); merge it into the "
             "first one",
         )
-    limits = [s for s in document.sections if s.is_callnumberlimits]
+    limits = [s for s, role in zip(sections, roles, strict=True) if role == _LIMITS]
     for extra in limits[1:]:
         out.add(
             WARNING, "duplicate-callnumberlimits", extra, "a second [callnumberlimits] section; merge them"
@@ -242,16 +295,15 @@ def validate(document: Document, *, keys: Mapping[str, KeyInfo] | None = None) -
     # Section names, duplicates, bases --------------------------------------------------------
     seen: dict[str, Section] = {}
     position: dict[str, int] = {}
-    for index, section in enumerate(document.sections):
+    for index, section in enumerate(sections):
         lowered = section.name.lower()
-        if section.is_endpoint or section.is_template:
-            if section.is_endpoint:
-                try:
-                    v.check_section_name(section.name)
-                except v.Invalid as exc:
-                    out.add(ERROR, "invalid-section-name", section, f"section name '{section.name}' {exc.message}",
-                            rule=exc.rule, value=section.name)  # fmt: skip
-            if lowered in seen and section.is_endpoint:
+        if roles[index] >= _TEMPLATE:  # a name chan_iax2 reads as a peer, user or template
+            try:
+                v.check_section_name(section.name)
+            except v.Invalid as exc:
+                out.add(ERROR, "invalid-section-name", section, f"section name '{section.name}' {exc.message}",
+                        rule=exc.rule, value=section.name)  # fmt: skip
+            if lowered in seen:
                 out.add(
                     ERROR,
                     "duplicate-section",
@@ -260,14 +312,13 @@ def validate(document: Document, *, keys: Mapping[str, KeyInfo] | None = None) -
                     "type=friend for one section that is both peer and user",
                     value=section.name,
                 )
-        if section.is_general or section.is_callnumberlimits:
-            if section.is_template or section.bases:
-                out.add(ERROR, "special-section-options", section,
-                        f"[{section.name}] cannot be a template or inherit from one")  # fmt: skip
+        elif section.is_template or section.bases:
+            out.add(ERROR, "special-section-options", section,
+                    f"[{section.name}] cannot be a template or inherit from one")  # fmt: skip
         seen.setdefault(lowered, section)
         position.setdefault(lowered, index)
 
-    for index, section in enumerate(document.sections):
+    for index, section in enumerate(sections):
         for base in section.bases:
             where = position.get(base.lower())
             if where is None:
@@ -278,37 +329,24 @@ def validate(document: Document, *, keys: Mapping[str, KeyInfo] | None = None) -
                 out.add(ERROR, "base-order", section,
                         f"[{section.name}] inherits from '{base}', which must be defined before it", value=base)  # fmt: skip
 
-    expanded = expand(document)
+    expanded = expansions(document)
+    by_name = {s.name.lower(): s for s in sections}
 
-    # Effective type of every non-template endpoint section, and who uses each template.
-    types: dict[str, str | None] = {}
-    indexes: dict[str, _Index] = {}  # built once, used again by the cross-field rules
-    for section in document.sections:
-        if section.is_template or not section.is_endpoint:
-            continue
-        entries = expanded[section.name]
-        ix = indexes[section.name] = _Index(entries)
-        type_entries = ix.all("type")
-        if not type_entries:
-            out.add(ERROR, "missing-type", section,
-                    f"[{section.name}] has no type=; chan_iax2 skips it. Add type=peer, user or friend")  # fmt: skip
-            types[section.name] = None
-            continue
-        first, last = type_entries[0], type_entries[-1]
-        kind = first.value.strip().lower()
-        types[section.name] = kind if kind in SECTION_TYPES else None
-        if len({e.value.strip().lower() for e in type_entries}) > 1:
-            out.add(WARNING, "type-twice", section,
-                    f"[{section.name}] sets type= {len(type_entries)} times (counting its templates); "
-                    f"Asterisk 22 uses the first (type={first.value}), Asterisk 23 the last (type={last.value}). "
-                    "Define type in one place", first)  # fmt: skip
-        elif len(type_entries) > 1:
-            out.add(WARNING, "type-twice", section,
-                    f"[{section.name}] sets type={first.value} {len(type_entries)} times (counting its templates); "
-                    "define type in exactly one place", first)  # fmt: skip
-
+    # Each section's lines in one pass: endpoints get their type, their lines checked and indexed,
+    # then the cross-field rules; templates wait until every endpoint's type is known (their lines
+    # are checked as what uses them). Line findings are put back in document order at the end.
+    lines = _Collector()
+    owners: list[int] = []  # the section index of each of lines.findings
+    cross = _Collector()
+    general_entries = general.entries if general else []
+    general_auth = _last(general_entries, "auth")
+    # encryption/forceencryption values are OR-ed together and never switched off (iax-syntax.md 6):
+    # any line that turns encryption on in [general] turns it on for every peer and user.
+    general_encryption = next((e for e in general_entries if _enables_encryption(e)), None)
     template_users: dict[str, set[str]] = {}
-    by_name = {s.name.lower(): s for s in document.sections}
+    lineage: dict[tuple[str, ...], tuple[frozenset[str], list[Entry], dict[str, list[Entry]]]] = {}
+    marked: set[tuple[tuple[str, ...], str]] = set()
+    templates: list[int] = []
 
     def mark(section: Section, kind: str, seen_names: frozenset[str]) -> None:
         for base in section.bases:
@@ -319,44 +357,78 @@ def validate(document: Document, *, keys: Mapping[str, KeyInfo] | None = None) -
                 template_users.setdefault(base_section.name.lower(), set()).add(kind)
             mark(base_section, kind, seen_names | {base.lower()})
 
-    for section in document.sections:
-        if not section.is_template and section.is_endpoint and types.get(section.name):
-            mark(section, types[section.name], frozenset({section.name.lower()}))
-
-    # Entries: names, placement, values ---------------------------------------------------------
-    for section in document.sections:
-        if section.is_callnumberlimits:
-            _check_limits(out, section)
+    for index, section in enumerate(sections):
+        role = roles[index]
+        before = len(lines.findings)
+        if role == _TEMPLATE:
+            templates.append(index)
             continue
-        if section.is_general:
-            kinds = {GENERAL}
-        elif section.is_template:
-            own_type = section.first("type")
-            used_as = template_users.get(section.name.lower(), set())
-            if own_type and own_type.strip().lower() in SECTION_TYPES:
-                used_as = used_as | {own_type.strip().lower()}
-            kinds = used_as or {"any-endpoint"}
+        if role == _LIMITS:
+            _check_limits(lines, section)
+        elif role == _GENERAL:
+            _check_entries(lines, section, {GENERAL}, cat)
         else:
-            kind = types.get(section.name)
-            kinds = {kind} if kind else set()
-        _check_entries(out, section, kinds, cat)
+            entries = expanded[index]
+            own_entries = section.entries
+            inherited_count = len(entries) - len(own_entries)
+            inherited = _NO_INDEX
+            ancestors: frozenset[str] = frozenset()
+            if section.bases:
+                key = tuple(section.bases)
+                known = lineage.get(key)
+                if known is None:
+                    known = lineage[key] = (
+                        _ancestors(section.bases, by_name),
+                        entries[:inherited_count],
+                        _index_of(entries[:inherited_count]),
+                    )
+                ancestors, shared_entries, inherited = known
+                # the shared index holds for this section when its templates gave it the same lines
+                if len(shared_entries) != inherited_count or not all(
+                    map(operator.is_, shared_entries, entries)
+                ):
+                    inherited = _index_of(entries[:inherited_count])
+            # the first type= line counts (templates' lines come first)
+            inherited_types = inherited.get("type")
+            first_type = (
+                inherited_types[0]
+                if inherited_types
+                else next((e for e in own_entries if e.name.lower() == "type"), None)
+            )
+            kind = first_type.value.strip().lower() if first_type is not None else None
+            kind = kind if kind in SECTION_TYPES else None
+            own = _check_entries(lines, section, {kind} if kind else set(), cat)
+            ix = _Index(own, inherited, entries)
+            _check_type(out, section, ix)
+            if kind is not None:
+                lowered = section.name.lower()
+                if section.bases:
+                    if lowered in ancestors:  # a loop back to this section: marked on its own terms
+                        mark(section, kind, frozenset({lowered}))
+                    elif (key, kind) not in marked:
+                        marked.add((key, kind))
+                        mark(section, kind, frozenset({lowered}))
+                _check_endpoint(cross, section, kind, entries, general_auth, general_encryption, keys, ix)
+        added = len(lines.findings) - before
+        if added:
+            owners.extend([index] * added)
 
-    # Cross-field rules per endpoint ---------------------------------------------------------------
-    general_entries = general.entries if general else []
-    general_auth = _last(general_entries, "auth")
-    # encryption/forceencryption values are OR-ed together and never switched off (iax-syntax.md 6):
-    # any line that turns encryption on in [general] turns it on for every peer and user.
-    general_encryption = next((e for e in general_entries if _enables_encryption(e)), None)
-    for section in document.sections:
-        if section.is_template or not section.is_endpoint:
-            continue
-        kind = types.get(section.name)
-        if kind is None:
-            continue
-        _check_endpoint(
-            out, section, kind, expanded[section.name], general_auth, general_encryption, keys,
-            indexes.get(section.name),
-        )  # fmt: skip
+    for index in templates:
+        section = sections[index]
+        own_type = section.first("type")
+        used_as = template_users.get(section.name.lower(), set())
+        if own_type and own_type.strip().lower() in SECTION_TYPES:
+            used_as = used_as | {own_type.strip().lower()}
+        before = len(lines.findings)
+        _check_entries(lines, section, used_as or {"any-endpoint"}, cat)
+        owners.extend([index] * (len(lines.findings) - before))
+
+    line_findings = lines.findings
+    if templates and owners != sorted(owners):
+        order = sorted(range(len(owners)), key=owners.__getitem__)  # stable: a section keeps its order
+        line_findings = [line_findings[i] for i in order]
+    out.findings.extend(line_findings)
+    out.findings.extend(cross.findings)
 
     if general is not None:
         _check_general(out, general, keys)
@@ -364,6 +436,26 @@ def validate(document: Document, *, keys: Mapping[str, KeyInfo] | None = None) -
         out.add(WARNING, "missing-general", "general",
                 "there is no [general] section; chan_iax2 runs on built-in defaults")  # fmt: skip
     return out.findings
+
+
+def _check_type(out: _Collector, section: Section, ix: _Index) -> None:
+    type_entries = ix.all("type")
+    if not type_entries:
+        out.add(ERROR, "missing-type", section,
+                f"[{section.name}] has no type=; chan_iax2 skips it. Add type=peer, user or friend")  # fmt: skip
+        return
+    if len(type_entries) == 1:
+        return
+    first, last = type_entries[0], type_entries[-1]
+    if len({e.value.strip().lower() for e in type_entries}) > 1:
+        out.add(WARNING, "type-twice", section,
+                f"[{section.name}] sets type= {len(type_entries)} times (counting its templates); "
+                f"Asterisk 22 uses the first (type={first.value}), Asterisk 23 the last (type={last.value}). "
+                "Define type in one place", first)  # fmt: skip
+    else:
+        out.add(WARNING, "type-twice", section,
+                f"[{section.name}] sets type={first.value} {len(type_entries)} times (counting its templates); "
+                "define type in exactly one place", first)  # fmt: skip
 
 
 def _merge_additions(out: _Collector, document: Document) -> Document:
@@ -396,76 +488,94 @@ _plans: dict[tuple[frozenset[str], bool], dict[str, tuple]] = {}  # (kinds, plai
 
 def _plan(name: str, kinds: frozenset[str], plain_endpoint: bool, cat) -> tuple:
     """What the rules say about a directive name in a section of these kinds, whatever its value:
-    (verdict, directive, deprecated, repeats, misplaced-text). Names and kinds repeat across
-    thousands of sections, so the answer is remembered."""
+    (verdict, directive, deprecated, repeats, misplaced-text, lower-cased name). Names and kinds
+    repeat across thousands of sections, so the answer is remembered."""
     lowered = name.lower()
     directive = cat.get(lowered)
     if directive is None:
-        plan = (_FOREIGN if lowered in FOREIGN else _UNKNOWN, None, False, False, None)
+        plan = (_FOREIGN if lowered in FOREIGN else _UNKNOWN, None, False, False, None, lowered)
     elif not directive.accepted:
-        plan = (_REMOVED, directive, False, False, None)
+        plan = (_REMOVED, directive, False, False, None, lowered)
     else:
         misplaced = None
         if not (lowered == "type" and plain_endpoint) and kinds:
             misplaced = _misplaced(directive, set(kinds))
         verdict = _MISPLACED if misplaced else _OK
-        plan = (verdict, directive, directive.deprecated, _repeats(directive.name, set(kinds)), misplaced)
+        repeats = _repeats(directive.name, set(kinds))
+        plan = (verdict, directive, directive.deprecated, repeats, misplaced, lowered)
     known = _plans.setdefault((kinds, plain_endpoint), {})
     if len(known) < 10_000:
         known[name] = plan
     return plan
 
 
-def _check_entries(out: _Collector, section: Section, kinds: set[str], cat) -> None:
-    counts: dict[str, int] = {}
+def _check_entries(out: _Collector, section: Section, kinds: set[str], cat) -> dict[str, list[Entry]]:
+    """Check each of the section's own lines (name, placement, value, repetition) and return them
+    by lower-cased name, in order."""
+    by_name: dict[str, list[Entry]] = {}
     frozen = frozenset(kinds)
     plain_endpoint = section.is_endpoint and not section.is_template
     known = _plans.get((frozen, plain_endpoint)) or {}
+    values = _value_cache
     for entry in section.entries:
         plan = known.get(entry.name)
         if plan is None:
             plan = _plan(entry.name, frozen, plain_endpoint, cat)
-        verdict, directive, deprecated, repeats, misplaced = plan
-        if verdict == _FOREIGN:
-            name = entry.name.lower()
-            out.add(ERROR, "foreign-directive", section,
-                    f"{entry.name} is a {FOREIGN[name]} option; chan_iax2 ignores it. Remove it", entry)  # fmt: skip
+        verdict, directive, deprecated, repeats, misplaced, lowered = plan
+        found = by_name.get(lowered)
+        if found is None:
+            found = by_name[lowered] = [entry]
+        else:
+            found.append(entry)
+        if (verdict or deprecated) and not _name_is_read(out, section, entry, plan, cat):
             continue
-        if verdict == _UNKNOWN:
-            hint = cat.suggest(entry.name.lower())
-            tail = f"; did you mean {hint}?" if hint else "; remove it"
-            out.add(ERROR, "unknown-directive", section,
-                    f"{entry.name} is not a chan_iax2 directive and is ignored{tail}", entry)  # fmt: skip
-            continue
-        if verdict == _REMOVED:
-            instead = f" Use {directive.replacement} instead." if directive.replacement else ""
-            out.add(ERROR, "removed-directive", section,
-                    f"{entry.name} is no longer read by chan_iax2 (Asterisk 22) and is ignored.{instead}", entry)  # fmt: skip
-            continue
-        if deprecated:
-            instead = f" Use {directive.replacement} instead." if directive.replacement else ""
-            out.add(WARNING, "deprecated-directive", section,
-                    f"{entry.name} is deprecated and removed in Asterisk 23.{instead}", entry)  # fmt: skip
-        if verdict == _MISPLACED:
-            out.add(ERROR, "misplaced-directive", section,
-                    f"{entry.name} is not read in {misplaced}; chan_iax2 ignores it there. It belongs in "
-                    f"{_where(directive.sections)}", entry)  # fmt: skip
-            continue
-        problem = check_value(directive.name, entry.value)
+        value = entry.value
+        cached = values.get(lowered)
+        problem = _MISSING if cached is None else cached.get(value, _MISSING)
+        if problem is _MISSING:
+            problem = check_value(lowered, value)
         if problem is not None:
-            shown = _masked(entry.name, entry.value)
+            shown = _masked(entry.name, value)
             out.add(ERROR, "invalid-value", section, f"{entry.name}={shown!r} {problem.message}", entry,
                     rule=problem.rule)  # fmt: skip
-        if repeats:
-            continue
-        name = directive.name
-        seen = counts.get(name, 0) + 1
-        counts[name] = seen
-        if seen == 2:
-            if name == "type" and not section.is_template:
+        # the second line of a name that does not repeat (every line of a name takes this path)
+        if len(found) == 2 and not repeats:
+            if lowered == "type" and not section.is_template:
                 continue  # reported as type-twice, with what Asterisk 22 and 23 each keep
             out.add(WARNING, "repeated-directive", section,
                     f"{entry.name} is set more than once here; only the last value counts", entry)  # fmt: skip
+    return by_name
+
+
+def _name_is_read(out: _Collector, section: Section, entry: Entry, plan: tuple, cat) -> bool:
+    """Report a line whose name is unknown, foreign, removed, deprecated or misplaced; False when
+    chan_iax2 does not read it there (its value is then not checked)."""
+    verdict, directive, deprecated, _, misplaced, lowered = plan
+    if verdict == _FOREIGN:
+        out.add(ERROR, "foreign-directive", section,
+                f"{entry.name} is a {FOREIGN[lowered]} option; chan_iax2 ignores it. Remove it", entry)  # fmt: skip
+        return False
+    if verdict == _UNKNOWN:
+        hint = cat.suggest(lowered)
+        tail = f"; did you mean {hint}?" if hint else "; remove it"
+        out.add(ERROR, "unknown-directive", section,
+                f"{entry.name} is not a chan_iax2 directive and is ignored{tail}", entry)  # fmt: skip
+        return False
+    if verdict == _REMOVED:
+        instead = f" Use {directive.replacement} instead." if directive.replacement else ""
+        out.add(ERROR, "removed-directive", section,
+                f"{entry.name} is no longer read by chan_iax2 (Asterisk 22) and is ignored.{instead}", entry)  # fmt: skip
+        return False
+    if deprecated:
+        instead = f" Use {directive.replacement} instead." if directive.replacement else ""
+        out.add(WARNING, "deprecated-directive", section,
+                f"{entry.name} is deprecated and removed in Asterisk 23.{instead}", entry)  # fmt: skip
+    if verdict == _MISPLACED:
+        out.add(ERROR, "misplaced-directive", section,
+                f"{entry.name} is not read in {misplaced}; chan_iax2 ignores it there. It belongs in "
+                f"{_where(directive.sections)}", entry)  # fmt: skip
+        return False
+    return True
 
 
 def _repeats(name: str, kinds: set[str]) -> bool:
@@ -540,10 +650,9 @@ def _enables_encryption(entry: Entry) -> bool:
     return entry.name.lower() in _ENCRYPTION_NAMES and entry.value.strip().lower() in _ENCRYPTION_ON
 
 
-def _check_endpoint(out, section, kind, entries, general_auth, general_encryption, keys, ix=None) -> None:
+def _check_endpoint(out, section, kind, entries, general_auth, general_encryption, keys, ix: _Index) -> None:
     is_peer = kind in (PEER, FRIEND)
     is_user = kind in (USER, FRIEND)
-    ix = ix if ix is not None else _Index(entries)
 
     def point_at(entry: Entry) -> dict:
         """Where a finding about this entry points: the entry itself when the section (or one of its
@@ -565,7 +674,7 @@ def _check_endpoint(out, section, kind, entries, general_auth, general_encryptio
                 f"defaultip={defaultip.value} only applies to host=dynamic peers and this one has {now}; "
                 "chan_iax2 ignores it. Remove defaultip or set host=dynamic", defaultip)  # fmt: skip
     if is_peer and host is not None and not dynamic:
-        last_at = ix.last_at if "port" in ix.by_name else {}
+        last_at = ix.last_at if ix.has("port") else {}
         if "port" in last_at and last_at["port"] < last_at["host"]:
             port = entries[last_at["port"]]
             out.add(WARNING, "port-before-host", section,
@@ -679,17 +788,19 @@ def _check_private_key(out: _Collector, section: Section, name: str, where: str,
                 "the risk knowingly", entry)  # fmt: skip
 
 
+_WEAK_SECRETS = frozenset({"password", "secret", "changeme", "asterisk", "1234"})
+
+
 def _check_secret_strength(out: _Collector, section: Section, entry: Entry) -> None:
     secret = entry.value
     if secret == "":
         out.add(WARNING, "empty-secret", section, "secret is empty; set a strong secret or remove the line", entry,
                 value="")  # fmt: skip
         return
-    weak = (
-        len(secret) < 8
-        or secret.isdigit()
-        or secret.lower() in {section.name.lower(), "password", "secret", "changeme", "asterisk", "1234"}
-    )
+    weak = len(secret) < 8 or secret.isdigit()
+    if not weak:
+        lowered = secret.lower()
+        weak = lowered in _WEAK_SECRETS or lowered == section.name.lower()
     if weak:
         out.add(WARNING, "weak-secret", section,
                 "the secret is weak (under 8 characters, digits only, or the section name); use at least 12 "

@@ -267,6 +267,15 @@ def test_duplicate_section_names_are_reported_case_insensitively():
     assert "[Alice] is defined twice" in found[0].message
 
 
+def test_each_of_two_sections_with_one_name_is_checked_on_its_own_lines():
+    # Asterisk reads both; the first is a peer without host=, the second a user with a secret.
+    found = validate(doc(peer("alice", at=10), user("alice", ("secret", STRONG), at=20)))
+    assert summary(found) == [
+        (ERROR, "duplicate-section", "alice", None, "alice", 20),
+        (ERROR, "missing-host", "alice", "host", "", 10),
+    ]
+
+
 def test_distinct_section_names_are_not_reported():
     assert validate(doc(user("alice", ("secret", STRONG)), user("bob", ("secret", STRONG2), at=20))) == []
 
@@ -449,6 +458,32 @@ def test_template_is_checked_against_the_types_that_inherit_it():
     ]
     assert "setvar is not read in type=peer sections" in found[0].message
     assert "qualify is not read in type=user sections" in found[1].message
+
+
+def test_sections_sharing_templates_are_each_checked_with_their_own_lines():
+    found = validate(doc(sec("rsa-phone", ("type", "user"), ("auth", "rsa"), at=5, template=True),
+                         sec("alice", ("inkeys", "alice"), at=10, bases=("rsa-phone",)),
+                         sec("bob", ("context", "phones"), at=20, bases=("rsa-phone",)),
+                         sec("carol", ("inkeys", "carol"), ("auth", "md5"), at=30, bases=("rsa-phone",))),
+                     keys={"alice": KeyInfo(), "carol": KeyInfo()})  # fmt: skip
+    assert summary(found) == [
+        (ERROR, "rsa-needs-inkeys", "bob", "auth", "rsa", 7),
+        (WARNING, "open-user", "bob", None, None, 20),
+        (ERROR, "auth-needs-secret", "carol", "auth", "md5", 32),
+    ]
+
+
+def test_findings_follow_the_document_whatever_section_a_template_is():
+    found = validate(doc(peer("first", ("host", "dynamic"), ("quilify", "yes"), at=5),
+                         sec("common", ("setvar", "A=b"), at=10, template=True),
+                         peer("trunk", ("host", "dynamic"), ("jitterbufer", "yes"), at=15, bases=("common",)),
+                         peer("last", at=20)))  # fmt: skip
+    assert summary(found) == [
+        (ERROR, "unknown-directive", "first", "quilify", "yes", 8),
+        (ERROR, "misplaced-directive", "common", "setvar", "A=b", 11),
+        (ERROR, "unknown-directive", "trunk", "jitterbufer", "yes", 18),
+        (ERROR, "missing-host", "last", "host", "", 20),
+    ]
 
 
 def test_template_used_only_by_peers_may_hold_peer_directives():
