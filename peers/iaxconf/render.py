@@ -52,7 +52,8 @@ def _header(section: Section) -> str:
     return f"[{section.name}]" + (f"({','.join(options)})" if options else "")
 
 
-_checked_names: set[str] = set()
+_checked_names: set[str] = set()  # names _entry() has found writable
+_plain_names: set[str] = set()  # of those, the ones a plain "name=value" line reads back as written
 
 
 def _entry(entry: Entry) -> str:
@@ -61,6 +62,8 @@ def _entry(entry: Entry) -> str:
             raise RenderError(f"directive name {entry.name!r} cannot be written in iax.conf")
         if len(_checked_names) < 10_000:
             _checked_names.add(entry.name)
+            if not entry.name.endswith("+"):
+                _plain_names.add(entry.name)
     if entry.operator == "=>":
         return f"{entry.name} => {escape_value(entry.value)}"
     if entry.operator == "+=":  # appended literally, leading blanks included
@@ -108,7 +111,7 @@ def render(document: Document) -> str:
     blocks: list[str] = []
     if document.header:
         blocks.append("\n".join(_comment(c) for c in document.header))
-    checked = _checked_names
+    plain = _plain_names
     for section in document.sections:
         lines = [_comment(c) for c in section.comments] if section.comments else []
         lines.append(_header(section))
@@ -116,16 +119,11 @@ def render(document: Document) -> str:
         for entry in ordered_entries(section):
             if entry.comments:
                 lines.extend(_comment(c) for c in entry.comments)
-            name, value = entry.name, entry.value
-            # the common case inline: a checked name, "=", a printable value not starting with ">"
-            if (
-                entry.operator == "="
-                and name in checked
-                and value.isprintable()
-                and not name.endswith("+")
-                and not value.startswith(">")
-            ):
-                append(f"{name}={value.replace(';', chr(92) + ';')}" if ";" in value else f"{name}={value}")
+            name = entry.name
+            value = entry.value
+            # the common case inline: a known name, "=", a printable value not starting with ">"
+            if name in plain and entry.operator == "=" and value.isprintable() and value[:1] != ">":
+                append(f"{name}={value}" if ";" not in value else f"{name}={value.replace(';', chr(92) + ';')}")
             else:
                 append(_entry(entry))
         blocks.append("\n".join(lines))
