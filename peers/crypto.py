@@ -149,8 +149,9 @@ def _decrypt_with(keys, token: str) -> str:
     kid = token[len(PREFIX) : _HEAD - 1]
     if len(token) <= _HEAD or token[_HEAD - 1] != ":":
         raise DecryptionError(f"malformed encrypted value (key id {kid!r})")
-    for candidate, cipher in keys:
+    for candidate, found in keys:
         if candidate == kid:
+            cipher = found
             break
     else:
         raise EncryptionKeyError(

@@ -123,7 +123,9 @@ def render(document: Document) -> str:
             value = entry.value
             # the common case inline: a known name, "=", a printable value not starting with ">"
             if name in plain and entry.operator == "=" and value.isprintable() and value[:1] != ">":
-                append(f"{name}={value}" if ";" not in value else f"{name}={value.replace(';', chr(92) + ';')}")
+                append(
+                    f"{name}={value}" if ";" not in value else f"{name}={value.replace(';', chr(92) + ';')}"
+                )
             else:
                 append(_entry(entry))
         blocks.append("\n".join(lines))
