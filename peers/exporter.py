@@ -127,14 +127,13 @@ ENDPOINT_COLUMNS = (
     "secret", "auth", "qualify", "trunk", "transfer", "requirecalltoken", "encryption", "outkey__name",
     "column_comments", "extra_secrets",
 )  # fmt: skip
-_TRUNK = ENDPOINT_COLUMNS.index("trunk")
-_SECRET = ENDPOINT_COLUMNS.index("secret")
 _EXTRA_SECRETS = ENDPOINT_COLUMNS.index("extra_secrets")
-# (directive, column index in ENDPOINT_COLUMNS) for typed columns, in catalogue order
-_TYPED = (
-    ("host", 5), ("port", 6), ("defaultip", 7), ("context", 8), ("username", 9), ("secret", 10), ("auth", 11),
-    ("qualify", 12), ("trunk", 13), ("transfer", 14), ("requirecalltoken", 15), ("encryption", 16),
-)  # fmt: skip
+# The typed columns, in catalogue order: a slice of ENDPOINT_COLUMNS, named by their directive.
+_TYPED = ("host", "port", "defaultip", "context", "username", "secret", "auth", "qualify", "trunk", "transfer",
+          "requirecalltoken", "encryption")  # fmt: skip
+_TYPED_FIRST = ENDPOINT_COLUMNS.index("peer_host")
+_TYPED_END = _TYPED_FIRST + len(_TYPED)
+assert ENDPOINT_COLUMNS[_TYPED_FIRST:_TYPED_END] == ("peer_host", *_TYPED[1:])
 
 
 def _pooled(pools: dict[str, dict[str, Entry]], name: str, value: str, note: str | None) -> Entry:
@@ -243,7 +242,7 @@ def build_document(host: Host, *, only: list[int] | None = None) -> tuple[Docume
     wanted = set(only) if only else None
     append_section = document.sections.append
     typed = _TYPED
-    typed_pools = {index: pools[directive] for directive, index in typed}
+    typed_pools = [None if directive in ("secret", "trunk") else pools[directive] for directive in typed]
     for row in rows:
         endpoint_id, name, kind, is_template = row[0], row[1], row[2], bool(row[3])
         if wanted is not None and endpoint_id not in wanted:
@@ -267,13 +266,14 @@ def build_document(host: Host, *, only: list[int] | None = None) -> tuple[Docume
             is_template or not base_ids or inherited_kind(endpoint_id, frozenset({endpoint_id})) != kind
         ):
             append(_pooled(pools, "type", kind, notes.get("type")))
-        for directive, index in typed:
-            value = row[index]
+        for directive, pool, value in zip(typed, typed_pools, row[_TYPED_FIRST:_TYPED_END], strict=True):
             if value is None:
                 continue
-            if index == _TRUNK:  # a boolean column (0/1 on SQLite)
-                value = "yes" if value else "no"
-            elif index == _SECRET:  # never shared: secrets are not interned across endpoints
+            if pool is None:  # secret or trunk
+                if directive == "trunk":  # a boolean column (0/1 on SQLite)
+                    append(_pooled(pools, directive, "yes" if value else "no", notes.get(directive)))
+                    continue
+                # never shared: secrets are not interned across endpoints
                 note = notes.get(directive)
                 append(Entry(directive, decrypt(value), note.split("\n") if note else _NO_COMMENTS))
                 extra = row[_EXTRA_SECRETS]
@@ -282,13 +282,12 @@ def build_document(host: Host, *, only: list[int] | None = None) -> tuple[Docume
                         note = notes.get(f"secret#{n}")
                         append(Entry(directive, line, note.split("\n") if note else _NO_COMMENTS))
                 continue
-            elif not isinstance(value, str):
+            if value.__class__ is not str:
                 value = str(value)
             note = notes.get(directive) if notes else None
             if note:
                 append(Entry(directive, value, note.split("\n")))
                 continue
-            pool = typed_pools[index]
             entry = pool.get(value)
             if entry is None:
                 entry = pool[value] = Entry(directive, value, _NO_COMMENTS)
