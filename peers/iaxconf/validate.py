@@ -201,19 +201,27 @@ class _Index:
     def has(self, name: str) -> bool:
         return name in self.own or name in self.inherited
 
-    @property
-    def last_at(self) -> dict[str, int]:
-        return {entry.name.lower(): at for at, entry in enumerate(self.entries)}
+    def position(self, entry: Entry) -> int:
+        """Where this line is last found in the expanded entries (one Entry object may stand for
+        the same line in a template and in the section)."""
+        found = -1
+        for at, candidate in enumerate(self.entries):
+            if candidate is entry:
+                found = at
+        return found
 
     @property
     def enabling(self) -> list[Entry]:
-        if not (self.has("encryption") or self.has("forceencryption")):
-            return []
-        return [
-            e
-            for e in self.entries
-            if e.name.lower() in _ENCRYPTION_NAMES and e.value.strip().lower() in _ENCRYPTION_ON
-        ]
+        """The lines that turn encryption on, in order."""
+        encryption = self.all("encryption")
+        force = self.all("forceencryption")
+        if encryption and force:  # both names: their order comes from the lines themselves
+            return [
+                e
+                for e in self.entries
+                if e.name.lower() in _ENCRYPTION_NAMES and e.value.strip().lower() in _ENCRYPTION_ON
+            ]
+        return [e for e in encryption or force if e.value.strip().lower() in _ENCRYPTION_ON]
 
 
 def _index_of(entries: Iterable[Entry]) -> dict[str, list[Entry]]:
@@ -674,9 +682,8 @@ def _check_endpoint(out, section, kind, entries, general_auth, general_encryptio
                 f"defaultip={defaultip.value} only applies to host=dynamic peers and this one has {now}; "
                 "chan_iax2 ignores it. Remove defaultip or set host=dynamic", defaultip)  # fmt: skip
     if is_peer and host is not None and not dynamic:
-        last_at = ix.last_at if ix.has("port") else {}
-        if "port" in last_at and last_at["port"] < last_at["host"]:
-            port = entries[last_at["port"]]
+        port = ix.last("port")
+        if port is not None and ix.position(port) < ix.position(host):
             out.add(WARNING, "port-before-host", section,
                     f"port={port.value} comes before host={host.value}; resolving a static host resets the port "
                     "to 4569, so this port is lost. Write port= after host= (set it in the section when host= "
@@ -753,17 +760,15 @@ def _check_endpoint(out, section, kind, entries, general_auth, general_encryptio
                 "requirecalltoken=no turns off call-token validation, which protects against spoofed-source "
                 "call-number exhaustion; prefer auto", token)  # fmt: skip
 
-    if is_user:
-        acl = ix.all("permit") + ix.all("deny") + ix.all("acl")
-        if not has_secret and inkeys is None:
-            if section.name.lower() == "guest":
-                out.add(WARNING, "guest-user", section,
-                        "[guest] has no secret: any caller can reach its context unauthenticated; make sure the "
-                        "context only offers what the public may dial", None)  # fmt: skip
-            elif not acl:
-                out.add(WARNING, "open-user", section,
-                        f"[{section.name}] is a {kind} without secret, inkeys or permit/deny: anyone who knows "
-                        "the name can call in as it. Set a secret or restrict it with deny/permit", None)  # fmt: skip
+    if is_user and not has_secret and inkeys is None:
+        if section.name.lower() == "guest":
+            out.add(WARNING, "guest-user", section,
+                    "[guest] has no secret: any caller can reach its context unauthenticated; make sure the "
+                    "context only offers what the public may dial", None)  # fmt: skip
+        elif not (ix.has("permit") or ix.has("deny") or ix.has("acl")):
+            out.add(WARNING, "open-user", section,
+                    f"[{section.name}] is a {kind} without secret, inkeys or permit/deny: anyone who knows "
+                    "the name can call in as it. Set a secret or restrict it with deny/permit", None)  # fmt: skip
 
 
 def _check_private_key(out: _Collector, section: Section, name: str, where: str, entry: Entry, keys) -> None:

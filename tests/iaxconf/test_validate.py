@@ -788,6 +788,24 @@ def test_encryption_without_a_secret_is_reported():
     assert "encryption=yes turns on encryption, whose keys are derived from the secret" in found[0].message
 
 
+@pytest.mark.parametrize(
+    "lines, first",
+    [
+        (
+            (("encryption", "no"), ("forceencryption", "yes"), ("encryption", "aes128")),
+            ("forceencryption", 14),
+        ),
+        ((("encryption", "aes128"), ("forceencryption", "yes")), ("encryption", 13)),
+        ((("forceencryption", "no"), ("forceencryption", "yes")), ("forceencryption", 14)),
+    ],
+)
+def test_encryption_is_reported_at_the_first_line_that_turns_it_on(lines, first):
+    found = validate(doc(user("alice", ("inkeys", "alice"), *lines, at=10)))
+    assert [(f.code, f.directive, f.line) for f in found if f.is_error] == [
+        ("encryption-needs-secret", *first)
+    ]
+
+
 def test_forced_encryption_in_general_without_a_secret_is_reported_on_the_user():
     found = validate(Document([general(("forceencryption", "yes")), user("alice", ("inkeys", "alice"))]))
     assert summary(found) == [(ERROR, "encryption-needs-secret", "alice", "forceencryption", "yes", 10)]
