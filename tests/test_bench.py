@@ -1,0 +1,58 @@
+"""The benchmarks under bench/ still run: each is started on a tiny input and must finish, print
+its measurements and its PASS/FAIL line. (What they measure is not asserted: times belong to the
+benchmarks, not to the suite.)"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+
+
+def run(script: str, *args: str) -> str:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
+    done = subprocess.run(
+        [sys.executable, str(BENCH / script), *args],
+        env=env,
+        cwd=BENCH.parent,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def verdict(output: str) -> str:
+    found = re.findall(r"^\s*(PASS|FAIL)\b.*$", output, flags=re.MULTILINE)
+    assert found, output
+    return found[-1]
+
+
+def test_export_bench_measures_the_export_against_the_floor():
+    output = run("export.py", "--peers", "40", "--memory-peers", "0")
+    assert re.search(r"ratio \(a\)/\(b\)\s+\d+\.\d\d", output), output
+    assert re.search(r"queries in \(a\)\s+9$", output, flags=re.MULTILINE), output
+    verdict(output)
+
+
+def test_import_parse_bench_measures_the_parser_against_the_lexer():
+    output = run("import_parse.py", "--peers", "40", "--repeat", "1")
+    assert "ratio parse / lexer floor" in output
+    verdict(output)
+
+
+def test_import_bench_measures_a_whole_import():
+    output = run("import.py", "--peers", "40", "--repeat", "1")
+    assert re.search(r"whole import\s+\d+\.\d+ s", output), output
+    verdict(output)
+
+
+def test_export_http_bench_serves_and_measures_the_export():
+    output = run("export_http.py", "--seconds", "0.3")
+    assert re.search(r"\(a\) 304 If-None-Match\s+\d+ req/s", output), output
+    assert re.search(r"trivial / 304 = \d+\.\d\d \(target <= 1\.5\): (PASS|FAIL)", output), output
