@@ -17,10 +17,12 @@ from peers.iaxconf.parse import ConfigSyntaxError, parse, parse_file
 from peers.importer import _section_texts, import_document
 from peers.models import Host
 
+from .reference import IAX_SAMPLE, require
+
 pytestmark = pytest.mark.django_db
 
 CORPUS = Path(__file__).parent / "data" / "corpus"
-SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "samples" / "iax.conf.sample"
+SAMPLE = IAX_SAMPLE
 FILES = sorted(CORPUS.glob("*.conf")) + [SAMPLE]
 
 # Files whose #include targets are not in the corpus: Asterisk refuses them whole. They must fail
@@ -137,7 +139,7 @@ def _check_round_trip(parsed, host_name: str) -> None:
     "path", [f for f in FILES if f.name not in MISSING_INCLUDES | BROKEN], ids=lambda p: p.name
 )
 def test_corpus_file_imports_and_round_trips(path):
-    parsed, report = _import(path, "h")
+    parsed, report = _import(require(path), "h")
     assert report.created["endpoint"] + report.created["template"] + report.created["general"] >= 1
     # the counts of a new host come from row counts; they must say what rendering would say
     listed = Counter(kind for kind, _ in _section_texts(Host.objects.get(name="h")))
