@@ -194,6 +194,29 @@ def _created_or_updated(before) -> str:
     return Change.Action.CREATE if before is None else Change.Action.UPDATE
 
 
+def _save_audited(obj, *, host, actor, batch, message):
+    """Save obj and record its creation or change (the "before" read from the locked row)."""
+    before = audit.state(_locked(type(obj), obj.pk)) if obj.pk else None
+    obj.save()
+    _record(
+        _created_or_updated(before), obj, before=before, after=audit.state(obj), host=host, actor=actor,
+        batch=batch, message=message,
+    )  # fmt: skip
+    return obj
+
+
+def _delete_audited(obj, *, host, actor, batch, message, model=None, before_delete=None) -> None:
+    """Delete obj (after ``before_delete()``, for rows that hang off it) and record what it was."""
+    gone = audit.object_state(_locked(model or type(obj), obj.pk))
+    if before_delete is not None:
+        before_delete()
+    obj.delete()
+    _record(
+        Change.Action.DELETE, None, before=gone.state, after=None, host=host, actor=actor, batch=batch,
+        message=message, gone=gone,
+    )  # fmt: skip
+
+
 class MissingKeys(LookupError):
     def __init__(self, names: Iterable[str]) -> None:
         self.names = sorted(set(names))
@@ -370,15 +393,14 @@ def save_callnumber_limits(
 @transaction.atomic
 def delete_endpoint(endpoint: Endpoint, *, actor=None, batch=None, message: str = "") -> None:
     """Delete an endpoint or template. A template still used as a base is refused (ProtectedError)."""
-    gone = audit.object_state(_locked(Endpoint, endpoint.pk))
-    endpoint.options.all().delete()
-    endpoint.inkey_links.all().delete()
-    endpoint.base_links.all().delete()
-    endpoint.delete()
-    _record(
-        Change.Action.DELETE, None, before=gone.state, after=None, host=endpoint.host, actor=actor,
-        batch=batch, message=message, gone=gone,
-    )  # fmt: skip
+
+    def rows_of_it() -> None:
+        endpoint.options.all().delete()
+        endpoint.inkey_links.all().delete()
+        endpoint.base_links.all().delete()
+
+    _delete_audited(endpoint, host=endpoint.host, actor=actor, batch=batch, message=message, model=Endpoint,
+                    before_delete=rows_of_it)  # fmt: skip
 
 
 @transaction.atomic
@@ -386,23 +408,12 @@ def save_registration(
     registration: Registration, *, actor=None, batch=None, message: str = ""
 ) -> Registration:
     registration.full_clean(exclude=["host"])
-    before = audit.state(_locked(Registration, registration.pk)) if registration.pk else None
-    registration.save()
-    _record(
-        _created_or_updated(before), registration, before=before, after=audit.state(registration),
-        host=registration.host, actor=actor, batch=batch, message=message,
-    )  # fmt: skip
-    return registration
+    return _save_audited(registration, host=registration.host, actor=actor, batch=batch, message=message)
 
 
 @transaction.atomic
 def delete_registration(registration: Registration, *, actor=None, batch=None, message: str = "") -> None:
-    gone = audit.object_state(_locked(Registration, registration.pk))
-    registration.delete()
-    _record(
-        Change.Action.DELETE, None, before=gone.state, after=None, host=registration.host, actor=actor,
-        batch=batch, message=message, gone=gone,
-    )  # fmt: skip
+    _delete_audited(registration, host=registration.host, actor=actor, batch=batch, message=message)
 
 
 @transaction.atomic
@@ -410,58 +421,31 @@ def save_callnumber_limit(
     limit: CallNumberLimit, *, actor=None, batch=None, message: str = ""
 ) -> CallNumberLimit:
     values.network(limit.network)
-    before = audit.state(_locked(CallNumberLimit, limit.pk)) if limit.pk else None
-    limit.save()
-    _record(
-        _created_or_updated(before), limit, before=before, after=audit.state(limit), host=limit.host,
-        actor=actor, batch=batch, message=message,
-    )  # fmt: skip
-    return limit
+    return _save_audited(limit, host=limit.host, actor=actor, batch=batch, message=message)
 
 
 @transaction.atomic
 def delete_callnumber_limit(limit: CallNumberLimit, *, actor=None, batch=None, message: str = "") -> None:
-    gone = audit.object_state(_locked(CallNumberLimit, limit.pk))
-    limit.delete()
-    _record(
-        Change.Action.DELETE, None, before=gone.state, after=None, host=limit.host, actor=actor,
-        batch=batch, message=message, gone=gone,
-    )  # fmt: skip
+    _delete_audited(limit, host=limit.host, actor=actor, batch=batch, message=message)
 
 
 @transaction.atomic
 def save_key(key: Key, *, actor=None, batch=None, message: str = "") -> Key:
     values.key_name(key.name)
-    before = audit.state(_locked(Key, key.pk)) if key.pk else None
-    key.save()
-    _record(
-        _created_or_updated(before), key, before=before, after=audit.state(key), host=None, actor=actor,
-        batch=batch, message=message,
-    )  # fmt: skip
-    return key
+    return _save_audited(key, host=None, actor=actor, batch=batch, message=message)
 
 
 @transaction.atomic
 def delete_key(key: Key, *, actor=None, batch=None, message: str = "") -> None:
     """Refused (ProtectedError) while an endpoint or registration refers to the key."""
-    gone = audit.object_state(_locked(Key, key.pk))
-    key.delete()
-    _record(
-        Change.Action.DELETE, None, before=gone.state, after=None, host=None, actor=actor, batch=batch,
-        message=message, gone=gone,
-    )  # fmt: skip
+    _delete_audited(key, host=None, actor=actor, batch=batch, message=message)
 
 
 @transaction.atomic
 def save_host(host: Host, *, actor=None, batch=None, message: str = "") -> Host:
     host.full_clean()
     batch = batch or audit.new_batch()
-    before = audit.state(_locked(Host, host.pk)) if host.pk else None
-    host.save()
-    _record(
-        _created_or_updated(before), host, before=before, after=audit.state(host), host=host, actor=actor,
-        batch=batch, message=message,
-    )  # fmt: skip
+    _save_audited(host, host=host, actor=actor, batch=batch, message=message)
     general, created = GeneralSettings.objects.get_or_create(host=host)
     if created:
         _record(
