@@ -31,6 +31,7 @@ from .iaxconf import (
     render,
     validate,
 )
+from .iaxconf.normalise import HEADER_MARK
 from .iaxconf.util import gc_paused
 from .models import (
     CallNumberLimit,
@@ -44,8 +45,6 @@ from .models import (
     Key,
     Registration,
 )
-
-HEADER_MARK = "iaxadmin:"  # every generated header line starts with ";iaxadmin:" so an import can drop it
 
 
 @dataclass(frozen=True)

@@ -28,9 +28,10 @@ from django.db import connection, transaction
 from django.db.models import Count
 
 from . import audit, services
-from .exporter import HEADER_MARK, build_document
-from .iaxconf import Document, Entry, Finding, KeyInfo, Section, render, validate
+from .exporter import build_document
+from .iaxconf import Document, Finding, KeyInfo, Section, render, validate
 from .iaxconf import values as v
+from .iaxconf.normalise import NormaliseError, ignored_comment, normalise
 from .iaxconf.util import gc_paused
 from .models import (
     CallNumberLimit,
@@ -44,8 +45,6 @@ from .models import (
     Key,
     Registration,
 )
-
-IGNORED = "(ignored by Asterisk) "
 
 Progress = Callable[[str, int, int], None]
 
@@ -86,137 +85,6 @@ class ImportReport:
     def summary_rows(self) -> list[tuple[str, int, int, int, int]]:
         kinds = sorted(set(self.created) | set(self.changed) | set(self.unchanged) | set(self.deleted))
         return [(k, self.created[k], self.changed[k], self.unchanged[k], self.deleted[k]) for k in kinds]
-
-
-# ---------------------------------------------------------------------------------------------
-# Normalisation (pure: Document in, Document and findings out)
-
-
-def _ignored_comment(entry: Entry, why: str) -> list[str]:
-    """Comment lines keeping an entry Asterisk would not read. Comments are stored in clear, so a
-    secret in it (a secret= line, the password of a register line) is masked."""
-    where = f"{entry.file}:{entry.line}" if entry.file else f"line {entry.line}" if entry.line else ""
-    kept = list(entry.comments)
-    kept.append(f" {IGNORED}{why}{' at ' + where if where else ''}: {entry.name} = {_masked_value(entry)}")
-    return kept
-
-
-def _masked_value(entry: Entry) -> str:
-    name = entry.name.strip().lower()
-    if name == "secret" and entry.value:
-        return audit.MASK
-    if name == "register":
-        credentials, at, server = entry.value.partition("@")
-        username, colon, secret = credentials.partition(":")
-        if colon and secret and not secret.startswith("["):
-            return f"{username}:{audit.MASK}{at}{server}"
-    return entry.value
-
-
-class _Builder:
-    """Builds the normalised document; comment lines that lose their anchor are carried to the
-    next entry or section (or the end of the file), so none is dropped."""
-
-    def __init__(self, header: list[str], trailer: list[str]) -> None:
-        self.document = Document(header=header, trailer=[])
-        self.carry: list[str] = []
-        self.last_trailer = trailer
-
-    def new_section(self, section: Section) -> Section:
-        copy = Section(
-            name=section.name, entries=[], is_template=section.is_template, bases=list(section.bases),
-            comments=self.carry + list(section.comments), line=section.line, file=section.file,
-        )  # fmt: skip
-        self.carry = []
-        self.document.sections.append(copy)
-        return copy
-
-    def add_entries(self, target: Section, entries: list[Entry], leading: list[str]) -> None:
-        self.carry.extend(leading)
-        for entry in entries:
-            if entry.operator == "+=":
-                previous = next((e for e in reversed(target.entries) if e.name == entry.name), None)
-                if previous is not None:
-                    previous.value += entry.value
-                    previous.comments.extend(self.carry + list(entry.comments))
-                    self.carry = []
-                    continue
-            target.entries.append(
-                Entry(
-                    name=entry.name,
-                    value=entry.value.lstrip() if entry.operator == "+=" else entry.value,
-                    comments=self.carry + list(entry.comments),
-                    line=entry.line,
-                    file=entry.file,
-                    operator="=>" if entry.operator == "=>" else "=",
-                )  # fmt: skip
-            )
-            self.carry = []
-
-    def finish(self) -> Document:
-        self.document.trailer = self.carry + list(self.last_trailer)
-        self.carry = []
-        return self.document
-
-
-def normalise(document: Document) -> tuple[Document, list[Finding]]:
-    """Apply (+), +=, duplicate sections and a second [general] as Asterisk would; drop the
-    header lines iaxadmin itself writes. Returns a new document and what was reported."""
-    findings: list[Finding] = []
-    builder = _Builder([c for c in document.header if not c.startswith(HEADER_MARK)], list(document.trailer))
-    by_name: dict[str, Section] = {}
-    for section in document.sections:
-        lowered = section.name.lower()
-        target = by_name.get(lowered)
-        if section.is_general and target is not None and not section.is_addition:
-            findings.append(
-                Finding(
-                    "warning",
-                    "duplicate-general",
-                    section.name,
-                    None,
-                    None,
-                    "a second [general] section is never read by chan_iax2; its lines are kept as comments. "
-                    "Move the ones you want into the first [general]",
-                    section.line,
-                    section.file,
-                )  # fmt: skip
-            )
-            builder.carry.extend(section.comments)
-            for entry in section.entries:
-                builder.carry.extend(_ignored_comment(entry, "line of a second [general]"))
-            continue
-        if section.is_addition or target is not None:
-            if target is None:
-                raise ImportError_(
-                    f"[{section.name}](+) adds to a section that is not defined before it",
-                    [(section.file, section.line, f"[{section.name}](+) has no earlier [{section.name}]")],
-                )
-            if not section.is_addition:
-                if section.bases != target.bases or section.is_template != target.is_template:
-                    raise ImportError_(
-                        f"[{section.name}] is defined twice with different templates",
-                        [(section.file, section.line, f"[{section.name}] is also defined at line {target.line}; "
-                          "rename one of them")],
-                    )  # fmt: skip
-                findings.append(
-                    Finding(
-                        "warning",
-                        "duplicate-section",
-                        section.name,
-                        None,
-                        None,
-                        f"[{section.name}] is defined twice; chan_iax2 merges sections of the same name and "
-                        "type, so iaxadmin merged the second into the first",
-                        section.line,
-                        section.file,
-                    )  # fmt: skip
-                )
-            builder.add_entries(target, section.entries, list(section.comments))
-            continue
-        by_name[lowered] = builder.new_section(section)
-        builder.add_entries(by_name[lowered], section.entries, [])
-    return builder.finish(), findings
 
 
 # ---------------------------------------------------------------------------------------------
@@ -315,7 +183,10 @@ def _import_document(
         v.check_line_safe(host_name, max_length=63)
     except v.Invalid as exc:
         raise ImportError_(f"host name {host_name!r} {exc.message}") from None
-    document, normalise_findings = normalise(document)
+    try:
+        document, normalise_findings = normalise(document)
+    except NormaliseError as exc:
+        raise ImportError_(exc.message, exc.problems) from None
     report.ignored = normalise_findings
     _check_bases(document)
 
@@ -484,7 +355,7 @@ def _write(host: Host, document: Document, keys: dict[str, Key], progress: Progr
             except v.Invalid:
                 kept = general.trailer.split("\n") if general.trailer else []
                 general.trailer = _comment_text(
-                    kept + _ignored_comment(entry, "invalid [callnumberlimits] line")
+                    kept + ignored_comment(entry, "invalid [callnumberlimits] line")
                 )
                 general.save(update_fields=["trailer"])
                 continue

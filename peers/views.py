@@ -4,11 +4,8 @@ template (or, for an htmx request, a partial of the same template; style.md 1.3 
 from __future__ import annotations
 
 import base64
-import dataclasses
 import os
-import tempfile
 from datetime import datetime
-from pathlib import Path
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -38,7 +35,7 @@ from .forms import (
     Row,
 )
 from .iaxconf import Section
-from .iaxconf.parse import ConfigSyntaxError, parse_file
+from .iaxconf.parse import ConfigSyntaxError, parse_uploads
 from .importer import ImportError_, import_document
 from .models import (
     CallNumberLimit,
@@ -1011,35 +1008,23 @@ def key_delete(request, key_name):
 
 
 def _run_import(payload: dict, *, dry_run: bool):
-    """Write the uploads into a temporary directory (deleted afterwards), parse the main file with
-    its includes and import it. Returns (report, problems)."""
-    with tempfile.TemporaryDirectory(prefix="iaxadmin-import-") as directory:
-        for file_name, content in payload["files"].items():
-            Path(directory, file_name).write_bytes(base64.b64decode(content))
-        main = os.path.join(directory, payload["main"])
-        try:
-            parsed = parse_file(main, include_dirs=[directory])
-        except ConfigSyntaxError as exc:
-            file = os.path.relpath(exc.file, directory) if exc.file else payload["main"]
-            message = exc.message.replace(directory + os.sep, "").replace(directory, "the uploaded files")
-            return None, [(file, exc.line, message)]
-        except OSError as exc:
-            return None, [(payload["main"], None, f"cannot read: {exc.strerror}")]
-        try:
-            report = import_document(
-                parsed.document,
-                host_name=payload["host"],
-                replace=payload["replace"],
-                dry_run=dry_run,
-                notes=parsed.notes,
-            )
-        except ImportError_ as exc:
-            problems = [(f and os.path.relpath(f, directory), line, msg) for f, line, msg in exc.problems]
-            return None, [(None, None, exc.message)] + problems
-    for finding_list in (report.findings, report.ignored):
-        for i, finding in enumerate(finding_list):
-            if finding.file and finding.file.startswith(directory):
-                finding_list[i] = dataclasses.replace(finding, file=os.path.relpath(finding.file, directory))
+    """Parse the uploaded main file with its includes resolved among the uploaded files only (the
+    server's disk is never read) and import it. Returns (report, problems)."""
+    files = {name: base64.b64decode(content) for name, content in payload["files"].items()}
+    try:
+        parsed = parse_uploads(payload["main"], files)
+    except ConfigSyntaxError as exc:
+        return None, [(exc.file or payload["main"], exc.line, exc.message)]
+    try:
+        report = import_document(
+            parsed.document,
+            host_name=payload["host"],
+            replace=payload["replace"],
+            dry_run=dry_run,
+            notes=parsed.notes,
+        )
+    except ImportError_ as exc:
+        return None, [(None, None, exc.message)] + list(exc.problems)
     return report, []
 
 

@@ -60,10 +60,12 @@ nested deeper than 128, and in ``parse_file`` a missing ``#include`` target, an 
 includes nested deeper than 10 levels (a ``#tryinclude`` that is too deep is skipped with a note,
 as Asterisk does).
 
-Includes (``parse_file``): the target (in ``"..."``, ``<...>`` or bare) is looked up relative to
-the including file's directory, then in each of ``include_dirs`` (Asterisk itself looks in its
-config directory); shell globs and ``{a,b}`` are expanded, the matches read in sorted order. The
-included lines continue the current section. ``#includeifexists`` is read as ``#tryinclude``;
+Includes: the target (in ``"..."``, ``<...>`` or bare) is found by an :class:`IncludeSource`.
+``parse_file`` (the command line) uses :class:`DiskFiles`: relative to the including file's
+directory, then each of ``include_dirs`` (Asterisk itself looks in its config directory); shell
+globs and ``{a,b}`` are expanded, the matches read in sorted order. ``parse_uploads`` (the web
+import) uses :class:`UploadedFiles`: only the files uploaded with the import, never the server's
+disk. The included lines continue the current section. ``#includeifexists`` is read as ``#tryinclude``;
 Asterisk 22's config.c knows only ``#include``, ``#tryinclude`` and ``#exec`` and would warn
 about it and skip the line.
 
@@ -76,13 +78,16 @@ threads are independent (the callbacks find their builder through a context vari
 
 from __future__ import annotations
 
+import fnmatch
 import functools
 import glob
 import os
+import posixpath
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
@@ -92,11 +97,15 @@ from .util import gc_paused
 
 __all__ = [
     "ConfigSyntaxError",
+    "DiskFiles",
+    "IncludeSource",
+    "UploadedFiles",
     "MAX_INCLUDE_DEPTH",
     "Note",
     "ParseResult",
     "parse",
     "parse_file",
+    "parse_uploads",
 ]
 
 MAX_INCLUDE_DEPTH = 10  # the main file is level 1, as in config.c (max_include_level)
@@ -390,18 +399,113 @@ def _line_of(text: str, line: int) -> str:
     return text[start : end if end >= 0 else len(text)].rstrip("\r")
 
 
+class IncludeSource(Protocol):
+    """Where ``#include`` targets are looked up and read: the disk (``DiskFiles``, the command
+    line) or the files uploaded with a web import (``UploadedFiles``)."""
+
+    def find(self, target: str, including: str | None) -> tuple[list[str], str]:
+        """The names the target matches, in reading order, and (when none) why: the end of the
+        sentence "'target' was listed as a #include but it ..."."""
+
+    def read(self, name: str) -> bytes: ...
+
+    def identity(self, name: str) -> str:
+        """What tells two names of one file apart from two files (for include loops)."""
+
+
+class DiskFiles:
+    """Includes on this machine's disk: relative to the including file's directory, then each
+    of ``include_dirs``; absolute paths as they are; shell globs and ``{a,b}`` expanded, matches in
+    sorted order. Only for the command line, where the admin names their own files."""
+
+    def __init__(self, include_dirs: Iterable[str | os.PathLike[str]] = ()) -> None:
+        self.include_dirs = [os.fspath(d) for d in include_dirs]
+
+    def find(self, target: str, including: str | None) -> tuple[list[str], str]:
+        directory = os.path.dirname(including) if including else ""
+        bases = [""] if os.path.isabs(target) else [directory, *self.include_dirs]
+        for base in bases:
+            found: list[str] = []
+            for pattern in _expand_braces(os.path.join(base, target)):
+                if glob.has_magic(pattern):
+                    found.extend(p for p in sorted(glob.glob(pattern)) if os.path.isfile(p))
+                elif os.path.isfile(pattern):
+                    found.append(pattern)
+            if found:
+                return found, ""
+        searched = ", ".join(repr(base or ".") for base in bases)
+        return [], f"does not exist (searched {searched})"
+
+    def read(self, name: str) -> bytes:
+        with open(name, "rb") as handle:
+            return handle.read()
+
+    def identity(self, name: str) -> str:
+        return os.path.realpath(name)
+
+
+class UploadedFiles:
+    """Includes resolved among the files uploaded with a web import, and nothing else: the server
+    never opens a path that came from a request. Names are the uploaded files' relative names;
+    a target is looked up relative to the including file's folder, then to the top of the upload
+    (where Asterisk would look in its config directory); a glob matches uploaded names only. An
+    absolute path, a ``..`` that leaves the uploaded files, or a name that was not uploaded finds
+    nothing, and the reason says to upload the file too."""
+
+    def __init__(self, files: Mapping[str, bytes]) -> None:
+        self.files = {self.normalise(name): data for name, data in files.items()}
+
+    @staticmethod
+    def normalise(name: str) -> str:
+        """An uploaded file's name as the include targets see it (forward slashes, no ./)."""
+        return posixpath.normpath(name.replace("\\", "/")).lstrip("/")
+
+    def find(self, target: str, including: str | None) -> tuple[list[str], str]:
+        clean = target.replace("\\", "/")
+        if clean.startswith("/") or re.match(r"[A-Za-z]:/", clean):
+            base = posixpath.basename(clean) or clean
+            return [], (
+                f"is a path on the server, which a web import never reads; upload {base} with the "
+                f'import and write #include "{base}"'
+            )
+        folder = posixpath.dirname(including) if including else ""
+        left = False
+        for base in dict.fromkeys([folder, ""]):
+            found: list[str] = []
+            for pattern in _expand_braces(posixpath.join(base, clean)):
+                wanted = posixpath.normpath(pattern)
+                if wanted == ".." or wanted.startswith("../"):
+                    left = True
+                    continue
+                if glob.has_magic(wanted):
+                    found.extend(n for n in sorted(self.files) if fnmatch.fnmatchcase(n, wanted))
+                elif wanted in self.files:
+                    found.append(wanted)
+            if found:
+                return found, ""
+        if left:
+            return [], "leaves the uploaded files ('..'); only files uploaded with the import can be included"
+        uploaded = ", ".join(sorted(self.files)) or "none"
+        return [], f"was not uploaded: upload it too (uploaded: {uploaded})"
+
+    def read(self, name: str) -> bytes:
+        return self.files[name]
+
+    def identity(self, name: str) -> str:
+        return name
+
+
 class _Builder:
     """The document being built, and where the parse is: the file being read (``file``, ``text``),
     the current section, and the comments not yet attached to an entry or a section."""
 
-    def __init__(self, *, follow_includes: bool, include_dirs: Iterable[str] = ()) -> None:
+    def __init__(self, *, files: IncludeSource | None) -> None:
         self.document = Document()
         self.notes: list[Note] = []
         self.section: Section | None = None
         self.pending: list[tuple[str, str | None, int]] = []  # (comment, file, line)
-        self.follow_includes = follow_includes
-        self.include_dirs = list(include_dirs)
-        self.stack: list[str] = []  # real paths of the files being read, outermost first
+        self.files = files  # where #include targets are found; None: they are not followed
+        self.stack: list[str] = []  # identities of the files being read, outermost first
         self.file: str | None = None
         self.text = ""
 
@@ -426,12 +530,12 @@ class _Builder:
             _current.reset(token)
             self.file, self.text = outer
 
-    def read_file(self, path: str) -> None:
-        with open(path, "rb") as handle:
-            data = handle.read()
-        self.stack.append(os.path.realpath(path))
+    def read_file(self, name: str) -> None:
+        """Read one file of ``self.files`` (the main file or an include it found)."""
+        data = self.files.read(name)
+        self.stack.append(self.files.identity(name))
         try:
-            self.read_text(_decode(data, path, self.notes), path)
+            self.read_text(_decode(data, name, self.notes), name)
         finally:
             self.stack.pop()
 
@@ -557,7 +661,7 @@ class _Builder:
         elif not argument:
             message = f"'#{word}' needs a file name: Asterisk ignores the line; kept as a comment"
             self._note(line, "directive-without-argument", message)
-        elif not self.follow_includes:
+        elif self.files is None:
             message = f"'{code}' is not followed when parsing a text (use parse_file); kept as a comment"
             self._note(line, "include-not-followed", message)
         else:
@@ -588,44 +692,24 @@ class _Builder:
         self.notes.append(Note(self.file, line, code, message))
 
     def _include(self, kind: str, word: str, target: str, line: int, column: int) -> None:
-        including = self.file
-        directory = os.path.dirname(including) if including else ""
-        bases = [""] if os.path.isabs(target) else [directory, *self.include_dirs]
-        found: list[str] = []
-        for base in bases:
-            for pattern in _expand_braces(os.path.join(base, target)):
-                if glob.has_magic(pattern):
-                    found.extend(p for p in sorted(glob.glob(pattern)) if os.path.isfile(p))
-                elif os.path.isfile(pattern):
-                    found.append(pattern)
-            if found:
-                break
+        found, why = self.files.find(target, self.file)
         if not found:
-            searched = ", ".join(repr(base or ".") for base in bases)
             if kind == "tryinclude":
-                self._note(
-                    line,
-                    "include-missing",
-                    f"'#{word} {target}' does not exist (searched {searched}); skipped",
-                )
+                self._note(line, "include-missing", f"'#{word} {target}' {why}; skipped")
                 return
-            self._error(
-                line,
-                column,
-                f"'{target}' was listed as a #include but it does not exist (searched {searched})",
-            )
+            self._error(line, column, f"'{target}' was listed as a #include but it {why}")
         if len(self.stack) >= MAX_INCLUDE_DEPTH:
             message = f"includes nested deeper than {MAX_INCLUDE_DEPTH} levels at '#{word} {target}'"
             if kind == "tryinclude":
                 self._note(line, "include-depth", message + "; skipped")
                 return
             self._error(line, column, message)
-        for path in found:
-            real = os.path.realpath(path)
-            if real in self.stack:
-                chain = [*self.stack[self.stack.index(real) :], real]
+        for name in found:
+            identity = self.files.identity(name)
+            if identity in self.stack:
+                chain = [*self.stack[self.stack.index(identity) :], identity]
                 self._error(line, column, "include loop: " + " -> ".join(os.path.basename(p) for p in chain))
-            self.read_file(path)
+            self.read_file(name)
 
     # -- errors ------------------------------------------------------------------------------
 
@@ -668,7 +752,7 @@ class _Builder:
 def parse(text: str, *, file: str | None = None) -> ParseResult:
     """Parse one iax.conf text. ``file`` only labels entries, sections, notes and errors;
     ``#include`` is not followed (note ``include-not-followed``)."""
-    builder = _Builder(follow_includes=False)
+    builder = _Builder(files=None)
     with gc_paused():
         builder.read_text(text, file)
     return builder.finish()
@@ -677,10 +761,23 @@ def parse(text: str, *, file: str | None = None) -> ParseResult:
 def parse_file(
     path: str | os.PathLike[str], *, include_dirs: Iterable[str | os.PathLike[str]] = ()
 ) -> ParseResult:
-    """Parse an iax.conf file and the files it includes. Entries and sections carry the path of
-    the file they were read from: ``path`` as given, or an included file's path as found (the
-    including file's directory or an include dir, joined with the include's target)."""
-    builder = _Builder(follow_includes=True, include_dirs=[os.fspath(d) for d in include_dirs])
+    """Parse an iax.conf file on this machine's disk and the files it includes (the command line,
+    where the admin names their own files). Entries and sections carry the path of the file they
+    were read from: ``path`` as given, or an included file's path as found (the including file's
+    directory or an include dir, joined with the include's target)."""
+    builder = _Builder(files=DiskFiles(include_dirs))
     with gc_paused():
         builder.read_file(os.fspath(path))
+    return builder.finish()
+
+
+def parse_uploads(main: str, files: Mapping[str, bytes]) -> ParseResult:
+    """Parse the uploaded file ``main`` with its ``#include``s resolved among ``files`` only
+    (name -> content, as uploaded). Nothing is read from disk: see :class:`UploadedFiles`."""
+    source = UploadedFiles(files)
+    if main not in source.files:
+        raise KeyError(main)
+    builder = _Builder(files=source)
+    with gc_paused():
+        builder.read_file(main)
     return builder.finish()

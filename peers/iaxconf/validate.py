@@ -19,27 +19,12 @@ from dataclasses import dataclass, replace
 from . import values as v
 from .catalogue import FOREIGN, FRIEND, GENERAL, PEER, SECTION_TYPES, USER, catalogue
 from .document import Document, Entry, Section, expansions
+from .mask import MASK, mask_value
 
 ERROR = "error"
 WARNING = "warning"
 
 STICKY_NOTE = "sticky"
-SECRET_MASK = "********"
-
-
-def _masked(directive: str | None, value: str | None) -> str | None:
-    """The value as a finding may show it: never a secret (findings reach logs, the UI and the API)."""
-    if value is None or directive is None:
-        return value
-    name = directive.lower()
-    if name == "secret" and value != "":
-        return SECRET_MASK
-    if name == "register":
-        credentials, at, server = value.partition("@")
-        user, colon, secret = credentials.partition(":")
-        if colon and secret and not secret.startswith("["):
-            return f"{user}:{SECRET_MASK}{at}{server}"
-    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +94,7 @@ class _Collector:
                 code=code,
                 section=name,
                 directive=directive,
-                value=_masked(directive, value),
+                value=mask_value(directive, value),
                 message=message,
                 line=line,
                 file=file,
@@ -543,7 +528,7 @@ def _check_entries(out: _Collector, section: Section, kinds: set[str], cat) -> d
         if problem is _MISSING:
             problem = check_value(lowered, value)
         if problem is not None:
-            shown = _masked(entry.name, value)
+            shown = mask_value(entry.name, value)
             out.add(ERROR, "invalid-value", section, f"{entry.name}={shown!r} {problem.message}", entry,
                     rule=problem.rule)  # fmt: skip
         # the second line of a name that does not repeat (every line of a name takes this path)
@@ -809,7 +794,7 @@ def _check_secret_strength(out: _Collector, section: Section, entry: Entry) -> N
     if weak:
         out.add(WARNING, "weak-secret", section,
                 "the secret is weak (under 8 characters, digits only, or the section name); use at least 12 "
-                "random characters", entry, value="********")  # fmt: skip
+                "random characters", entry, value=MASK)  # fmt: skip
 
 
 def _check_general(out: _Collector, general: Section, keys) -> None:

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from peers.iaxconf.document import Document, Entry, Section
-from peers.iaxconf.parse import MAX_INCLUDE_DEPTH, ConfigSyntaxError, Note, parse, parse_file
+from peers.iaxconf.parse import MAX_INCLUDE_DEPTH, ConfigSyntaxError, Note, parse, parse_file, parse_uploads
 from peers.iaxconf.render import RenderError, ordered_entries, render
 
 from ..reference import IAX_SAMPLE, require
@@ -1016,3 +1016,59 @@ def test_parse_reads_what_config_c_reads(text):
         return
     got = [(s.name, s.is_template, s.is_addition, s.bases, entries(s)) for s in document.sections]
     assert got == expected
+
+
+# --------------------------------------------------------------------------------------------
+# Includes of a web import (parse_uploads): only among the uploaded files, never the disk
+
+
+def _uploads(main: str, **files: str) -> dict[str, bytes]:
+    return {
+        "iax.conf": main.encode(),
+        **{name.replace("__", "."): text.encode() for name, text in files.items()},
+    }
+
+
+def test_an_upload_includes_another_uploaded_file_by_its_name():
+    files = _uploads("[general]\n#include peers.conf\n", peers__conf="[a]\ntype=peer\nhost=dynamic\n")
+    result = parse_uploads("iax.conf", files)
+    assert [(s.name, s.file) for s in result.document.sections] == [
+        ("general", "iax.conf"),
+        ("a", "peers.conf"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("target", "why"),
+    [
+        ("/etc/hostname", "is a path on the server, which a web import never reads; upload hostname"),
+        ("/etc/host*", "is a path on the server, which a web import never reads"),
+        ("/proc/self/environ", "is a path on the server, which a web import never reads; upload environ"),
+        ("../../../etc/hosts", "leaves the uploaded files ('..')"),
+        ("sub/../../iax.conf", "leaves the uploaded files ('..')"),
+        ("peers.conf", "was not uploaded: upload it too (uploaded: iax.conf)"),
+    ],
+)
+def test_an_upload_never_includes_anything_but_the_uploaded_files(target, why):
+    with pytest.raises(ConfigSyntaxError) as info:
+        parse_uploads("iax.conf", _uploads(f"[general]\nbindport=4569\n#include {target}\n"))
+    assert (info.value.file, info.value.line) == ("iax.conf", 3)
+    assert info.value.message.startswith(f"'{target}' was listed as a #include but it {why}")
+
+
+def test_a_glob_in_an_upload_matches_uploaded_names_only():
+    files = _uploads(
+        "[general]\n#include p*.conf\n", p2__conf="[b]\ntype=user\n", p1__conf="[a]\ntype=user\n"
+    )
+    assert [s.name for s in parse_uploads("iax.conf", files).document.sections] == ["general", "a", "b"]
+
+
+def test_a_missing_tryinclude_in_an_upload_is_a_note_not_a_read():
+    result = parse_uploads("iax.conf", _uploads("[general]\n#tryinclude /etc/passwd\n"))
+    assert [(n.code, n.line) for n in result.notes] == [("include-missing", 2)]
+
+
+def test_an_include_loop_among_uploads_is_an_error():
+    files = _uploads("[general]\n#include a.conf\n", a__conf="#include iax.conf\n")
+    with pytest.raises(ConfigSyntaxError, match="include loop: iax.conf -> a.conf -> iax.conf"):
+        parse_uploads("iax.conf", files)

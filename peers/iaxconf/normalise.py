@@ -1,0 +1,149 @@
+"""Read a parsed document the way Asterisk's config reader combines its sections, before it is
+stored (pure: Document in, Document and findings out).
+
+* ``[name](+)`` sections are appended to the earlier section of that name;
+* ``key += value`` is appended to the previous ``key`` line of the section;
+* a second section with the same name is merged into the first (reported);
+* the lines of a second ``[general]`` (which chan_iax2 never reads) are kept as comment lines
+  marked ``(ignored by Asterisk)``, next to where they were, and reported with file and line;
+* the header lines iaxadmin itself writes at the top of an export are dropped.
+
+Comment lines that lose their anchor are carried to the next entry or section (or the end of the
+file), so none is dropped. Comments are stored in clear, so a secret kept in one is masked.
+"""
+
+from __future__ import annotations
+
+from .document import Document, Entry, Section
+from .mask import mask_value
+from .validate import Finding
+
+IGNORED = "(ignored by Asterisk) "
+# every header line the exporter writes starts with ";iaxadmin:", so an import can drop it
+HEADER_MARK = "iaxadmin:"
+
+
+class NormaliseError(ValueError):
+    """The file cannot be read as Asterisk would; ``problems`` are (file, line, message)."""
+
+    def __init__(self, message: str, problems: list[tuple[str | None, int | None, str]]) -> None:
+        super().__init__(message)
+        self.message = message
+        self.problems = problems
+
+
+def ignored_comment(entry: Entry, why: str) -> list[str]:
+    """Comment lines keeping an entry Asterisk would not read. Comments are stored in clear, so a
+    secret in it (a secret= line, the password of a register line) is masked."""
+    where = f"{entry.file}:{entry.line}" if entry.file else f"line {entry.line}" if entry.line else ""
+    kept = list(entry.comments)
+    kept.append(
+        f" {IGNORED}{why}{' at ' + where if where else ''}: {entry.name} = {mask_value(entry.name, entry.value)}"
+    )
+    return kept
+
+
+class _Builder:
+    """Builds the normalised document; comment lines that lose their anchor are carried to the
+    next entry or section (or the end of the file), so none is dropped."""
+
+    def __init__(self, header: list[str], trailer: list[str]) -> None:
+        self.document = Document(header=header, trailer=[])
+        self.carry: list[str] = []
+        self.last_trailer = trailer
+
+    def new_section(self, section: Section) -> Section:
+        copy = Section(
+            name=section.name, entries=[], is_template=section.is_template, bases=list(section.bases),
+            comments=self.carry + list(section.comments), line=section.line, file=section.file,
+        )  # fmt: skip
+        self.carry = []
+        self.document.sections.append(copy)
+        return copy
+
+    def add_entries(self, target: Section, entries: list[Entry], leading: list[str]) -> None:
+        self.carry.extend(leading)
+        for entry in entries:
+            if entry.operator == "+=":
+                previous = next((e for e in reversed(target.entries) if e.name == entry.name), None)
+                if previous is not None:
+                    previous.value += entry.value
+                    previous.comments.extend(self.carry + list(entry.comments))
+                    self.carry = []
+                    continue
+            target.entries.append(
+                Entry(
+                    name=entry.name,
+                    value=entry.value.lstrip() if entry.operator == "+=" else entry.value,
+                    comments=self.carry + list(entry.comments),
+                    line=entry.line,
+                    file=entry.file,
+                    operator="=>" if entry.operator == "=>" else "=",
+                )  # fmt: skip
+            )
+            self.carry = []
+
+    def finish(self) -> Document:
+        self.document.trailer = self.carry + list(self.last_trailer)
+        self.carry = []
+        return self.document
+
+
+def normalise(document: Document) -> tuple[Document, list[Finding]]:
+    """Apply (+), +=, duplicate sections and a second [general] as Asterisk would; drop the
+    header lines iaxadmin itself writes. Returns a new document and what was reported."""
+    findings: list[Finding] = []
+    builder = _Builder([c for c in document.header if not c.startswith(HEADER_MARK)], list(document.trailer))
+    by_name: dict[str, Section] = {}
+    for section in document.sections:
+        lowered = section.name.lower()
+        target = by_name.get(lowered)
+        if section.is_general and target is not None and not section.is_addition:
+            findings.append(
+                Finding(
+                    "warning",
+                    "duplicate-general",
+                    section.name,
+                    None,
+                    None,
+                    "a second [general] section is never read by chan_iax2; its lines are kept as comments. "
+                    "Move the ones you want into the first [general]",
+                    section.line,
+                    section.file,
+                )  # fmt: skip
+            )
+            builder.carry.extend(section.comments)
+            for entry in section.entries:
+                builder.carry.extend(ignored_comment(entry, "line of a second [general]"))
+            continue
+        if section.is_addition or target is not None:
+            if target is None:
+                raise NormaliseError(
+                    f"[{section.name}](+) adds to a section that is not defined before it",
+                    [(section.file, section.line, f"[{section.name}](+) has no earlier [{section.name}]")],
+                )
+            if not section.is_addition:
+                if section.bases != target.bases or section.is_template != target.is_template:
+                    raise NormaliseError(
+                        f"[{section.name}] is defined twice with different templates",
+                        [(section.file, section.line, f"[{section.name}] is also defined at line {target.line}; "
+                          "rename one of them")],
+                    )  # fmt: skip
+                findings.append(
+                    Finding(
+                        "warning",
+                        "duplicate-section",
+                        section.name,
+                        None,
+                        None,
+                        f"[{section.name}] is defined twice; chan_iax2 merges sections of the same name and "
+                        "type, so iaxadmin merged the second into the first",
+                        section.line,
+                        section.file,
+                    )  # fmt: skip
+                )
+            builder.add_entries(target, section.entries, list(section.comments))
+            continue
+        by_name[lowered] = builder.new_section(section)
+        builder.add_entries(by_name[lowered], section.entries, [])
+    return builder.finish(), findings
