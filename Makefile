@@ -20,7 +20,7 @@ install: $(STAMP)
 
 $(KEY_FILE): | $(STAMP)
 	mkdir -p $(dir $@)
-	test -e $@ || (umask 077 && $(PY) -c 'from peers.crypto import generate_key; print(generate_key())' > $@.tmp && mv $@.tmp $@)
+	test -e $@ || (umask 077 && $(PY) -c 'from peers.security.crypto import generate_key; print(generate_key())' > $@.tmp && mv $@.tmp $@)
 	chmod 600 $@
 
 migrate: install $(KEY_FILE)

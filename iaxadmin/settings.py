@@ -43,13 +43,13 @@ if not IAXADMIN_ENCRYPTION_KEY:
         MISSING_PRODUCTION_SETTINGS.append(
             "IAXADMIN_ENCRYPTION_KEY must be set when DEBUG is off (no production default): it encrypts "
             "the secrets and private keys in the database. Generate one with "
-            "python -c 'from peers.crypto import generate_key; print(generate_key())'"
+            "python -c 'from peers.security.crypto import generate_key; print(generate_key())'"
         )
     _local_key = BASE_DIR / ".local" / "encryption.key"  # written by `make run`
     if _local_key.is_file():
         IAXADMIN_ENCRYPTION_KEY = _local_key.read_text(encoding="utf-8").strip()
 if IAXADMIN_ENCRYPTION_KEY:
-    from peers.crypto import parse_keys
+    from peers.security.crypto import parse_keys
 
     parse_keys(IAXADMIN_ENCRYPTION_KEY)  # a malformed key stops the start (the message names the variable)
 

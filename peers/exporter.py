@@ -18,7 +18,6 @@ from pathlib import Path
 from django.db import connection
 from django.db.models import Q
 
-from . import crypto
 from .iaxconf import (
     ERROR,
     Document,
@@ -45,6 +44,7 @@ from .models import (
     Key,
     Registration,
 )
+from .security import crypto
 
 
 @dataclass(frozen=True)

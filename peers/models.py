@@ -14,17 +14,24 @@
   ``peers.audit.record`` in the same transaction as the change (secrets masked).
 * ``Revision``: an immutable published version of a host's iax.conf, with its key files and a
   complete snapshot of the model state (``peers.revisions``).
+* ``HostToken`` / ``UserToken``: API tokens (``peers.security.tokens``), stored healthchecks-style:
+  a public ``prefix`` and the sha256 of the secret part. ``Deployment``: what a host's agent
+  reported after applying (or failing to apply) a revision.
+* ``LoginAttempt``: one row per login form POST that checked a password (``peers.security.throttle``).
 
 Typed string columns use NULL for "not set" (the line is not written) and "" for a line written
 with an empty value: Asterisk treats the two differently (``context=`` adds an empty context).
 What is valid where is decided by ``peers.iaxconf`` (the catalogue and validator), not here.
 
 Secrets (``Endpoint.secret`` and ``extra_secrets``, ``Registration.secret``), ``Key.private_pem``
-and a revision's ``conf_text`` and ``snapshot`` are encrypted at rest (``peers.fields``,
-``peers.crypto``): transparent through the ORM, ciphertext in the database.
+and a revision's ``conf_text`` and ``snapshot`` are encrypted at rest (``peers.security.fields``,
+``peers.security.crypto``): transparent through the ORM, ciphertext in the database.
 """
 
 from __future__ import annotations
+
+import math
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -32,7 +39,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from .fields import EncryptedJSONField, EncryptedTextField
+from .security.fields import EncryptedJSONField, EncryptedTextField
 
 # Endpoint directive -> typed column. Everything else is an EndpointOption row.
 TYPED_COLUMNS: dict[str, str] = {
@@ -407,5 +414,126 @@ class Revision(models.Model):
         super().save(*args, **kwargs)
 
 
-from .models_api import *  # noqa: E402,F403
-from .models_security import *  # noqa: E402,F403
+# ---------------------------------------------------------------------------------------------
+# API tokens and what the agents report
+
+
+class TokenBase(models.Model):
+    name = models.CharField(max_length=100, help_text="A label: what or who uses the token.")
+    prefix = models.CharField(max_length=16, unique=True, help_text="Public part, shown in listings.")
+    hash = models.CharField(max_length=64, help_text="sha256 of the secret part (never the secret).")
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at", "-id"]
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class HostToken(TokenBase):
+    host = models.ForeignKey(Host, on_delete=models.CASCADE, related_name="tokens")
+
+    def __str__(self) -> str:
+        return f"{self.host} token {self.prefix} ({self.name})"
+
+
+class UserToken(TokenBase):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+
+    def __str__(self) -> str:
+        return f"{self.user} token {self.prefix} ({self.name})"
+
+
+class Deployment(models.Model):
+    """One report from a host's agent: the revision it applied (or tried to), and what Asterisk said."""
+
+    host = models.ForeignKey(Host, on_delete=models.CASCADE, related_name="deployments")
+    revision = models.ForeignKey(
+        Revision, null=True, blank=True, on_delete=models.SET_NULL, related_name="deployments"
+    )
+    revision_number = models.PositiveIntegerField(
+        null=True, blank=True, help_text="As the agent reported it."
+    )
+    sha256 = models.CharField(max_length=64, blank=True)
+    ok = models.BooleanField()
+    reload_output = models.TextField(blank=True)
+    registry = models.TextField(blank=True, help_text="Output of `iax2 show registry`.")
+    peers = models.TextField(blank=True, help_text="Output of `iax2 show peers`.")
+    error = models.TextField(blank=True)
+    agent_version = models.CharField(max_length=40, blank=True)
+    token = models.ForeignKey(HostToken, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    remote_addr = models.GenericIPAddressField(null=True, blank=True)
+    reported_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-reported_at", "-id"]
+        indexes = [models.Index(fields=["host", "reported_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.host} r{self.revision_number} {'ok' if self.ok else 'failed'}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Login rate limiting (peers.security.throttle)
+
+
+MAX_FAILURES = 5
+WINDOW = timedelta(minutes=15)
+KEEP = timedelta(days=30)
+
+
+def normalize_username(username: str) -> str:
+    """The key a username is counted under: case and surrounding spaces do not make a new one."""
+    return (username or "").strip().lower()[:150]
+
+
+class LoginAttempt(models.Model):
+    username = models.CharField(max_length=150, help_text="As typed, lower-cased.")
+    address = models.CharField(max_length=64, blank=True, help_text="REMOTE_ADDR of the request.")
+    at = models.DateTimeField(default=timezone.now)
+    succeeded = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["username", "address", "at"], name="peers_login_user_addr_at"),
+            models.Index(fields=["at"], name="peers_login_at"),
+        ]
+
+    def __str__(self) -> str:
+        outcome = "ok" if self.succeeded else "failed"
+        return f"{self.username}@{self.address} {outcome} {self.at:%Y-%m-%d %H:%M:%S}"
+
+    @classmethod
+    def _failures(cls, username: str, address: str, now):
+        rows = cls.objects.filter(username=normalize_username(username), address=address or "")
+        recent = rows.filter(at__gt=now - WINDOW)
+        last_success = recent.filter(succeeded=True).order_by("-at").values_list("at", flat=True).first()
+        failures = recent.filter(succeeded=False)
+        if last_success is not None:
+            failures = failures.filter(at__gt=last_success)
+        return failures
+
+    @classmethod
+    def wait_seconds(cls, username: str, address: str, *, now=None) -> int:
+        """0 when this username may try from this address; else the seconds left to wait."""
+        now = now or timezone.now()
+        times = list(
+            cls._failures(username, address, now).order_by("-at").values_list("at", flat=True)[:MAX_FAILURES]
+        )
+        if len(times) < MAX_FAILURES:
+            return 0
+        return max(1, math.ceil((times[-1] + WINDOW - now).total_seconds()))
+
+    @classmethod
+    def record(cls, username: str, address: str, *, succeeded: bool) -> LoginAttempt:
+        now = timezone.now()
+        cls.objects.filter(at__lt=now - KEEP).delete()
+        return cls.objects.create(
+            username=normalize_username(username), address=address or "", at=now, succeeded=succeeded
+        )

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from peers import revisions, services, tokens
+from peers import revisions, services
 from peers.demo import seed_demo
 from peers.iaxconf import Entry
 from peers.models import Deployment
+from peers.security import tokens
 
 REPO = Path(__file__).resolve().parents[1]
 AGENT = REPO / "agent" / "iaxadmin-agent"

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from peers import tokens
 from peers.demo import seed_demo
 from peers.models import CallNumberLimit, Change, Endpoint, Host, Key, Registration
-from peers.roles import set_role
+from peers.security import tokens
+from peers.security.roles import set_role
 
 pytestmark = pytest.mark.django_db
 
@@ -318,7 +318,7 @@ def test_a_token_acts_with_its_users_role(client, demo, django_user_model):
 
 
 def _operations():
-    from peers.api import api
+    from peers.api.resources import api
 
     schema = api.get_openapi_schema()
     values = {"name": "demo", "section": "alice", "pk": "1"}

@@ -1,4 +1,4 @@
-"""The host export (peers.api_export): tokens, status codes, ETag/304, bundle, deployments."""
+"""The host export (peers.api.agent): tokens, status codes, ETag/304, bundle, deployments."""
 
 from __future__ import annotations
 
@@ -13,10 +13,12 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from peers import api_export, exporter, revisions, services, tokens
+from peers import exporter, revisions, services
+from peers.api import agent as api_export
 from peers.demo import seed_demo
 from peers.iaxconf import Entry
 from peers.models import Deployment, Host, HostToken, UserToken
+from peers.security import tokens
 
 pytestmark = pytest.mark.django_db
 

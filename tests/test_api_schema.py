@@ -11,9 +11,9 @@ from django.test import override_settings
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
-from peers import tokens
 from peers.models import Host
-from peers.roles import set_role
+from peers.security import tokens
+from peers.security.roles import set_role
 
 HOSTS = ["localhost", "testserver"]
 with override_settings(ALLOWED_HOSTS=HOSTS):

@@ -1,4 +1,4 @@
-"""Secrets, private keys and published revisions are encrypted at rest (peers.crypto, peers.fields)."""
+"""Secrets, private keys and published revisions are encrypted at rest (peers.security.crypto, peers.security.fields)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.test import override_settings
 
-from peers import crypto, services
+from peers import services
 from peers.demo import seed_demo
 from peers.exporter import build_document, export_host
 from peers.iaxconf import Entry, render
@@ -23,6 +23,7 @@ from peers.iaxconf.parse import parse
 from peers.importer import import_document
 from peers.models import Endpoint, EndpointOption, Key, Registration, Revision
 from peers.revisions import publish, revert_host
+from peers.security import crypto
 from tests.conftest import section
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,7 +34,7 @@ TOKEN = re.compile(r"^enc1:[0-9a-f]{8}:[A-Za-z0-9_=-]+$")
 
 
 # ---------------------------------------------------------------------------------------------
-# peers.crypto
+# peers.security.crypto
 
 
 def test_round_trip_and_format():

@@ -8,8 +8,8 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from peers import crypto
 from peers.models import Endpoint, EndpointOption, Key, Registration, Revision
+from peers.security import crypto
 
 BEFORE = [("peers", "0003_hosttoken_usertoken_deployment")]
 AFTER = [("peers", "0004_encrypt_secrets")]

@@ -11,11 +11,11 @@ from peers import revisions, services
 from peers.demo import seed_demo
 from peers.exporter import export_host
 from peers.models import Change, Endpoint, Host, Revision
-from peers.roles import set_role
+from peers.security.roles import set_role
 
 from .conftest import section
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.history_urls")]
+pytestmark = pytest.mark.django_db
 
 ALICE_SECRET = "Vq8-mU2x!rT4pz"  # from peers.demo
 NEW_SECRET = "N3w-Secret-for-alice"

@@ -18,7 +18,7 @@ from peers import services
 from peers.demo import seed_demo
 from peers.iaxconf import Entry
 from peers.models import Change, Endpoint, GeneralOption, GeneralSettings, Host
-from peers.roles import set_role
+from peers.security.roles import set_role
 
 pytestmark = pytest.mark.django_db
 

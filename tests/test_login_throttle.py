@@ -9,8 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from peers.models import LoginAttempt
-from peers.models_security import MAX_FAILURES, WINDOW
+from peers.models import MAX_FAILURES, WINDOW, LoginAttempt
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""Roles: viewer < editor < publisher < admin (peers.roles). Every view of peers/urls.py and
+"""Roles: viewer < editor < publisher < admin (peers.security.roles). Every view of peers/urls.py and
 peers/urls_history.py is in the table below; the table test checks, for each, that an anonymous
 user is sent to the login page, a user one role too low gets 403 naming the role, and a user with
 the role is let through."""
@@ -12,10 +12,10 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.urls import reverse
 
-from peers import roles, tokens
 from peers.demo import seed_demo
 from peers.models import CallNumberLimit, Change, Endpoint, Host, HostToken, Registration
-from peers.roles import ROLES, has_role, role_of, set_role
+from peers.security import roles, tokens
+from peers.security.roles import ROLES, has_role, role_of, set_role
 from peers.urls import urlpatterns as PEERS_PATTERNS
 
 pytestmark = pytest.mark.django_db

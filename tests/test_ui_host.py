@@ -12,7 +12,7 @@ from django.urls import reverse
 from peers import services
 from peers.demo import seed_demo
 from peers.models import CallNumberLimit, Endpoint, GeneralOption, Host, Key, Registration
-from peers.roles import set_role
+from peers.security.roles import set_role
 
 from .conftest import section
 
@@ -333,10 +333,10 @@ def test_edit_page_shows_the_stored_findings_at_their_field(ann, demo):
 
 
 def test_an_admin_creates_a_host_token_shown_once_and_audited(client, django_user_model):
-    from peers import tokens
     from peers.demo import seed_demo
     from peers.models import Change, HostToken
-    from peers.roles import set_role
+    from peers.security import tokens
+    from peers.security.roles import set_role
 
     host = seed_demo()
     admin = django_user_model.objects.create_user("root2", password="pw-for-tests-only")
@@ -360,10 +360,10 @@ def test_an_admin_creates_a_host_token_shown_once_and_audited(client, django_use
 
 
 def test_revoking_a_host_token_turns_its_export_into_401(client, django_user_model):
-    from peers import tokens
     from peers.demo import seed_demo
     from peers.revisions import publish
-    from peers.roles import set_role
+    from peers.security import tokens
+    from peers.security.roles import set_role
 
     host = seed_demo()
     publish(host, message="first")
@@ -386,7 +386,7 @@ def test_host_page_shows_the_deployment_status(client, django_user_model):
     from peers.demo import seed_demo
     from peers.models import Deployment
     from peers.revisions import publish
-    from peers.roles import set_role
+    from peers.security.roles import set_role
 
     host = seed_demo()
     first = publish(host, message="first")

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from peers import services
 from peers.demo import seed_demo
-from peers.roles import set_role
+from peers.security.roles import set_role
 
 from .conftest import section
 

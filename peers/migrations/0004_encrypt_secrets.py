@@ -1,4 +1,4 @@
-# Written by hand: secrets, private keys and published revisions encrypted at rest (peers.crypto).
+# Written by hand: secrets, private keys and published revisions encrypted at rest (peers.security.crypto).
 #
 # Schema first (the secret columns become text: ciphertext is longer than 79 characters; the
 # snapshot becomes encrypted JSON text; Endpoint gets extra_secrets), then the data: every stored
@@ -11,7 +11,7 @@ import json
 import django.core.serializers.json
 from django.db import migrations, models
 
-import peers.fields
+import peers.security.fields
 
 BATCH = 1000
 
@@ -137,14 +137,14 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="endpoint",
             name="secret",
-            field=peers.fields.EncryptedTextField(
+            field=peers.security.fields.EncryptedTextField(
                 blank=True, help_text="Encrypted at rest.", max_length=79, null=True
             ),
         ),
         migrations.AddField(
             model_name="endpoint",
             name="extra_secrets",
-            field=peers.fields.EncryptedTextField(
+            field=peers.security.fields.EncryptedTextField(
                 blank=True,
                 editable=False,
                 help_text="The second and later secret= lines, one per line in order (encrypted at rest).",
@@ -154,12 +154,12 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="registration",
             name="secret",
-            field=peers.fields.EncryptedTextField(blank=True, help_text="Encrypted at rest.", max_length=79),
+            field=peers.security.fields.EncryptedTextField(blank=True, help_text="Encrypted at rest.", max_length=79),
         ),
         migrations.AlterField(
             model_name="key",
             name="private_pem",
-            field=peers.fields.EncryptedTextField(
+            field=peers.security.fields.EncryptedTextField(
                 blank=True,
                 help_text="PEM private key, written as <name>.key (mode 0600). Encrypted at rest.",
             ),
@@ -167,14 +167,14 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="revision",
             name="conf_text",
-            field=peers.fields.EncryptedTextField(
+            field=peers.security.fields.EncryptedTextField(
                 help_text="The rendered iax.conf exactly as published (encrypted at rest)."
             ),
         ),
         migrations.AlterField(
             model_name="revision",
             name="snapshot",
-            field=peers.fields.EncryptedJSONField(
+            field=peers.security.fields.EncryptedJSONField(
                 help_text="Complete model state of the host, including the key material (needed to "
                 "re-export); JSON, encrypted at rest.",
             ),

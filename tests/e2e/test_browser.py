@@ -64,7 +64,7 @@ def page(browser, live_server, django_user_model):
     from playwright.sync_api import expect
 
     expect.set_options(timeout=10_000)
-    from peers.roles import set_role
+    from peers.security.roles import set_role
 
     set_role(django_user_model.objects.create_user("admin", password=PASSWORD), "admin")
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1360, "height": 900})

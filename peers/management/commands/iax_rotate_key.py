@@ -10,8 +10,8 @@ from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
-from peers import crypto
-from peers.fields import EncryptedTextField
+from peers.security import crypto
+from peers.security.fields import EncryptedTextField
 
 BATCH = 1000
 

@@ -1,8 +1,8 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from peers import tokens
 from peers.models import HostToken, UserToken
+from peers.security import tokens
 
 from ._common import get_host
 

@@ -29,11 +29,12 @@ from ninja.errors import HttpError
 from ninja.security import HttpBearer
 from pydantic import AfterValidator
 
-from . import keys as rsa_keys
-from . import roles, services, tokens
-from .exporter import export_host
-from .iaxconf import Entry, Finding, Section, values
-from .models import CallNumberLimit, Endpoint, GeneralSettings, Host, Key, Registration, UserToken
+from .. import keys as rsa_keys
+from .. import services
+from ..exporter import export_host
+from ..iaxconf import Entry, Finding, Section, values
+from ..models import CallNumberLimit, Endpoint, GeneralSettings, Host, Key, Registration, UserToken
+from ..security import roles, tokens
 
 SECRET = "secret"
 

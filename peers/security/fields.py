@@ -1,8 +1,8 @@
-"""Model fields whose values are encrypted at rest (``peers.crypto``).
+"""Model fields whose values are encrypted at rest (``peers.security.crypto``).
 
 Reads and writes through the ORM are transparent: the attribute holds the clear text (or, for
 ``EncryptedJSONField``, the decoded JSON value), the column holds ``enc1:...`` text. Code that
-reads such a column with a raw cursor (the exporter) must call ``peers.crypto.decrypt`` itself.
+reads such a column with a raw cursor (the exporter) must call ``peers.security.crypto.decrypt`` itself.
 Encrypted columns cannot be searched or compared in SQL, except with None and "" (stored as is).
 """
 

@@ -17,7 +17,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from .models import Host, HostToken, UserToken
+from ..models import Host, HostToken, UserToken
 
 HOST_KIND = "iaxh"
 USER_KIND = "iaxu"

@@ -66,7 +66,7 @@ def parse_keys(value: str) -> tuple[tuple[str, AESGCM], ...]:
         if len(raw) != KEY_BYTES:
             raise EncryptionKeyError(
                 f"{SETTING}: key {number} is not the urlsafe-base64 encoding of {KEY_BYTES} bytes "
-                "(generate one with: python -c 'from peers.crypto import generate_key; print(generate_key())')"
+                "(generate one with: python -c 'from peers.security.crypto import generate_key; print(generate_key())')"
             )
         keys.append((key_id(raw), AESGCM(raw)))
     if not keys:

@@ -34,9 +34,9 @@ from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from . import tokens
-from .models import Deployment, Host, HostToken, Revision
-from .revisions import revision_key_files, whole_checksum
+from ..models import Deployment, Host, HostToken, Revision
+from ..revisions import revision_key_files, whole_checksum
+from ..security import tokens
 
 MAX_REPORT_BYTES = 1024 * 1024
 _HEX64 = re.compile(r"[0-9a-f]{64}")

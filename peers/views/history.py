@@ -15,24 +15,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import audit, history, revisions
-from .exporter import export_host
-from .models import Change, Host, Revision
-from .roles import role_required
+from .. import audit, history, revisions
+from ..exporter import export_host
+from ..models import Change, Host, Revision
+from ..security.roles import role_required
+from .common import _get_host, _host_nav
 
 PAGE_SIZE = 50
 OBJECT_TYPES = ["host", "general", "endpoint", "template", "registration", "callnumberlimit", "key"]
-
-try:  # the host tabs of the other host pages, when that module provides them
-    from .views import _host_nav
-except ImportError:  # pragma: no cover
-
-    def _host_nav(host, active):
-        return []
-
-
-def _get_host(name: str) -> Host:
-    return get_object_or_404(Host, name=name)
 
 
 def _get_revision(host: Host, number) -> Revision:

@@ -1,0 +1,128 @@
+"""RSA keys: list, generate, upload, download the public part, delete."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db.models import Prefetch, ProtectedError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from .. import keys as rsa_keys
+from .. import services
+from ..forms import (
+    KeyGenerateForm,
+    KeyUploadForm,
+)
+from ..models import (
+    Endpoint,
+    EndpointInKey,
+    Key,
+    Registration,
+)
+from ..security.roles import role_required
+
+# -------------------------------------------------------------------------------------------------
+# Keys
+
+
+def _key_usage(keys) -> list[dict]:
+    rows = []
+    for key in keys:
+        used = [
+            {"what": "outkey", "host": e.host.name, "name": e.name, "pk": e.pk} for e in key.outkey_of.all()
+        ]
+        used += [
+            {
+                "what": "inkeys",
+                "host": link.endpoint.host.name,
+                "name": link.endpoint.name,
+                "pk": link.endpoint.pk,
+            }
+            for link in key.inkey_links.all()
+        ]
+        used += [
+            {"what": "register", "host": r.host.name, "name": str(r), "pk": None}
+            for r in key.registrations.all()
+        ]
+        rows.append({"key": key, "used": used})
+    return rows
+
+
+@role_required("viewer")
+@require_GET
+def key_list(request):
+    keys = Key.objects.prefetch_related(
+        Prefetch(
+            "outkey_of",
+            queryset=Endpoint.objects.select_related("host").only("name", "host__name", "outkey_id"),
+        ),
+        Prefetch(
+            "inkey_links",
+            queryset=EndpointInKey.objects.select_related("endpoint__host").only(
+                "key_id", "endpoint__name", "endpoint__host__name"
+            ),
+        ),
+        Prefetch("registrations", queryset=Registration.objects.select_related("host")),
+    )
+    return render(request, "peers/key_list.html", {"rows": _key_usage(keys)})
+
+
+def _store_key(request, name: str, material, verb: str) -> Key:
+    key = Key.objects.filter(name=name).first() or Key(name=name)
+    key.public_pem = material.public_pem
+    key.private_pem = material.private_pem
+    key.private_encrypted = material.private_encrypted
+    key.bits = material.bits
+    key.fingerprint = material.fingerprint
+    return services.save_key(key, actor=request.user, message=f"key {name} {verb}")
+
+
+@role_required("editor")
+@require_http_methods(["GET", "POST"])
+def key_generate(request):
+    form = KeyGenerateForm(request.POST or None, initial={"name": request.GET.get("name", "")})
+    if request.method == "POST" and form.is_valid():
+        passphrase = None if form.cleaned_data["no_passphrase"] else form.cleaned_data["passphrase"]
+        key = _store_key(request, form.cleaned_data["name"], rsa_keys.generate(passphrase), "generated")
+        note = "" if passphrase else " Its private key has no passphrase."
+        messages.success(request, f"Generated key {key.name} ({key.fingerprint}).{note}")
+        return redirect("peers:key-list")
+    return render(request, "peers/key_form.html", {"form": form, "mode": "generate"})
+
+
+@role_required("editor")
+@require_http_methods(["GET", "POST"])
+def key_upload(request):
+    form = KeyUploadForm(
+        request.POST or None, request.FILES or None, initial={"name": request.GET.get("name", "")}
+    )
+    if request.method == "POST" and form.is_valid():
+        key = _store_key(request, form.cleaned_data["name"], form.material, "uploaded")
+        messages.success(request, f"Uploaded key {key.name} ({key.fingerprint}).")
+        return redirect("peers:key-list")
+    return render(request, "peers/key_form.html", {"form": form, "mode": "upload"})
+
+
+@role_required("viewer")
+@require_GET
+def key_download(request, key_name):
+    key = get_object_or_404(Key, name=key_name)
+    if not key.public_pem:
+        raise Http404("this key has no public key yet")
+    response = HttpResponse(key.public_pem, content_type="text/plain; charset=us-ascii")
+    response["Content-Disposition"] = f'attachment; filename="{key.name}.pub"'
+    return response
+
+
+@role_required("editor")
+@require_POST
+def key_delete(request, key_name):
+    key = get_object_or_404(Key, name=key_name)
+    try:
+        services.delete_key(key, actor=request.user, message=f"key {key.name} deleted")
+    except ProtectedError:
+        messages.error(request, f"Key {key.name} is still used; remove it from those sections first.")
+    else:
+        messages.success(request, f"Deleted key {key.name}.")
+    return redirect("peers:key-list")
