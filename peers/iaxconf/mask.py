@@ -83,11 +83,15 @@ def mask_document(document: Document) -> Document:
     )
 
 
-def mask_conf(text: str) -> str:
+def mask_conf(text: str, *, previous: str | None = None) -> str:
     """iax.conf text with every secret masked and every other byte kept: the text is parsed the
     way Asterisk reads it, and the lines of ``secret`` and ``register`` entries are written again
     with their masked value (``name = value`` spacing and trailing comments of those lines are not
-    kept). Text that does not parse is masked line by line, by the name before ``=``."""
+    kept). Text that does not parse is masked line by line, by the name before ``=``.
+
+    With ``previous`` (an older text of the same file, for a diff), a secret whose value is not
+    the one the same line of the same section had there reads ``MASK (changed)``, so a diff of two
+    masked texts still shows that it changed, and never what it was or is."""
     from .parse import ConfigSyntaxError, parse  # parse does not import this module
 
     lines = text.split("\n")
@@ -95,13 +99,36 @@ def mask_conf(text: str) -> str:
         document = parse(text).document
     except ConfigSyntaxError:
         return "\n".join(_mask_plain_line(line) for line in lines)
+    before = _secret_values(previous) if previous is not None else None
+    for section, name, n, entry in _secret_entries(document):
+        masked = mask_value(entry.name, entry.value)
+        if before is not None and before.get((section, name, n)) != entry.value:
+            masked += " (changed)"
+        operator = "=>" if entry.operator == "=>" else "="
+        lines[entry.line - 1] = f"{entry.name}{operator}{masked}"
+    return "\n".join(_CHECKSUM_LINE.sub(rf"\g<1>{MASK}", line) for line in lines)
+
+
+def _secret_entries(document: Document):
+    """(section, name, n-th of that name in the section, entry) for each entry holding a secret."""
     for section in document.sections:
+        seen: dict[str, int] = {}
         for entry in section.entries:
             if entry.line is None or not has_secret(entry):
                 continue
-            operator = "=>" if entry.operator == "=>" else "="
-            lines[entry.line - 1] = f"{entry.name}{operator}{mask_value(entry.name, entry.value)}"
-    return "\n".join(_CHECKSUM_LINE.sub(rf"\g<1>{MASK}", line) for line in lines)
+            name = entry.name.lower()
+            seen[name] = seen.get(name, 0) + 1
+            yield section.name.lower(), name, seen[name], entry
+
+
+def _secret_values(text: str) -> dict[tuple[str, str, int], str]:
+    from .parse import ConfigSyntaxError, parse
+
+    try:
+        document = parse(text).document
+    except ConfigSyntaxError:
+        return {}
+    return {(s, name, n): entry.value for s, name, n, entry in _secret_entries(document)}
 
 
 _PLAIN = re.compile(r"^(?P<name>[^=;]*?)\s*(?P<op>=>?)\s*(?P<value>.*)$")

@@ -18,8 +18,8 @@ import re
 from .catalogue import RENDER_ORDER, catalogue
 from .document import Document, Entry, Section
 
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
-_NAME_UNSAFE = re.compile(r"[\x00-\x20\x7f\[\]();=\\]")
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")  # as values.CONTROL_RE
+_NAME_UNSAFE = re.compile(r"[\x00-\x20\x7f-\x9f\u2028\u2029\[\]();=\\]")
 
 
 class RenderError(ValueError):
@@ -27,7 +27,7 @@ class RenderError(ValueError):
 
 
 def escape_value(value: str) -> str:
-    if not value.isprintable() and _UNSAFE.search(value):  # isprintable() is False for any control character
+    if not value.isprintable() and _UNSAFE.search(value):  # isprintable() is False for all of these
         raise RenderError(f"value {value!r} contains a line break or control character")
     return value.replace(";", "\\;")
 

@@ -38,6 +38,9 @@ class Finding:
     line: int | None = None
     file: str | None = None
     rule: str | None = None
+    # which part of the section or value is at fault, where the directive does not say it:
+    # "name" or "bases" of a section header, or a part of a register line (values.Invalid.part)
+    part: str | None = None
 
     @property
     def is_error(self) -> bool:
@@ -82,6 +85,7 @@ class _Collector:
         directive: str | None = None,
         value: str | None = None,
         rule: str | None = None,
+        part: str | None = None,
     ) -> None:
         name = section if isinstance(section, str) else section.name
         line = entry.line if entry is not None else (None if isinstance(section, str) else section.line)
@@ -99,6 +103,7 @@ class _Collector:
                 line=line,
                 file=file,
                 rule=rule,
+                part=part,
             )
         )
 
@@ -295,7 +300,7 @@ def validate(document: Document, *, keys: Mapping[str, KeyInfo] | None = None) -
                 v.check_section_name(section.name)
             except v.Invalid as exc:
                 out.add(ERROR, "invalid-section-name", section, f"section name '{section.name}' {exc.message}",
-                        rule=exc.rule, value=section.name)  # fmt: skip
+                        rule=exc.rule, value=section.name, part="name")  # fmt: skip
             if lowered in seen:
                 out.add(
                     ERROR,
@@ -304,6 +309,7 @@ def validate(document: Document, *, keys: Mapping[str, KeyInfo] | None = None) -
                     f"[{section.name}] is defined twice (names are compared without case); rename one, or use "
                     "type=friend for one section that is both peer and user",
                     value=section.name,
+                    part="name",
                 )
         elif section.is_template or section.bases:
             out.add(ERROR, "special-section-options", section,
@@ -317,10 +323,11 @@ def validate(document: Document, *, keys: Mapping[str, KeyInfo] | None = None) -
             if where is None:
                 out.add(ERROR, "unknown-base", section,
                         f"[{section.name}] inherits from '{base}', which is not defined; Asterisk rejects the whole "
-                        "file", value=base)  # fmt: skip
+                        "file", value=base, part="bases")  # fmt: skip
             elif where >= index:
                 out.add(ERROR, "base-order", section,
-                        f"[{section.name}] inherits from '{base}', which must be defined before it", value=base)  # fmt: skip
+                        f"[{section.name}] inherits from '{base}', which must be defined before it", value=base,
+                        part="bases")  # fmt: skip
 
     expanded = expansions(document)
     by_name = {s.name.lower(): s for s in sections}
@@ -423,6 +430,7 @@ def validate(document: Document, *, keys: Mapping[str, KeyInfo] | None = None) -
     out.findings.extend(line_findings)
     out.findings.extend(cross.findings)
 
+    _check_comments(out, document)
     if general is not None:
         _check_general(out, general, keys)
     else:
@@ -530,7 +538,7 @@ def _check_entries(out: _Collector, section: Section, kinds: set[str], cat) -> d
         if problem is not None:
             shown = mask_value(entry.name, value)
             out.add(ERROR, "invalid-value", section, f"{entry.name}={shown!r} {problem.message}", entry,
-                    rule=problem.rule)  # fmt: skip
+                    rule=problem.rule, part=problem.part)  # fmt: skip
         # the second line of a name that does not repeat (every line of a name takes this path)
         if len(found) == 2 and not repeats:
             if lowered == "type" and not section.is_template:
@@ -617,6 +625,31 @@ def _where(sections: frozenset[str]) -> str:
     return text + (" sections" if parts != ["[general]"] else "")
 
 
+def _check_comments(out: _Collector, document: Document) -> None:
+    """Comment lines are written as they are: none may hold a character that breaks a line or
+    hides text (values and names are checked by their own rules)."""
+    for where, lines, entry in _comment_lines(document):
+        for line in lines:
+            found = v.CONTROL_RE.search(line.replace("\t", " "))
+            if found:
+                out.add(ERROR, "unsafe-comment", where,
+                        f"a comment line {'above ' + entry.name + ' ' if entry else ''}contains "
+                        f"{v.describe_character(found.group())}, which would break out of its line; remove it",
+                        entry, value=line[:80], part="comment")  # fmt: skip
+                break
+
+
+def _comment_lines(document: Document):
+    if document.header or document.trailer:
+        yield "", [*document.header, *document.trailer], None
+    for section in document.sections:
+        if section.comments:
+            yield section, section.comments, None
+        for entry in section.entries:
+            if entry.comments:
+                yield section, entry.comments, entry
+
+
 def _check_limits(out: _Collector, section: Section) -> None:
     for entry in section.entries:
         try:
@@ -624,14 +657,16 @@ def _check_limits(out: _Collector, section: Section) -> None:
             v.network(entry.name)
         except v.Invalid as exc:
             out.add(ERROR, "invalid-callnumberlimit", section,
-                    f"{entry.name!r} is not an address[/mask] range: {exc.message}", entry, rule=exc.rule)  # fmt: skip
+                    f"{entry.name!r} is not an address[/mask] range: {exc.message}", entry, rule=exc.rule,
+                    part="network")  # fmt: skip
             continue
         try:
             v.check_line_safe(entry.value)
             v.limit_value(entry.value)
         except v.Invalid as exc:
             out.add(ERROR, "invalid-callnumberlimit", section,
-                    f"the limit {entry.value!r} for {entry.name} {exc.message}", entry, rule=exc.rule)  # fmt: skip
+                    f"the limit {entry.value!r} for {entry.name} {exc.message}", entry, rule=exc.rule,
+                    part="limit")  # fmt: skip
 
 
 _ENCRYPTION_NAMES = frozenset({"encryption", "forceencryption"})

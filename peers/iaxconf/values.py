@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 
 Rule = Callable[[str], None]
@@ -46,7 +47,9 @@ WORD_RE = re.compile(r"^[A-Za-z0-9_.+-]+$")
 CONTEXT_RE = re.compile(r"^[^\s,;\[\]=]+$")
 SETVAR_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_()]*=")
 SECTION_NAME_RE = re.compile(r"^[^\s\[\]/:@;,()=\\\"'#]+$")
-CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+# C0 and C1 control characters and the Unicode line and paragraph separators: none may reach a
+# line of iax.conf, a name or a comment (str.splitlines() breaks a line at U+0085, U+2028, U+2029).
+CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 # Asterisk reads numbers with atoi/sscanf, which only know ASCII digits (the regex \d also matches "١٢").
 DIGITS_RE = re.compile(r"[0-9]+")
 INTEGER_RE = re.compile(r"-?[0-9]+")
@@ -59,13 +62,25 @@ KEY_SUFFIXES = (".pub", ".key")
 ASCII_BLANKS = " \t\n\r\x0b\x0c"  # what Asterisk's ast_strip() removes (C isspace)
 
 
-class Invalid(ValueError):
-    """A value a rule rejects. ``rule`` is a stable code; ``message`` is for people."""
+def describe_character(char: str) -> str:
+    """ "U+2028 (LINE SEPARATOR)", "a newline (U+000A)": a character people cannot see, named."""
+    named = {"\n": "a newline", "\r": "a carriage return", "\t": "a tab"}
+    code = f"U+{ord(char):04X}"
+    if char in named:
+        return f"{named[char]} ({code})"
+    return f"{code} ({unicodedata.name(char, 'a control character')})"
 
-    def __init__(self, rule: str, message: str) -> None:
+
+class Invalid(ValueError):
+    """A value a rule rejects. ``rule`` is a stable code; ``message`` is for people; ``part``
+    names the part of a composite value at fault (a register line's ``username``, ``secret``,
+    ``key``, ``remote_host`` or ``remote_port``), so a form can put the message at that field."""
+
+    def __init__(self, rule: str, message: str, *, part: str | None = None) -> None:
         super().__init__(message)
         self.rule = rule
         self.message = message
+        self.part = part
 
 
 # ---------------------------------------------------------------------------------------------
@@ -73,12 +88,14 @@ class Invalid(ValueError):
 
 
 def check_line_safe(value: str, *, max_length: int = MAX_LINE) -> None:
-    """Nothing may break out of its line: no newline or other control character."""
-    if CONTROL_RE.search(value):
+    """Nothing may break out of its line: no line break, line or paragraph separator, or other
+    control character (C0 or C1), which the message names."""
+    found = CONTROL_RE.search(value)
+    if found:
         raise Invalid(
             "line-break",
-            "contains a newline or other control character, which would break out of its line "
-            "in iax.conf; remove it",
+            f"contains {describe_character(found.group())}, which would break out of its line in iax.conf "
+            "(or hide the rest of it); remove it",
         )
     if len(value) > max_length:
         raise Invalid("too-long", f"is {len(value)} characters long; at most {max_length} are allowed")
@@ -413,37 +430,55 @@ def register_line(value: str) -> None:
         raise Invalid("register", "is longer than 255 characters")
     if "@" not in line:
         raise Invalid(
-            "register", "has no '@'; the format is user[:secret]@host[:port] or user:[key]@host[:port]"
+            "register",
+            "has no '@'; the format is user[:secret]@host[:port] or user:[key]@host[:port]",
+            part="remote_host",
         )
     credentials, server = line.split("@", 1)
     if "@" in server:
-        raise Invalid("register", "has more than one '@'")
+        raise Invalid("register", "has more than one '@'", part="remote_host")
     user, _, secret_part = credentials.partition(":")
     if not user or len(user) > 79 or not re.fullmatch(r"[^\s:@/\[\]]+", user):
         raise Invalid(
-            "register", "needs a user name (up to 79 characters, no spaces, ':', '@', '/' or brackets)"
+            "register",
+            "needs a user name (up to 79 characters, no spaces, ':', '@', '/' or brackets)",
+            part="username",
         )
     if ":" in secret_part:
-        raise Invalid("register", "has a second ':' in the credentials; a register secret cannot contain ':'")
+        raise Invalid(
+            "register",
+            "has a second ':' in the credentials; a register secret cannot contain ':'",
+            part="secret",
+        )
     if secret_part.startswith("["):
         if not secret_part.endswith("]") or not _is_key_name(secret_part[1:-1]):
-            raise Invalid("register", "has a key reference that is not [keyname]")
+            raise Invalid("register", "has a key reference that is not [keyname]", part="key")
     elif len(secret_part) > 79 or re.search(r"[\s\[\];]", secret_part):
         raise Invalid(
-            "register", "has a secret that is over 79 characters or contains spaces, brackets or ';'"
+            "register",
+            "has a secret that is over 79 characters or contains spaces, brackets or ';'",
+            part="secret",
         )
     if "/" in server or "~" in server:
-        raise Invalid("register", "has a /extension or ~expiry part; that is sip.conf syntax, IAX2 has none")
+        raise Invalid(
+            "register",
+            "has a /extension or ~expiry part; that is sip.conf syntax, IAX2 has none",
+            part="remote_host",
+        )
     if server.startswith("[") or server.count(":") > 1:
-        raise Invalid("register", "uses an IPv6 literal; chan_iax2 splits at ':' so use a host name")
+        raise Invalid(
+            "register", "uses an IPv6 literal; chan_iax2 splits at ':' so use a host name", part="remote_host"
+        )
     host_part, colon, port = server.partition(":")
     try:
         hostname_or_ip(host_part)
     except Invalid:
-        raise Invalid("register", f"'{host_part}' is not a host name or IPv4 address") from None
+        raise Invalid(
+            "register", f"'{host_part}' is not a host name or IPv4 address", part="remote_host"
+        ) from None
     # chan_iax2 rejects the line when atoi(port) is 0, which includes an empty port after ':'.
     if colon and not (DIGITS_RE.fullmatch(port) and 0 < int(port) <= 65535):
-        raise Invalid("register", "has a port that is not a number from 1 to 65535")
+        raise Invalid("register", "has a port that is not a number from 1 to 65535", part="remote_port")
 
 
 def mailbox(value: str) -> None:

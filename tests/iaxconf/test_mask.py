@@ -54,3 +54,11 @@ def test_mask_conf_hides_the_checksum_of_the_configuration():
 
 def test_text_that_does_not_parse_is_still_masked():
     assert mask_conf("secret = hunter2\n[broken") == f"secret={MASK}\n[broken"
+
+
+def test_a_secret_that_changed_since_a_previous_text_says_so_and_nothing_more():
+    old = "[a]\nsecret=first-one\n\n[b]\nsecret=same\nregister=>u:pw@h\n"
+    new = "[a]\nsecret=second-one\n\n[b]\nsecret=same\nregister=>u:pw2@h\n"
+    assert mask_conf(new, previous=old) == (
+        f"[a]\nsecret={MASK} (changed)\n\n[b]\nsecret={MASK}\nregister=>u:{MASK}@h (changed)\n"
+    )
