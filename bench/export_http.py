@@ -52,11 +52,10 @@ def seed(env: dict) -> tuple[str, str, str]:
         "from django.core.management import call_command\n"
         "call_command('migrate', verbosity=0)\n"
         "from peers.demo import seed_demo\n"
-        "from peers import revisions\n"
-        "from peers.security import tokens\n"
+        "from peers import services\n"
         "host = seed_demo()\n"
-        "revision = revisions.publish(host, message='bench')\n"
-        "_, token = tokens.create_host_token(host, 'bench')\n"
+        "revision = services.publish(host, actor='bench', message='bench')\n"
+        "_, token = services.create_host_token(host, 'bench', actor='bench')\n"
         "print(host.name, token, revision.sha256)\n"  # the ETag the export serves
     )
     out = subprocess.run(

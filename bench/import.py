@@ -43,7 +43,7 @@ def main() -> int:
     from django.core.management import call_command
 
     from peers.iaxconf.parse import parse
-    from peers.importer import import_document
+    from peers.services import import_document
 
     if tmp is not None:
         call_command("migrate", verbosity=0)
@@ -58,7 +58,7 @@ def main() -> int:
     for _run in range(args.repeat):
         start = time.perf_counter()
         parsed = parse(text)
-        report = import_document(parsed.document, host_name="bench-import", replace=True)
+        report = import_document(parsed.document, host_name="bench-import", replace=True, actor="bench")
         elapsed = time.perf_counter() - start
         best_import = elapsed if best_import is None else min(best_import, elapsed)
     size = len(text.encode()) / 1e6

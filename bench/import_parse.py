@@ -16,13 +16,11 @@ The budget is parse <= 2x the floor. Runs without Django:
 from __future__ import annotations
 
 import argparse
-import contextlib
 import gc
 import statistics
 import sys
 import time
 from pathlib import Path
-from unittest import mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -122,16 +120,12 @@ def main() -> int:
 
     floor, floor_median = best_of(args.repeat, lex_floor, lark, text, states)
     full, full_median = best_of(args.repeat, parse, text)
-    # For comparison only: the same parse with the garbage collector left running.
-    with mock.patch.object(parse_module, "gc_paused", contextlib.nullcontext):
-        with_gc, _ = best_of(args.repeat, parse, text)
     ratio = full / floor
 
     print(f"text: {args.peers} peers, {len(text.encode()) / 1e6:.2f} MB, {text.count(chr(10))} lines, "
           f"{len(states)} tokens, {len(result.document.sections)} sections, {entries} entries")  # fmt: skip
     print(f"lexer floor (contextual lexer, every token): best {floor:.3f} s  median {floor_median:.3f} s")
     print(f"parse(text), Document built:                 best {full:.3f} s  median {full_median:.3f} s")
-    print(f"  for comparison, parse with the GC running: best {with_gc:.3f} s  ratio {with_gc / floor:.2f}")
     print(f"ratio parse / lexer floor: {ratio:.2f} (budget {BUDGET:.1f})")
     print(f"{'PASS' if ratio <= BUDGET else 'FAIL'}: ratio {ratio:.2f}, target <= {BUDGET:.0f}")
     return 0  # a measurement, not a test (bench/README.md)

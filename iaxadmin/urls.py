@@ -5,8 +5,10 @@ from django.urls import include, path
 from peers.views.auth import ThrottledLoginView
 
 urlpatterns = [
-    path("login/", ThrottledLoginView.as_view(), name="login"),  # rate limited (peers.models)
+    path("login/", ThrottledLoginView.as_view(), name="login"),  # rate limited (peers.security.throttle)
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # the admin's login is the same rate-limited view (before admin.site.urls, which would match it)
+    path("admin/login/", ThrottledLoginView.as_view(), name="admin-login"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("peers.api.urls")),
     path("", include("peers.urls")),

@@ -23,8 +23,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.db.models import Model
 
+from .iaxconf.mask import MASK
 from .models import (
     TYPED_COLUMNS,
     CallNumberLimit,
@@ -36,11 +38,13 @@ from .models import (
     GeneralOption,
     GeneralSettings,
     Host,
+    HostToken,
     Key,
     Registration,
+    UserToken,
 )
+from .security.roles import assigned_role
 
-MASK = "********"
 # option rows holding a secret: repeated secret= lines were option rows before they moved to
 # Endpoint.extra_secrets (migration 0004); kept so older Change rows and snapshots stay masked
 SECRET_OPTION_NAMES = frozenset({"secret"})
@@ -60,7 +64,9 @@ SECRET_FIELDS = {
     "template": ("secret", "extra_secrets"),
     "registration": ("secret",),
     "key": ("private_pem",),
+    "user": ("password",),
 }
+USER_FIELDS = ("username", "first_name", "last_name", "email", "is_active", "is_staff", "is_superuser")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -75,15 +81,43 @@ class ObjectState:
     state: dict
 
 
+def object_types(obj: Model) -> tuple[str, ...]:
+    """The object types its history rows may have (an endpoint's are "endpoint" or "template")."""
+    if isinstance(obj, Endpoint):
+        return ENDPOINT_TYPES
+    return (object_type(obj),)
+
+
+ENDPOINT_TYPES = ("endpoint", "template")
+
+
+def latest_change_id(object_types: tuple[str, ...], object_id: int) -> int:
+    """The id of the object's latest history row that changed it (reveals aside); 0 for none."""
+    rows = Change.objects.filter(object_type__in=object_types, object_id=object_id).exclude(
+        action=Change.Action.REVEAL
+    )
+    return rows.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def changes_since(object_types: tuple[str, ...], object_id: int, seen: int, *, limit: int = 20):
+    """The object's history rows after ``seen`` (reveals aside), oldest first."""
+    rows = Change.objects.filter(object_type__in=object_types, object_id=object_id, id__gt=seen)
+    return rows.exclude(action=Change.Action.REVEAL).select_related("actor").order_by("id")[:limit]
+
+
 def object_type(obj: Model) -> str:
     if isinstance(obj, Endpoint):
         return "template" if obj.is_template else "endpoint"
+    if isinstance(obj, get_user_model()):
+        return "user"
     return {
         Host: "host",
         GeneralSettings: "general",
         Registration: "registration",
         CallNumberLimit: "callnumberlimit",
         Key: "key",
+        HostToken: "hosttoken",
+        UserToken: "usertoken",
     }[type(obj)]
 
 
@@ -156,6 +190,14 @@ def state(obj: Model) -> dict:
         return {f: getattr(obj, f) for f in LIMIT_FIELDS}
     if isinstance(obj, Key):
         return {f: getattr(obj, f) for f in KEY_FIELDS}
+    if isinstance(obj, HostToken | UserToken):
+        owner = obj.host.name if isinstance(obj, HostToken) else obj.user.get_username()
+        return {"name": obj.name, "prefix": obj.prefix, "owner": owner, "revoked": obj.revoked_at is not None}
+    if isinstance(obj, get_user_model()):
+        data = {f: getattr(obj, f, None) for f in USER_FIELDS}
+        data["role"] = assigned_role(obj) if obj.pk else None
+        data["password"] = obj.password
+        return data
     raise TypeError(f"no audit state for {type(obj).__name__}")
 
 
@@ -170,6 +212,10 @@ def object_repr(obj: Model) -> str:
         return "[general]"
     if isinstance(obj, Registration):
         return f"register => {obj.username}@{obj.remote_host}"
+    if isinstance(obj, HostToken | UserToken):
+        return f"{'host' if isinstance(obj, HostToken) else 'user'} token {obj.prefix} ({obj.name})"[:200]
+    if isinstance(obj, get_user_model()):
+        return f"user {obj.get_username()}"[:200]
     return str(obj)[:200]
 
 
@@ -314,24 +360,24 @@ def record(
     actor,
     action: str,
     obj: Model | None = None,
-    object_type: str | None = None,
-    object_id: int | None = None,
-    object_repr: str | None = None,
-    host: Host | None = None,
+    about: ObjectState | None = None,
+    host: Host | None,
     before: dict | None,
     after: dict | None,
     batch: uuid.UUID | None = None,
     message: str = "",
 ) -> Change:
-    """Write one Change row. Call it inside the transaction that makes the change. ``before`` and
-    ``after`` are unmasked ``state`` dicts (None for a create / a delete)."""
-    if obj is not None:
-        object_type = object_type or globals()["object_type"](obj)
-        object_id = obj.pk if object_id is None else object_id
-        object_repr = object_repr or globals()["object_repr"](obj)
+    """Write one Change row about ``obj`` (or ``about``: what an object just deleted was, or an
+    object that is no model row). Called only by ``peers.services``, inside the transaction that
+    makes the change. ``before`` and ``after`` are unmasked ``state`` dicts (None for a create / a
+    delete); they are masked here."""
+    if about is not None:
+        kind, pk, text = about.object_type, about.object_id, about.object_repr
+    else:
+        kind, pk, text = object_type(obj), obj.pk, object_repr(obj)
     change = build_change(
-        actor=actor, action=action, object_type=object_type, object_id=object_id,
-        object_repr=object_repr or "", host=host, before=before, after=after, batch=batch, message=message,
+        actor=actor, action=action, object_type=kind, object_id=pk, object_repr=text, host=host,
+        before=before, after=after, batch=batch, message=message,
     )  # fmt: skip
     change.save()
     return change

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from django.db import transaction
 
 from . import audit, services
@@ -142,38 +144,28 @@ SECTIONS = [
 
 @transaction.atomic
 def seed_demo(passphrase: str = "demo-passphrase", *, actor=None) -> Host:
-    batch = audit.new_batch()  # the whole seed is one change batch in the history
-    host = services.save_host(
-        Host(name=DEMO_HOST, description="Demo PBX seeded by `manage.py iax_demo`"), actor=actor, batch=batch
+    """Create the demo host through the service layer: one batch of history rows."""
+    batch = audit.new_batch()
+    host = services.create_host(
+        DEMO_HOST, description="Demo PBX seeded by manage.py iax_demo", actor=actor, batch=batch
     )
-    services.save_general(
-        host,
-        _section("general", GENERAL).entries,
-        comment=" Demo PBX: general settings",
-        actor=actor,
-        batch=batch,
-    )
-    for name, secret in (("demo-pbx", passphrase), ("hq", passphrase)):
+    general = _section("general", GENERAL, comment="Demo PBX: general settings")
+    services.save_general(host, general, actor=actor, batch=batch)
+    for name in ("demo-pbx", "hq"):
         if not Key.objects.filter(name=name).exists():
-            material = rsa_keys.generate(secret)
-            services.save_key(
-                Key(
-                    name=name,
-                    public_pem=material.public_pem,
-                    private_pem=material.private_pem if name == "demo-pbx" else "",
-                    private_encrypted=material.private_encrypted and name == "demo-pbx",
-                    bits=material.bits,
-                    fingerprint=material.fingerprint,
-                ),
-                actor=actor,
-                batch=batch,
-            )
-    for position, section in enumerate(SECTIONS):
-        services.save_endpoint(host, section, position=position, actor=actor, batch=batch)
-    keys = {k.name: k for k in Key.objects.filter(name__in=["demo-pbx"])}
-    services.registration_from_line(host, "demo-pbx:[demo-pbx]@iax.example.net", position=0, keys=keys).save()
-    services.registration_from_line(
-        host, "branch-backup:Rg7-tw2PqLx9@198.51.100.20:4569", position=1, keys=keys
-    ).save()
-    services.save_callnumber_limits(host, [("203.0.113.10/32", 2048), ("198.51.100.0/255.255.255.0", 256)])
+            material = rsa_keys.generate(passphrase)
+            if name == "hq":  # the branch office's public key only: we verify its calls
+                material = dataclasses.replace(material, private_pem="", private_encrypted=False)
+            services.store_key(name, material, actor=actor, batch=batch)
+    for section in SECTIONS:
+        services.save_endpoint(host, section, actor=actor, batch=batch)
+    services.save_registration(
+        host, username="demo-pbx", key="demo-pbx", remote_host="iax.example.net", actor=actor, batch=batch
+    )
+    services.save_registration(
+        host, username="branch-backup", secret="Rg7-tw2PqLx9", remote_host="198.51.100.20", remote_port=4569,
+        actor=actor, batch=batch,
+    )  # fmt: skip
+    for network, limit in (("203.0.113.10/32", 2048), ("198.51.100.0/255.255.255.0", 256)):
+        services.save_callnumber_limit(host, network=network, value=limit, actor=actor, batch=batch)
     return host

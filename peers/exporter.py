@@ -30,8 +30,8 @@ from .iaxconf import (
     render,
     validate,
 )
+from .iaxconf.mask import MASK, mask_document
 from .iaxconf.normalise import HEADER_MARK
-from .iaxconf.util import gc_paused
 from .models import (
     CallNumberLimit,
     Endpoint,
@@ -89,15 +89,27 @@ class Export:
     @property
     def text(self) -> str:
         """The whole iax.conf: a header naming the host and the checksum of the body, then the body."""
+        return self._with_header(self.checksum, self.body)
+
+    def masked_text(self) -> str:
+        """The iax.conf as every page shows it: each secret masked (``iaxconf.mask``), and the
+        checksum too (a digest over the secrets)."""
+        try:
+            body = render(mask_document(self.document)) if self.body else ""
+        except RenderError:
+            body = ""
+        return self._with_header(MASK, body)
+
+    def _with_header(self, checksum: str, body: str) -> str:
         header = [
             f"{HEADER_MARK} iax.conf for host {self.host}, written by iaxadmin; edits here are overwritten.",
-            f"{HEADER_MARK} sha256 of the configuration below: {self.checksum}",
+            f"{HEADER_MARK} sha256 of the configuration below: {checksum}",
         ]
         if self.key_files:
             header.append(f"{HEADER_MARK} key files: " + " ".join(k.name for k in self.key_files))
         for finding in self.errors_in_file_order():
             header.append(f"{HEADER_MARK} ERROR {finding.location()}: {finding.message}")
-        return "".join(f";{line}\n" for line in header) + "\n" + self.body
+        return "".join(f";{line}\n" for line in header) + "\n" + body
 
 
 # Shared by every line without comment lines: an empty list each is 56 bytes, and a 100,000-peer
@@ -313,13 +325,28 @@ def build_document(host: Host, *, only: list[int] | None = None) -> tuple[Docume
     return document, public_keys, private_keys
 
 
+def endpoint_section(endpoint: Endpoint) -> Section:
+    """One endpoint as the Section the exporter writes (typed columns, rows, keys, bases)."""
+    document, _, _ = build_document(endpoint.host, only=[endpoint.pk])
+    lowered = endpoint.name.lower()
+    return next(s for s in document.sections if s.is_endpoint and s.name.lower() == lowered)
+
+
+def general_section(host: Host) -> Section:
+    """The host's [general] as stored, without the register lines (they are Registrations) and
+    without the defaults the exporter adds."""
+    general = Section(name="general")
+    row = GeneralSettings.objects.filter(host=host).values_list("comment", flat=True).first()
+    general.comments = _comments(row or "")
+    for name, value, comment in GeneralOption.objects.filter(general__host=host).values_list(
+        "name", "value", "comment"
+    ):
+        general.entries.append(Entry(name=name, value=value, comments=list(_comments(comment))))
+    return general
+
+
 def export_host(host: Host) -> Export:
     """Build, validate and render a host's config. Never writes anything."""
-    with gc_paused():
-        return _export_host(host)
-
-
-def _export_host(host: Host) -> Export:
     document, public_keys, private_keys = build_document(host)
     used = public_keys | private_keys
     keys = {}
@@ -339,10 +366,10 @@ def _export_host(host: Host) -> Export:
     key_files = []
     for name in sorted(public_keys):
         if name in key_rows and key_rows[name][0]:
-            key_files.append(KeyFile(f"{name}.pub", _pem_bytes(key_rows[name][0]), 0o644))
+            key_files.append(KeyFile(f"{name}.pub", pem_bytes(key_rows[name][0]), 0o644))
     for name in sorted(private_keys):
         if name in key_rows and key_rows[name][1]:
-            key_files.append(KeyFile(f"{name}.key", _pem_bytes(key_rows[name][1]), 0o600))
+            key_files.append(KeyFile(f"{name}.key", pem_bytes(key_rows[name][1]), 0o600))
     key_files.sort(key=lambda k: k.name)
     try:
         body = render(document)
@@ -352,7 +379,7 @@ def _export_host(host: Host) -> Export:
     return Export(host=host.name, document=document, findings=findings, key_files=key_files, body=body)
 
 
-def _pem_bytes(pem: str) -> bytes:
+def pem_bytes(pem: str) -> bytes:
     text = pem.replace("\r\n", "\n").strip() + "\n"
     return text.encode("ascii")
 

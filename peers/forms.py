@@ -1,6 +1,8 @@
-"""Forms for the browser UI. Each editing form turns into an iaxconf Section (or a model row) that
-goes through ``services``; the rules themselves live in ``peers.iaxconf`` (Directive.check for one
-value, ``validate`` for the cross-field findings), the forms only put their messages at the field.
+"""Forms for the browser UI. Each editing form turns what was typed into an iaxconf Section (or the
+fields of a row) and asks the section policy (``peers.policy``) what a save would give; the form only
+puts each finding at its field. The same policy is applied again by the service layer when the view
+saves, and by the JSON API: a save is refused the same way, with the same finding codes, wherever it
+comes from.
 """
 
 from __future__ import annotations
@@ -11,26 +13,22 @@ from django import forms
 from django.db.models.functions import Lower
 
 from . import keys as rsa_keys
-from . import services
-from .exporter import build_document
-from .iaxconf import Document, Entry, Finding, KeyInfo, Section, catalogue, render, validate
+from . import policy
+from .exporter import endpoint_section, general_section
+from .iaxconf import Document, Entry, Finding, Section, catalogue, render
 from .iaxconf import values as v
 from .iaxconf.catalogue import GROUPS
+from .iaxconf.mask import mask_document
 from .models import Endpoint, Key
+from .services import KEEP, with_current_secrets
+from .services.config import registration_line
+from .services.storage import inherited_kind
 
 KINDS = ("peer", "user", "friend", "template")
-SECRET_MASK = "********"
 OTHER = "other_lines"
-# Findings about the section itself, and which field they belong to.
-CODE_FIELDS = {
-    "invalid-section-name": "name",
-    "duplicate-section": "name",
-    "unknown-base": "bases",
-    "base-order": "bases",
-    "unknown-directive": OTHER,
-    "foreign-directive": OTHER,
-    "removed-directive": OTHER,
-}
+# Findings about a whole section (or a line the form has no field for), and the field they belong to.
+PART_FIELDS = {"name": "name", "bases": "bases", "comment": "comment"}
+CODE_FIELDS = {"unknown-directive": OTHER, "foreign-directive": OTHER, "removed-directive": OTHER}
 # Directives whose lines interleave and must keep their order (codec preference, last-match-wins
 # ACL): each pair is edited in one ordered list of name=value lines, under the first name.
 PAIRED = {"disallow": "allow", "deny": "permit"}
@@ -48,20 +46,9 @@ def lines_of(text: str | None) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
-def value_message(name: str, value: str, message: str) -> str:
-    """The catalogue's message for a value, saying which line it is about without repeating it."""
-    if message.startswith("'"):  # the message quotes the offending item itself
-        return f"{name}: {message}"
-    return f"{name}={value!r} {message}"
-
-
-def key_info() -> dict[str, KeyInfo]:
-    return {
-        name: KeyInfo(bool(public), bool(private), encrypted, bits)
-        for name, public, private, encrypted, bits in Key.objects.values_list(
-            "name", "public_pem", "private_pem", "private_encrypted", "bits"
-        )
-    }
+def comment_lines(text: str) -> list[str]:
+    """A comment textarea as comment lines (CRLF as the browser sends it, or LF)."""
+    return text.replace("\r\n", "\n").split("\n") if text else []
 
 
 @dataclass
@@ -76,18 +63,12 @@ class Row:
         return self.bound.name
 
 
-VERSION_FIELDS = ("version", "seen_change")
-
-
-def add_version_fields(form: forms.Form, *, version: str = "", seen_change: str = "") -> None:
-    """Hidden fields for optimistic locking (peers.views): ``version`` is what the object looked like
-    when the form was loaded (Endpoint.updated_at as ISO text; for [general], the id of its latest
-    Change row) and ``seen_change`` the id of the latest Change row of the object then, from which
-    the conflict message lists what others changed. A bound form takes both from the posted data."""
-    for name, value in (("version", version), ("seen_change", seen_change)):
-        form.fields[name] = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
-        if not form.is_bound:
-            form.initial[name] = value
+def add_version_field(form: forms.Form, version: int | None) -> None:
+    """The hidden ``version`` of optimistic locking: the object's version when the form was loaded
+    (``peers.services.version_of``). A bound form takes it from the posted data."""
+    form.fields["version"] = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    if not form.is_bound:
+        form.initial["version"] = version or 0
 
 
 class InlineMixin:
@@ -114,9 +95,44 @@ class InlineMixin:
             )
 
 
-class DirectiveForm(InlineMixin, forms.Form):
+class FindingsMixin:
+    """Puts a policy verdict on the form: the errors a save would bring in at their fields (so
+    the save is refused), every other finding shown with its field."""
+
+    def field_for(self, finding: Finding) -> str | None:  # pragma: no cover - subclasses
+        raise NotImplementedError
+
+    def apply_verdict(self, verdict: policy.Verdict) -> None:
+        self.findings = verdict.findings
+        for finding in verdict.introduced:
+            name = self.field_for(finding)
+            if name is None or name not in self.fields:
+                self.add_error(None, finding.message)
+            elif finding.message not in self.errors.get(name, []):
+                self.add_error(name, finding.message)
+        for finding in verdict.findings:
+            if finding in verdict.introduced:
+                continue
+            text = f"{finding.severity}: {finding.message}" if finding.is_error else finding.message
+            self.field_warnings.setdefault(self.field_for(finding) or "", []).append(text)
+
+    def show_findings(self, findings: list[Finding]) -> None:
+        """Findings of the stored object, shown before any edit (none of them is the user's doing)."""
+        self.findings = findings
+        for finding in findings:
+            self.field_warnings.setdefault(self.field_for(finding) or "", []).append(
+                f"{finding.severity}: {finding.message}"
+            )
+
+    @property
+    def general_warnings(self) -> list[str]:
+        return self.field_warnings.get("", [])
+
+
+class DirectiveForm(FindingsMixin, InlineMixin, forms.Form):
     """Fields for the directives a section kind reads, grouped as the catalogue groups them; an
-    "other lines" box keeps every line the form has no field for (so nothing is lost on save)."""
+    "other lines" box keeps every line the form has no field for (so nothing is lost on save).
+    The fields are plain text: every value is judged by the section policy in ``clean()``."""
 
     section_kind = "general"
     excluded: tuple[str, ...] = ()
@@ -130,6 +146,7 @@ class DirectiveForm(InlineMixin, forms.Form):
         self.directive_names = {d.name for d in self.directives}
         self.field_warnings: dict[str, list[str]] = {}
         self.findings: list[Finding] = []
+        self.verdict: policy.Verdict | None = None
         for directive in self.directives:
             if directive.name not in PAIRED:
                 self.fields[directive.name] = self.directive_field(directive)
@@ -223,16 +240,15 @@ class DirectiveForm(InlineMixin, forms.Form):
         return result
 
     def values_of(self, name: str) -> list[str]:
-        raw = self.raw(name)
+        raw = str(self.raw(name))
         if catalogue()[name].repeatable:
             return lines_of(raw)
         text = raw.strip()
         return [text] if text else []
 
     def other_entries(self) -> list[Entry]:
-        raw = self.raw(OTHER)
         entries = []
-        for line in lines_of(raw):
+        for line in lines_of(str(self.raw(OTHER))):
             name, _, value = line.partition("=")
             entries.append(Entry(name=name.strip(), value=value.strip()))
         return entries
@@ -275,29 +291,22 @@ class DirectiveForm(InlineMixin, forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        for directive in self.directives:
-            if directive.name in PAIRED:
-                continue
-            if self.is_pair(directive.name):
-                for name, value in self.pair_lines(directive.name):
-                    try:
-                        catalogue()[name].check(value)
-                    except v.Invalid as exc:
-                        self.add_error(directive.name, value_message(name, value, exc.message))
-                        break
-                continue
-            for value in self.values_of(directive.name):
-                try:
-                    directive.check(value)
-                except v.Invalid as exc:
-                    self.add_error(directive.name, value_message(directive.name, value, exc.message))
-                    break
         for entry in self.other_entries():
             if not entry.name or not v.WORD_RE.fullmatch(entry.name):
                 self.add_error(OTHER, f"'{entry.name}={entry.value}' is not a name=value line")
+        self.verdict = self.judge(self.to_section())
+        self.apply_verdict(self.verdict)
         return cleaned
 
+    def judge(self, section: Section) -> policy.Verdict:  # pragma: no cover - subclasses
+        raise NotImplementedError
+
+    def check_stored(self) -> None:
+        """For a form showing the stored section: its findings at their fields."""
+
     def field_for(self, finding: Finding) -> str | None:
+        if finding.part in PART_FIELDS:
+            return PART_FIELDS[finding.part]
         if finding.code in CODE_FIELDS:
             return CODE_FIELDS[finding.code]
         name = (finding.directive or "").lower()
@@ -307,28 +316,6 @@ class DirectiveForm(InlineMixin, forms.Form):
         if name and name not in self.directive_names:
             return OTHER
         return None
-
-    def apply_findings(self, findings: list[Finding]) -> None:
-        """Error findings become form errors at their field (so the save is refused); warnings are
-        kept for display."""
-        self.findings = findings
-        for finding in findings:
-            name = self.field_for(finding)
-            if not self.is_bound:  # the stored section, shown before any edit
-                self.field_warnings.setdefault(name or "", []).append(
-                    f"{finding.severity}: {finding.message}"
-                )
-            elif finding.is_error:
-                if name is None or name not in self.fields:
-                    self.add_error(None, finding.message)
-                elif not self.has_error(name) or finding.message not in self.errors[name]:
-                    self.add_error(name, finding.message)
-            else:
-                self.field_warnings.setdefault(name or "", []).append(finding.message)
-
-    @property
-    def general_warnings(self) -> list[str]:
-        return self.field_warnings.get("", [])
 
     # -- display ---------------------------------------------------------------------------------
 
@@ -361,12 +348,8 @@ class DirectiveForm(InlineMixin, forms.Form):
 
     def preview(self) -> tuple[str, str]:
         """(text, problem): the section as render() writes it, with secrets masked."""
-        section = self.to_section()
-        for entry in section.entries:
-            if entry.name.lower() == "secret" and entry.value:
-                entry.value = SECRET_MASK
         try:
-            return render(Document(sections=[section])), ""
+            return render(mask_document(Document(sections=[self.to_section()]))), ""
         except Exception as exc:  # RenderError, or a half-typed name
             return "", str(exc)
 
@@ -378,23 +361,16 @@ class EndpointForm(DirectiveForm):
     """Create/edit form for one peer, user, friend or template."""
 
     def __init__(
-        self,
-        *args,
-        kind: str,
-        host,
-        endpoint: Endpoint | None = None,
-        version: str = "",
-        seen_change: str = "",
-        **kwargs,
+        self, *args, kind: str, host, endpoint: Endpoint | None = None, version: int = 0, **kwargs
     ) -> None:
         self.kind = kind
         self.host = host
         self.endpoint = endpoint
-        self.inherited_kind = ""
         self.excluded = () if kind == "template" else ("type",)
+        if endpoint is not None and "current" not in kwargs:
+            kwargs["current"] = endpoint_section(endpoint)
         super().__init__(*args, **kwargs)
         self.fields["name"] = forms.CharField(
-            max_length=79,
             help_text="Section name: letters, digits and - _ . (no spaces); unique on this host.",
             widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
         )
@@ -406,6 +382,7 @@ class EndpointForm(DirectiveForm):
         )
         self.fields["comment"] = forms.CharField(
             required=False,
+            strip=False,
             widget=forms.Textarea(attrs={"rows": 2}),
             help_text="Comment lines written above the section header.",
         )
@@ -433,12 +410,7 @@ class EndpointForm(DirectiveForm):
         if kind == "template" and "type" in self.fields:
             self.fields["type"] = forms.ChoiceField(
                 required=False,
-                choices=[
-                    ("", "(none: set by the sections using it)"),
-                    ("peer", "peer"),
-                    ("user", "user"),
-                    ("friend", "friend"),
-                ],  # fmt: skip
+                choices=[("", "(none: set by the sections using it)"), *((k, k) for k in KINDS[:3])],
                 help_text=catalogue()["type"].help_text(self.directive_kind()),
             )
         if self.current is not None and not self.is_bound:
@@ -449,10 +421,8 @@ class EndpointForm(DirectiveForm):
             )
             self.initial.pop("secret", None)
         if endpoint is not None:
-            add_version_fields(self, version=version, seen_change=seen_change)
-        # the constructor of DirectiveForm added the fields before these: re-apply the order
-        order = ["name", "bases", "comment"]
-        self.order_fields(order)
+            add_version_field(self, version)
+        self.order_fields(["name", "bases", "comment"])
 
     def directive_kind(self) -> str:
         return "friend" if self.kind == "template" else self.kind
@@ -468,8 +438,7 @@ class EndpointForm(DirectiveForm):
         for group in out:
             names = [r.name for r in group["rows"]]
             if "secret" in names:
-                at = names.index("secret") + 1
-                group["rows"].insert(at, self.row("clear_secret"))
+                group["rows"].insert(names.index("secret") + 1, self.row("clear_secret"))
         return out
 
     def current_secrets(self) -> list[str]:
@@ -478,12 +447,8 @@ class EndpointForm(DirectiveForm):
         return [e.value for e in self.current.entries if e.name.lower() == "secret"]
 
     def entry_values(self, name: str) -> list[str]:
-        if name == "secret":
-            clear = bool(self.raw("clear_secret"))
-            typed = self.values_of("secret")
-            if clear:
-                return []
-            return typed or self.current_secrets()
+        if name == "secret" and self.raw("clear_secret"):
+            return []
         return self.values_of(name)
 
     def bases_list(self) -> list[str]:
@@ -492,57 +457,19 @@ class EndpointForm(DirectiveForm):
     def section_name(self) -> str:
         return str(self.raw("name")).strip()
 
-    def clean_name(self) -> str:
-        name = self.cleaned_data["name"].strip()
-        try:
-            v.check_section_name(name)
-        except v.Invalid as exc:
-            raise forms.ValidationError(f"section name '{name}' {exc.message}") from None
-        taken = Endpoint.objects.filter(host=self.host).annotate(lowered=Lower("name"))
-        if self.endpoint is not None:
-            taken = taken.exclude(pk=self.endpoint.pk)
-        if taken.filter(lowered=name.lower()).exists():
-            raise forms.ValidationError(
-                f"[{name}] already exists on this host (names are compared without case)"
-            )
-        return name
-
-    def clean_bases(self) -> str:
-        names = [b.strip() for b in self.cleaned_data["bases"].split(",") if b.strip()]
+    def _inherited_kind(self) -> str:
+        names = [n.lower() for n in self.bases_list()]
         if not names:
             return ""
         found = Endpoint.objects.filter(host=self.host).annotate(lowered=Lower("name"))
         if self.endpoint is not None:
             found = found.exclude(pk=self.endpoint.pk)
-        by_name = {e.name.lower(): e for e in found.filter(lowered__in=[n.lower() for n in names])}
-        missing = [n for n in names if n.lower() not in by_name]
-        if missing:
-            raise forms.ValidationError("no section named " + ", ".join(missing) + " on this host")
-        if len({n.lower() for n in names}) != len(names):
-            raise forms.ValidationError("names the same section twice")
-        self.inherited_kind = services.inherited_kind([by_name[n.lower()] for n in names])
-        return ", ".join(by_name[n.lower()].name for n in names)
-
-    def clean_comment(self) -> str:
-        text = self.cleaned_data["comment"].replace("\r\n", "\n")
-        for line in text.split("\n"):
-            try:
-                v.check_line_safe(line)
-            except v.Invalid as exc:
-                raise forms.ValidationError(f"a comment line {exc.message}") from None
-        return text
-
-    def _inherited_kind(self) -> str:
-        if "bases" in (getattr(self, "cleaned_data", None) or {}):
-            return self.inherited_kind
-        names = [n.lower() for n in self.bases_list()]
-        if not names:
-            return ""
-        found = Endpoint.objects.filter(host=self.host).annotate(lowered=Lower("name"))
         by_name = {e.name.lower(): e for e in found.filter(lowered__in=names)}
-        return services.inherited_kind([by_name[n] for n in names if n in by_name])
+        return inherited_kind([by_name[n] for n in names if n in by_name])
 
     def to_section(self) -> Section:
+        """What would be saved: the typed lines, the stored secret when none was typed (secrets are
+        write-only) unless "Clear secret" is ticked, and type= when the bases do not give it."""
         entries = []
         if self.kind != "template" and self._inherited_kind() != self.kind:
             type_comments = []
@@ -552,69 +479,22 @@ class EndpointForm(DirectiveForm):
             entries.append(Entry(name="type", value=self.kind, comments=type_comments))
         entries.extend(self.directive_entries())
         entries.extend(self.other_entries())
-        raw_comment = str(self.raw("comment"))
-        comments = raw_comment.replace("\r\n", "\n").split("\n") if raw_comment else []
-        return Section(
+        section = Section(
             name=self.section_name() or "new",
             entries=entries,
             is_template=self.kind == "template",
             bases=self.bases_list(),
-            comments=comments,
+            comments=comment_lines(str(self.raw("comment"))),
         )
+        if self.raw("clear_secret"):
+            return section
+        return with_current_secrets(section, self.endpoint)
 
-    def check(self) -> list[Finding]:
-        """Validate the host's config as it would be with this section saved and put the findings
-        for this section at their fields. Only [general], the section's bases and the section are
-        needed for its findings (its name is checked against the database), so an edit costs the
-        same at 10 endpoints or 10,000; a template is checked with everything that uses it."""
-        section = self.to_section()
-        only = None
-        if self.kind != "template":
-            only = self._ancestor_ids(section.bases)
-            if self.endpoint is not None:
-                only.append(self.endpoint.pk)
-            only = only or [-1]
-        document, _, _ = build_document(self.host, only=only)
-        at = None
-        if self.endpoint is not None:
-            at = next(
-                (
-                    i
-                    for i, s in enumerate(document.sections)
-                    if s.is_endpoint and s.name == self.endpoint.name
-                ),
-                None,
-            )
-        if at is None:
-            document.sections.append(section)
-        else:
-            document.sections[at] = section
-        wanted = section.name.lower()
-        findings = [f for f in validate(document, keys=key_info()) if f.section.lower() == wanted]
-        if "duplicate-section" in {f.code for f in findings} and self.has_error("name"):
-            findings = [f for f in findings if f.code != "duplicate-section"]
-        self.apply_findings(findings)
-        return findings
+    def judge(self, section: Section) -> policy.Verdict:
+        return policy.endpoint_verdict(self.host, section, endpoint=self.endpoint)
 
-    def _ancestor_ids(self, bases: list[str]) -> list[int]:
-        rows = Endpoint.objects.filter(host=self.host).annotate(lowered=Lower("name"))
-        ids: list[int] = []
-        pending = [b.lower() for b in bases]
-        seen: set[str] = set()
-        while pending:
-            pending = [p for p in pending if p not in seen]
-            if not pending:
-                break
-            seen.update(pending)
-            found = list(rows.filter(lowered__in=pending).values_list("id", flat=True))
-            ids.extend(found)
-            pending = [
-                name.lower()
-                for name in Endpoint.objects.filter(derived_links__endpoint_id__in=found).values_list(
-                    "name", flat=True
-                )
-            ]
-        return ids
+    def check_stored(self) -> None:
+        self.show_findings(policy.endpoint_verdict(self.host, self.current, endpoint=self.endpoint).findings)
 
 
 class GeneralForm(DirectiveForm):
@@ -623,12 +503,14 @@ class GeneralForm(DirectiveForm):
     section_kind = "general"
     excluded = ("register",)
 
-    def __init__(self, *args, host, version: str = "", **kwargs) -> None:
+    def __init__(self, *args, host, version: int = 0, **kwargs) -> None:
         self.host = host
+        kwargs.setdefault("current", general_section(host))
         super().__init__(*args, **kwargs)
-        add_version_fields(self, version=version, seen_change=version)
+        add_version_field(self, version)
         self.fields["comment"] = forms.CharField(
             required=False,
+            strip=False,
             widget=forms.Textarea(attrs={"rows": 2}),
             help_text="Comment lines written above [general].",
         )
@@ -643,30 +525,25 @@ class GeneralForm(DirectiveForm):
         return {"register"}
 
     def to_section(self) -> Section:
-        raw = str(self.raw("comment"))
-        comments = raw.replace("\r\n", "\n").split("\n") if raw else []
         return Section(
-            name="general", entries=self.directive_entries() + self.other_entries(), comments=comments
+            name="general",
+            entries=self.directive_entries() + self.other_entries(),
+            comments=comment_lines(str(self.raw("comment"))),
         )
 
-    def check(self) -> list[Finding]:
-        section = self.to_section()
-        document, _, _ = build_document(self.host, only=[-1])
-        old = document.general
-        registers = [e for e in old.entries if e.name.lower() == "register"] if old else []
-        section.entries.extend(registers)
-        document.sections[0] = section
-        findings = [f for f in validate(document, keys=key_info()) if f.section.lower() == "general"]
-        self.apply_findings([f for f in findings if (f.directive or "").lower() != "register"])
-        return findings
+    def judge(self, section: Section) -> policy.Verdict:
+        return policy.general_verdict(self.host, section)
+
+    def check_stored(self) -> None:
+        self.show_findings(policy.general_verdict(self.host, self.current).findings)
 
 
 # -------------------------------------------------------------------------------------------------
 # Registrations and [callnumberlimits]
 
 
-class RegistrationForm(InlineMixin, forms.Form):
-    username = forms.CharField(max_length=79)
+class RegistrationForm(FindingsMixin, InlineMixin, forms.Form):
+    username = forms.CharField()
     secret = forms.CharField(
         required=False,
         strip=False,
@@ -675,44 +552,40 @@ class RegistrationForm(InlineMixin, forms.Form):
     )
     clear_secret = forms.BooleanField(required=False, label="Clear secret")
     key = forms.ChoiceField(required=False, help_text="Sign the registration with this RSA key instead.")
-    remote_host = forms.CharField(max_length=253, label="Server", help_text="Host name or IPv4 address.")
+    remote_host = forms.CharField(label="Server", help_text="Host name or IPv4 address.")
     remote_port = forms.IntegerField(required=False, min_value=1, max_value=65535, label="Port")
-    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 1}))
+    comment = forms.CharField(required=False, strip=False, widget=forms.Textarea(attrs={"rows": 1}))
 
-    def __init__(self, *args, registration=None, **kwargs) -> None:
+    def __init__(self, *args, registration=None, version: int = 0, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.registration = registration
+        self.field_warnings: dict[str, list[str]] = {}
+        self.findings: list[Finding] = []
         self.fields["key"].choices = [("", "(none)")] + [
             (n, n) for n in Key.objects.order_by("name").values_list("name", flat=True)
         ]
-        if registration is not None and not self.is_bound:
-            self.initial.update(
-                username=registration.username,
-                key=registration.key.name if registration.key_id else "",
-                remote_host=registration.remote_host,
-                remote_port=registration.remote_port,
-                comment=registration.comment,
-            )
-
-    def line(self) -> str:
-        data = self.cleaned_data
-        credentials = data.get("username", "")
-        if data.get("key"):
-            credentials += f":[{data['key']}]"
+        if registration is not None:
+            add_version_field(self, version)
+            if not self.is_bound:
+                self.initial.update(
+                    username=registration.username,
+                    key=registration.key.name if registration.key_id else "",
+                    remote_host=registration.remote_host,
+                    remote_port=registration.remote_port,
+                    comment=registration.comment,
+                )
         else:
-            secret = self.effective_secret()
-            if secret:
-                credentials += f":{secret}"
-        port = data.get("remote_port")
-        return f"{credentials}@{data.get('remote_host', '')}" + (f":{port}" if port else "")
+            del self.fields["clear_secret"]
+            self.fields["secret"].help_text = "Leave blank to register without one (or with a key)."
 
-    def effective_secret(self) -> str:
+    def secret_value(self):
+        """What the service is to do with the secret: KEEP, "" (clear) or the typed one."""
         data = self.cleaned_data
         if data.get("clear_secret") or data.get("key"):
             return ""
         if data.get("secret"):
             return data["secret"]
-        return self.registration.secret if self.registration is not None else ""
+        return KEEP if self.registration is not None else ""
 
     def clean(self):
         cleaned = super().clean()
@@ -721,45 +594,45 @@ class RegistrationForm(InlineMixin, forms.Form):
         if cleaned.get("key") and cleaned.get("secret"):
             self.add_error("secret", "give a secret or a key, not both")
             return cleaned
-        try:
-            v.register_line(self.line())
-        except v.Invalid as exc:
-            self.add_error(self.field_of(exc.message), f"register => {self.masked_line()} {exc.message}")
+        secret = self.secret_value()
+        if secret is KEEP:
+            secret = self.registration.secret
+        line = registration_line(
+            cleaned.get("username", ""), secret, cleaned.get("key") or None, cleaned.get("remote_host", ""),
+            cleaned.get("remote_port"),
+        )  # fmt: skip
+        self.apply_verdict(policy.registration_verdict(line, comment_lines(cleaned.get("comment", ""))))
         return cleaned
 
-    def masked_line(self) -> str:
-        secret = self.effective_secret()
-        return self.line().replace(f":{secret}@", f":{SECRET_MASK}@") if secret else self.line()
-
-    @staticmethod
-    def field_of(message: str) -> str | None:
-        """The field a register_line message is about."""
-        if "user name" in message:
-            return "username"
-        if "IPv6" in message or "host name" in message or "extension" in message:
-            return "remote_host"
-        if "port" in message:
-            return "remote_port"
-        if "key reference" in message:
-            return "key"
-        if "secret" in message or "credentials" in message:
-            return "secret"
-        return None
+    def field_for(self, finding: Finding) -> str | None:
+        return finding.part if finding.part in self.fields else None
 
 
-class CallNumberLimitForm(InlineMixin, forms.Form):
-    network = forms.CharField(max_length=64, help_text="address[/mask], for example 203.0.113.0/24.")
+class CallNumberLimitForm(FindingsMixin, InlineMixin, forms.Form):
+    network = forms.CharField(help_text="address[/mask], for example 203.0.113.0/24.")
     limit = forms.IntegerField(min_value=0, help_text="Call numbers allowed per address in that range.")
-    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 1}))
+    comment = forms.CharField(required=False, strip=False, widget=forms.Textarea(attrs={"rows": 1}))
 
-    def clean_network(self) -> str:
-        network = self.cleaned_data["network"].strip()
-        try:
-            v.check_line_safe(network, max_length=64)
-            v.network(network)
-        except v.Invalid as exc:
-            raise forms.ValidationError(f"'{network}' {exc.message}") from None
-        return network
+    def __init__(self, *args, limit=None, version: int = 0, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.field_warnings: dict[str, list[str]] = {}
+        self.findings: list[Finding] = []
+        if limit is not None:
+            add_version_field(self, version)
+            if not self.is_bound:
+                self.initial.update(network=limit.network, limit=limit.limit, comment=limit.comment)
+
+    def clean(self):
+        cleaned = super().clean()
+        if "network" in cleaned and "limit" in cleaned:
+            verdict = policy.limit_verdict(
+                cleaned["network"], cleaned["limit"], comment_lines(cleaned.get("comment", ""))
+            )
+            self.apply_verdict(verdict)
+        return cleaned
+
+    def field_for(self, finding: Finding) -> str | None:
+        return finding.part if finding.part in self.fields else None
 
 
 # -------------------------------------------------------------------------------------------------

@@ -31,7 +31,10 @@ def parse_when(text: str | None, *, end: bool = False) -> dt.datetime | None:
     if not text:
         return None
     text = text.strip()
-    day = parse_date(text) if len(text) <= 10 else None
+    try:
+        day = parse_date(text) if len(text) <= 10 else None
+    except ValueError:  # well formed but not a day of the calendar: 2020-13-45
+        raise AuditFilterError(f"{text!r} is not a date (YYYY-MM-DD) or an ISO 8601 date and time") from None
     if day is not None:
         moment = dt.datetime.combine(day + dt.timedelta(days=1 if end else 0), dt.time())
     else:

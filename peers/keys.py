@@ -8,6 +8,7 @@ admin's passphrase when one is given). iax-syntax.md section 13.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives import serialization
@@ -71,17 +72,49 @@ def check_name(name: str) -> None:
         raise KeyProblem("name", f"key name {name!r} {exc.message}") from None
 
 
-def read(public_pem: str, private_pem: str = "", passphrase: str | None = None) -> KeyMaterial:
-    """Check uploaded PEM text the way res_crypto would and describe it."""
-    public_pem = public_pem.replace("\r\n", "\n").strip() + "\n"
-    if "-----BEGIN PUBLIC KEY-----" not in public_pem:
+_PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----\n[\s\S]*?-----END \1-----\n?")
+PRIVATE_LABELS = ("PRIVATE KEY", "RSA PRIVATE KEY", "ENCRYPTED PRIVATE KEY")
+
+
+def _one_block(text: str, field: str, what: str, labels: tuple[str, ...]) -> str:
+    """The text when it is exactly one PEM block with one of ``labels`` and nothing else; a
+    KeyProblem saying what it holds instead otherwise."""
+    if not text.isascii():
+        raise KeyProblem(field, f"the {what} is not PEM text (it has characters that are not ASCII)")
+    blocks = list(_PEM_BLOCK.finditer(text))
+    found = [b.group(1) for b in blocks]
+    rest = _PEM_BLOCK.sub("", text).strip()
+    if not blocks:
         raise KeyProblem(
-            "public_pem",
-            "the public key must be PEM 'PUBLIC KEY' (openssl rsa -pubout); 'RSA PUBLIC KEY' is refused",
+            field, f"the {what} is not a PEM key: a '-----BEGIN {labels[0]}-----' block is expected"
         )
+    if len(blocks) > 1 or rest:
+        holds = ", ".join(f"'{label}'" for label in found) + (" and other text" if rest else "")
+        raise KeyProblem(
+            field,
+            f"the {what} file must hold exactly one '{labels[0]}' block and nothing else; it holds {holds}",
+        )
+    if found[0] not in labels:
+        if found[0] == "RSA PUBLIC KEY":
+            raise KeyProblem(
+                field,
+                "the public key is PKCS#1 ('RSA PUBLIC KEY'); res_crypto reads 'PUBLIC KEY': "
+                "convert it with openssl rsa -RSAPublicKey_in -pubout",
+            )
+        raise KeyProblem(field, f"the {what} is a '{found[0]}' block, not '{labels[0]}'")
+    return text
+
+
+def read(public_pem: str, private_pem: str = "", passphrase: str | None = None) -> KeyMaterial:
+    """Check uploaded PEM text the way res_crypto would and describe it. The public part is
+    exactly one 'PUBLIC KEY' block (a private key pasted after it is refused, never stored as the
+    .pub), the private part exactly one private key block."""
+    public_pem = _one_block(
+        public_pem.replace("\r\n", "\n").strip() + "\n", "public_pem", "public key", ("PUBLIC KEY",)
+    )
     try:
         public = serialization.load_pem_public_key(public_pem.encode("ascii"))
-    except (ValueError, UnicodeEncodeError) as exc:
+    except ValueError as exc:
         raise KeyProblem("public_pem", f"the public key cannot be read: {exc}") from None
     if not isinstance(public, rsa.RSAPublicKey):
         raise KeyProblem("public_pem", "the public key is not an RSA key")
@@ -91,7 +124,9 @@ def read(public_pem: str, private_pem: str = "", passphrase: str | None = None) 
         )
     encrypted = False
     if private_pem.strip():
-        private_pem = private_pem.replace("\r\n", "\n").strip() + "\n"
+        private_pem = _one_block(
+            private_pem.replace("\r\n", "\n").strip() + "\n", "private_pem", "private key", PRIVATE_LABELS
+        )
         encrypted = "ENCRYPTED" in private_pem
         if encrypted and not passphrase:
             raise KeyProblem(
@@ -102,7 +137,7 @@ def read(public_pem: str, private_pem: str = "", passphrase: str | None = None) 
                 private_pem.encode("ascii"),
                 password=passphrase.encode("utf-8") if encrypted and passphrase else None,
             )
-        except (ValueError, TypeError, UnicodeEncodeError) as exc:
+        except (ValueError, TypeError) as exc:
             raise KeyProblem("private_pem", f"the private key cannot be read: {exc}") from None
         if not isinstance(private, rsa.RSAPrivateKey):
             raise KeyProblem("private_pem", "the private key is not an RSA key")

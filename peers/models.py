@@ -18,6 +18,7 @@
   a public ``prefix`` and the sha256 of the secret part. ``Deployment``: what a host's agent
   reported after applying (or failing to apply) a revision.
 * ``LoginAttempt``: one row per login form POST that checked a password (``peers.security.throttle``).
+* ``ImportUpload``: the files of a web import between its dry run and its confirmation.
 
 Typed string columns use NULL for "not set" (the line is not written) and "" for a line written
 with an empty value: Asterisk treats the two differently (``context=`` adds an empty context).
@@ -30,8 +31,7 @@ and a revision's ``conf_text`` and ``snapshot`` are encrypted at rest (``peers.s
 
 from __future__ import annotations
 
-import math
-from datetime import timedelta
+import uuid
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -341,13 +341,17 @@ class CallNumberLimit(models.Model):
 
 
 class Change(models.Model):
-    """One create, update or delete of a config object. ``before``/``after`` are
-    ``peers.audit.snapshot`` dicts: secrets are masked, ``secrets_changed`` names the ones that changed."""
+    """One create, update or delete of a config or access object (a token, a user's role), or one
+    reveal of a secret. ``before``/``after`` are masked ``peers.audit`` states: secrets are
+    masked, ``secrets_changed`` names the ones that changed. Written only by ``peers.services``,
+    in the transaction of the change; the id of an object's latest row (reveals aside) is its
+    version for optimistic locking."""
 
     class Action(models.TextChoices):
         CREATE = "create"
         UPDATE = "update"
         DELETE = "delete"
+        REVEAL = "reveal"  # a secret was shown in clear (nothing changed)
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(
@@ -482,16 +486,6 @@ class Deployment(models.Model):
 # Login rate limiting (peers.security.throttle)
 
 
-MAX_FAILURES = 5
-WINDOW = timedelta(minutes=15)
-KEEP = timedelta(days=30)
-
-
-def normalize_username(username: str) -> str:
-    """The key a username is counted under: case and surrounding spaces do not make a new one."""
-    return (username or "").strip().lower()[:150]
-
-
 class LoginAttempt(models.Model):
     username = models.CharField(max_length=150, help_text="As typed, lower-cased.")
     address = models.CharField(max_length=64, blank=True, help_text="REMOTE_ADDR of the request.")
@@ -509,31 +503,25 @@ class LoginAttempt(models.Model):
         outcome = "ok" if self.succeeded else "failed"
         return f"{self.username}@{self.address} {outcome} {self.at:%Y-%m-%d %H:%M:%S}"
 
-    @classmethod
-    def _failures(cls, username: str, address: str, now):
-        rows = cls.objects.filter(username=normalize_username(username), address=address or "")
-        recent = rows.filter(at__gt=now - WINDOW)
-        last_success = recent.filter(succeeded=True).order_by("-at").values_list("at", flat=True).first()
-        failures = recent.filter(succeeded=False)
-        if last_success is not None:
-            failures = failures.filter(at__gt=last_success)
-        return failures
 
-    @classmethod
-    def wait_seconds(cls, username: str, address: str, *, now=None) -> int:
-        """0 when this username may try from this address; else the seconds left to wait."""
-        now = now or timezone.now()
-        times = list(
-            cls._failures(username, address, now).order_by("-at").values_list("at", flat=True)[:MAX_FAILURES]
-        )
-        if len(times) < MAX_FAILURES:
-            return 0
-        return max(1, math.ceil((times[-1] + WINDOW - now).total_seconds()))
+class ImportUpload(models.Model):
+    """The files of a web import between its dry run and its confirmation, kept on the server
+    side (encrypted: an iax.conf holds secrets) and known to the browser only by ``id``: nothing
+    the browser sends back names a file. Deleted when the import is confirmed or cancelled, and
+    after ``peers.services.imports.UPLOAD_LIFETIME``."""
 
-    @classmethod
-    def record(cls, username: str, address: str, *, succeeded: bool) -> LoginAttempt:
-        now = timezone.now()
-        cls.objects.filter(at__lt=now - KEEP).delete()
-        return cls.objects.create(
-            username=normalize_username(username), address=address or "", at=now, succeeded=succeeded
-        )
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    host_name = models.CharField(max_length=63)
+    replace = models.BooleanField(default=False)
+    main = models.CharField(max_length=255, help_text="The uploaded iax.conf's name among ``files``.")
+    files = EncryptedJSONField(help_text="{name: base64 content} of every uploaded file (encrypted at rest).")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"import into {self.host_name} ({self.main})"

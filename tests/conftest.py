@@ -49,3 +49,48 @@ def make_key(db, key_material, encrypted_key_material):
         )
 
     return make
+
+
+# -------------------------------------------------------------------------------------------------
+# Stored state for tests about storage and export: rows written as they are, past the section
+# policy (which refuses what these tests need to store: every directive, misplaced ones included).
+# Tests of the write paths call peers.services instead.
+
+
+def store(host: Host, sect: Section, *, kind: str | None = None, position: int | None = None):
+    """Write a section's rows as an import would (no policy, no history)."""
+    from peers.models import Endpoint
+    from peers.services import storage
+
+    data = storage.split_entries(sect.entries)
+    keys = {k.name: k for k in Key.objects.filter(name__in=storage.key_names(data))}
+    bases = [Endpoint.objects.get(host=host, name__iexact=b) for b in sect.bases]
+    if kind is None:
+        kind = data.kind or ("" if sect.is_template else storage.inherited_kind(bases))
+    if position is None:
+        position = storage.next_position(host.endpoints)
+    return storage.write_endpoint(
+        Endpoint(host=host), sect, data, kind=kind, position=position, keys=keys, bases=bases
+    )
+
+
+def store_general(host: Host, entries, *, comment: str = ""):
+    """Write [general]'s lines (no policy, no history)."""
+    from peers.models import GeneralSettings
+    from peers.services import storage
+
+    general, _ = GeneralSettings.objects.get_or_create(host=host)
+    general.comment = comment
+    general.save()
+    storage.write_general(general, entries)
+    return general
+
+
+def store_registration(host: Host, line: str, *, position: int = 0):
+    """A Registration row from a register value (no policy, no history)."""
+    from peers.importer import registration_fields
+    from peers.models import Registration
+
+    fields = registration_fields(line)
+    key = Key.objects.get(name=fields.pop("key")) if fields["key"] else fields.pop("key")
+    return Registration.objects.create(host=host, position=position, key=key, **fields)

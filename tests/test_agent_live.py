@@ -15,9 +15,8 @@ import pytest
 
 from peers import revisions, services
 from peers.demo import seed_demo
-from peers.iaxconf import Entry
+from peers.iaxconf import Entry, Section
 from peers.models import Deployment
-from peers.security import tokens
 
 REPO = Path(__file__).resolve().parents[1]
 AGENT = REPO / "agent" / "iaxadmin-agent"
@@ -52,8 +51,8 @@ def run_agent(live_server, tmp_path: Path, host: str, token: str, *extra: str) -
 @pytest.mark.django_db(transaction=True)
 def test_the_agent_applies_a_published_revision_and_reports_it(live_server, tmp_path):
     host = seed_demo()
-    revision = revisions.publish(host, message="first")
-    _, token = tokens.create_host_token(host, "pbx agent")
+    revision = services.publish(host, message="first", actor="test")
+    _, token = services.create_host_token(host, "pbx agent", actor="test")
 
     result = run_agent(live_server, tmp_path, host.name, token)
 
@@ -86,8 +85,8 @@ def test_the_agent_applies_a_published_revision_and_reports_it(live_server, tmp_
     assert Deployment.objects.count() == 1
 
     # a new revision is picked up
-    services.save_general(host, [Entry("bindport", "4570")])
-    second = revisions.publish(host, message="second")
+    services.save_general(host, Section("general", [Entry("bindport", "4570")]), actor="test")
+    second = services.publish(host, message="second", actor="test")
     third = run_agent(live_server, tmp_path, host.name, token)
     assert third.returncode == 0, third.stderr
     assert (tmp_path / "etc" / "iax.conf").read_text() == second.conf_text
@@ -97,10 +96,10 @@ def test_the_agent_applies_a_published_revision_and_reports_it(live_server, tmp_
 @pytest.mark.django_db(transaction=True)
 def test_the_agent_is_refused_with_another_hosts_token(live_server, tmp_path):
     host = seed_demo()
-    revisions.publish(host, message="first")
+    services.publish(host, message="first", actor="test")
     other = host.__class__.objects.create(name="other")
-    _, token = tokens.create_host_token(other)
+    _, token = services.create_host_token(other, actor="test")
     result = run_agent(live_server, tmp_path, host.name, token)
     assert result.returncode == 4
-    assert "belongs to host 'other'" in result.stderr
+    assert "may only read its own host ('other')" in result.stderr
     assert not (tmp_path / "etc" / "iax.conf").exists()

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from peers import services
 from peers.demo import seed_demo
 from peers.models import CallNumberLimit, Change, Endpoint, Host, Key, Registration
 from peers.security import tokens
@@ -20,7 +21,7 @@ SECRET = "Xy7-secret-Value-42"
 def user_token(django_user_model):
     user = django_user_model.objects.create_user("ops")
     set_role(user, "admin")  # the token acts with its user's role
-    row, token = tokens.create_user_token(user, "deploy-script")
+    row, token = services.create_user_token(user, "deploy-script", actor="test")
     return token
 
 
@@ -62,13 +63,15 @@ def demo(db) -> Host:
 def test_user_tokens_only(client, demo, user_token, django_user_model):
     assert client.get("/api/v1/hosts").status_code == 401
     assert client.get("/api/v1/hosts", HTTP_AUTHORIZATION="Bearer iaxu_000000000000_nope").status_code == 401
-    _, host_token = tokens.create_host_token(demo)
+    _, host_token = services.create_host_token(demo, actor="test")
     response = client.get("/api/v1/hosts", HTTP_AUTHORIZATION=f"Bearer {host_token}")
     assert response.status_code == 403 and "user token" in response.json()["detail"]
     row = tokens.verify(user_token, "iaxu")
-    tokens.revoke(row.prefix)
+    services.revoke_token(row.prefix, actor="test")
     assert client.get("/api/v1/hosts", HTTP_AUTHORIZATION=f"Bearer {user_token}").status_code == 401
-    _, other = tokens.create_user_token(django_user_model.objects.create_user("gone", is_active=False))
+    _, other = services.create_user_token(
+        django_user_model.objects.create_user("gone", is_active=False), actor="test"
+    )
     assert client.get("/api/v1/hosts", HTTP_AUTHORIZATION=f"Bearer {other}").status_code == 401
 
 
@@ -86,7 +89,7 @@ def test_hosts_crud_and_audit(api):
     assert response.status_code == 201 and response.json()["name"] == "pbx9"
     assert api.post("/hosts", {"name": "pbx9"}).status_code == 409
     bad = api.post("/hosts", {"name": "no spaces"})
-    assert bad.status_code == 400 and bad.json()["findings"][0]["directive"] == "name"
+    assert bad.status_code == 400 and bad.json()["findings"][0]["part"] == "name"
     assert api.put("/hosts/pbx9", {"description": "changed"}).json()["description"] == "changed"
     assert [h["name"] for h in api.get("/hosts").json()] == ["pbx9"]
     assert api.get("/hosts/nope").status_code == 404
@@ -165,7 +168,9 @@ def test_endpoint_validation_errors_name_field_value_and_rule(api, demo):
     assert any(
         f["section"] == "dave" and f["directive"] == "port" and f["value"] == "99999" for f in findings
     )
-    assert all(set(f) == {"severity", "code", "section", "directive", "value", "message"} for f in findings)
+    assert all(
+        set(f) == {"severity", "code", "section", "directive", "value", "part", "message"} for f in findings
+    )
     assert not Endpoint.objects.filter(host=demo, name="dave").exists()
     assert Change.objects.count() == before  # rolled back with the change
     assert api.post(f"/hosts/{demo.name}/endpoints", {"name": "x", "kind": "nope"}).status_code == 400
@@ -176,7 +181,10 @@ def test_endpoint_validation_errors_name_field_value_and_rule(api, demo):
         f"/hosts/{demo.name}/endpoints",
         {"name": "x", "kind": "peer", "entries": [{"name": "outkey", "value": "nokey"}]},
     )
-    assert unknown_key.status_code == 400 and unknown_key.json()["findings"][0]["value"] == "nokey"
+    assert unknown_key.status_code == 400
+    assert [f["code"] for f in unknown_key.json()["findings"] if f["value"] == "nokey"] == [
+        "missing-private-key"
+    ]
     injected = api.post(
         f"/hosts/{demo.name}/endpoints",
         {"name": "x", "kind": "peer", "entries": [{"name": "context", "value": "a\n[evil]\ntype=friend"}]},
@@ -224,7 +232,7 @@ def test_keys_public_part_only(api, demo, key_material):
     assert Key.objects.get(name="new-key").private_pem == key_material.private_pem
     assert api.post("/keys", body).status_code == 409
     bad = api.post("/keys", {"name": "bad", "public_pem": "garbage"})
-    assert bad.status_code == 400 and bad.json()["findings"][0]["directive"] == "public_pem"
+    assert bad.status_code == 400 and bad.json()["findings"][0]["part"] == "public_pem"
     mismatched = api.post(
         "/keys",
         {
@@ -276,7 +284,11 @@ def test_callnumber_limits(api, demo):
     bad = api.post(f"/hosts/{demo.name}/callnumberlimits", {"network": "not-a-network", "limit": 1})
     assert bad.status_code == 400
     (finding,) = bad.json()["findings"]
-    assert (finding["directive"], finding["value"]) == ("network", "not-a-network")
+    assert (finding["code"], finding["part"], finding["directive"]) == (
+        "invalid-callnumberlimit",
+        "network",
+        "not-a-network",
+    )
     assert (
         api.post(f"/hosts/{demo.name}/callnumberlimits", {"network": "192.0.2.0/24", "limit": -1}).status_code
         == 422
@@ -300,7 +312,7 @@ def test_no_secret_in_any_read(api, demo):
 def test_a_token_acts_with_its_users_role(client, demo, django_user_model):
     user = django_user_model.objects.create_user("reader")
     set_role(user, "viewer")
-    _, token = tokens.create_user_token(user, "read-only")
+    _, token = services.create_user_token(user, "read-only", actor="test")
     headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
     assert client.get("/api/v1/hosts", **headers).status_code == 200
     response = client.post(
@@ -342,11 +354,11 @@ def test_every_api_operation_needs_a_token_and_the_right_role(client, demo, djan
     assert call(url, **body).status_code == 401  # no token
     user = django_user_model.objects.create_user("limited")
     set_role(user, "viewer")
-    _, token = tokens.create_user_token(user, "limited")
+    _, token = services.create_user_token(user, "limited", actor="test")
     response = call(url, HTTP_AUTHORIZATION=f"Bearer {token}", **body)
     if method == "get":
         assert response.status_code in (200, 404)  # a viewer reads
     else:
         assert response.status_code == 403  # writing needs editor (a host, admin)
-    host_row, host_token = tokens.create_host_token(Host.objects.get(name="demo"), "agent")
+    host_row, host_token = services.create_host_token(Host.objects.get(name="demo"), "agent", actor="test")
     assert call(url, HTTP_AUTHORIZATION=f"Bearer {host_token}", **body).status_code == 403

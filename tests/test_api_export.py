@@ -16,7 +16,7 @@ from django.utils import timezone
 from peers import exporter, revisions, services
 from peers.api import agent as api_export
 from peers.demo import seed_demo
-from peers.iaxconf import Entry
+from peers.iaxconf import Entry, Section
 from peers.models import Deployment, Host, HostToken, UserToken
 from peers.security import tokens
 
@@ -35,8 +35,8 @@ def demo(db) -> Host:
 
 @pytest.fixture
 def published(demo):
-    revision = revisions.publish(demo, message="first")
-    _, token = tokens.create_host_token(demo, "agent")
+    revision = services.publish(demo, message="first", actor="test")
+    _, token = services.create_host_token(demo, "agent", actor="test")
     return demo, revision, token
 
 
@@ -69,7 +69,7 @@ def members(body: bytes) -> dict[str, tuple[bytes | None, int, bytes]]:
 
 
 def test_a_token_is_prefixed_and_only_its_hash_is_stored(demo):
-    row, token = tokens.create_host_token(demo, "agent")
+    row, token = services.create_host_token(demo, "agent", actor="test")
     kind, prefix, secret = token.split("_", 2)
     assert (kind, prefix) == ("iaxh", row.prefix) and len(secret) >= 40
     assert row.hash == hashlib.sha256(secret.encode()).hexdigest()
@@ -109,17 +109,17 @@ def test_the_command_creates_lists_and_revokes(demo, django_user_model, capsys):
 def test_refusals_are_one_line_of_text(client, published, django_user_model, url):
     host, _, token = published
     other = Host.objects.create(name="pbx2")
-    _, other_token = tokens.create_host_token(other)
-    _, user_token = tokens.create_user_token(django_user_model.objects.create_user("ops"))
-    revoked_row, revoked = tokens.create_host_token(host)
-    tokens.revoke(revoked_row.prefix)
+    _, other_token = services.create_host_token(other, actor="test")
+    _, user_token = services.create_user_token(django_user_model.objects.create_user("ops"), actor="test")
+    revoked_row, revoked = services.create_host_token(host, actor="test")
+    services.revoke_token(revoked_row.prefix, actor="test")
     cases = [
         ({}, 401, "no token"),
         ({"HTTP_AUTHORIZATION": "Basic Zm9vOmJhcg=="}, 401, "no token"),
         (auth("iaxh_000000000000_bad"), 401, "unknown or revoked"),
         (auth(token + "x"), 401, "unknown or revoked"),
         (auth(revoked), 401, "unknown or revoked"),
-        (auth(other_token), 403, "belongs to host 'pbx2'"),
+        (auth(other_token), 403, "may only read its own host ('pbx2')"),
         (auth(user_token), 403, "user token"),
     ]
     for headers, status, reason in cases:
@@ -128,8 +128,12 @@ def test_refusals_are_one_line_of_text(client, published, django_user_model, url
         assert response["Content-Type"].startswith("text/plain")
         assert reason in response.content.decode() and response.content.decode().count("\n") == 1
     assert client.get(url(host.name)).has_header("WWW-Authenticate")
+    # an unknown host and another host's are the same answer: a token learns no host names
     response = client.get(url("ghost"), **auth(token))
-    assert (response.status_code, response.content) == (404, b"no host named 'ghost'\n")
+    assert (response.status_code, response.content) == (
+        403,
+        b"this token may only read its own host ('demo'), not 'ghost'\n",
+    )
     response = client.get(url("pbx2"), **auth(other_token))
     assert (response.status_code, response.content) == (409, b"host 'pbx2' has never been published\n")
     assert client.get(url(host.name) + "?revision=9", **auth(token)).status_code == 404
@@ -173,16 +177,16 @@ def test_revision_sha256_is_the_checksum_the_agent_verifies(published):
     assert files
     assert revision.sha256 == contract(revision.conf_text.encode(), {k.name: k.content for k in files})
     bare = Host.objects.create(name="bare")
-    services.save_general(bare, [Entry("bindport", "4569")])
-    plain = revisions.publish(bare, message="no keys")
+    services.save_general(bare, Section("general", [Entry("bindport", "4569")]), actor="test")
+    plain = services.publish(bare, message="no keys", actor="test")
     assert plain.key_files == []
     assert plain.sha256 == hashlib.sha256(plain.conf_text.encode()).hexdigest()
 
 
 def test_revision_n_serves_an_older_one(client, published):
     host, first, token = published
-    services.save_general(host, [Entry("bindport", "4570")])
-    second = revisions.publish(host, message="second")
+    services.save_general(host, Section("general", [Entry("bindport", "4570")]), actor="test")
+    second = services.publish(host, message="second", actor="test")
     latest = client.get(conf_url(host.name), **auth(token))
     assert latest["X-Iaxadmin-Revision"] == "2" and latest.content == second.conf_text.encode()
     old = client.get(conf_url(host.name) + "?revision=1", **auth(token))
@@ -295,9 +299,9 @@ def test_a_bad_report_is_refused(client, published):
     assert post_report(client, host.name, token, big).status_code == 413
     assert post_report(client, host.name, "iaxh_000000000000_x", REPORT).status_code == 401
     other = Host.objects.create(name="pbx2")
-    _, other_token = tokens.create_host_token(other)
+    _, other_token = services.create_host_token(other, actor="test")
     assert post_report(client, host.name, other_token, REPORT).status_code == 403
-    assert post_report(client, "ghost", token, REPORT).status_code == 404
+    assert post_report(client, "ghost", token, REPORT).status_code == 403
     assert client.get(f"/api/v1/hosts/{host.name}/deployments", **auth(token)).status_code == 405
     assert not Deployment.objects.exists()
 
@@ -325,8 +329,8 @@ def test_host_status_for_the_ui(client, published):
         {"host": "198.51.100.7:4569", "username": "trunk", "state": "Rejected"},
         {"host": "203.0.113.9:4569", "username": "other", "state": "Auth. Sent"},
     ]
-    services.save_general(host, [Entry("bindport", "4570")])
-    revisions.publish(host, message="second")
+    services.save_general(host, Section("general", [Entry("bindport", "4570")]), actor="test")
+    services.publish(host, message="second", actor="test")
     post_report(client, host.name, token, {**REPORT, "revision": 2, "ok": False, "error": "reload failed"})
     status = api_export.host_status(host)
     assert (status.latest_revision, status.deployed_revision, status.behind) == (2, 1, True)

@@ -11,8 +11,8 @@ from django.test import override_settings
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
+from peers import services
 from peers.models import Host
-from peers.security import tokens
 from peers.security.roles import set_role
 
 HOSTS = ["localhost", "testserver"]
@@ -30,7 +30,7 @@ def token(django_user_model, settings):
     Host.objects.create(name="pbx1")
     user = django_user_model.objects.create_user("fuzz")
     set_role(user, "admin")
-    _, token = tokens.create_user_token(user, "fuzz")
+    _, token = services.create_user_token(user, "fuzz", actor="test")
     yield token
     request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)

@@ -17,13 +17,12 @@ from django.test import override_settings
 
 from peers import services
 from peers.demo import seed_demo
-from peers.exporter import build_document, export_host
+from peers.exporter import build_document, endpoint_section, export_host
 from peers.iaxconf import Entry, render
 from peers.iaxconf.parse import parse
-from peers.importer import import_document
 from peers.models import Endpoint, EndpointOption, Key, Registration, Revision
-from peers.revisions import publish, revert_host
 from peers.security import crypto
+from peers.services import import_document, publish, revert_host, storage
 from tests.conftest import section
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,7 +83,9 @@ def test_a_tampered_value_fails_instead_of_decrypting_to_garbage():
 
 def test_reading_a_row_with_an_unknown_key_is_a_clear_error(host):
     with override_settings(IAXADMIN_ENCRYPTION_KEY=KEY_A):
-        services.save_endpoint(host, section("alice", "type=friend\nhost=dynamic\nsecret=Sup3r-secret"))
+        services.save_endpoint(
+            host, section("alice", "type=friend\nhost=dynamic\nsecret=Sup3r-secret"), actor="test"
+        )
     with override_settings(IAXADMIN_ENCRYPTION_KEY=KEY_B):
         with pytest.raises(crypto.EncryptionKeyError, match="not in IAXADMIN_ENCRYPTION_KEY"):
             Endpoint.objects.get(name="alice")
@@ -124,8 +125,9 @@ def test_a_database_dump_reveals_no_secret_and_no_private_key():
     services.save_endpoint(
         host,
         section("multi", "type=user\nsecret=First-s3cret-A\nsecret=Second-s3cret-B\nsecret=Third-s3cret-C"),
+        actor="test",
     )
-    revision = publish(host, message="first")
+    revision = publish(host, message="first", actor="test")
     secrets = [s for s in Endpoint.objects.values_list("secret", flat=True) if s]
     secrets += [s for s in Registration.objects.values_list("secret", flat=True) if s]
     secrets += ["Second-s3cret-B", "Third-s3cret-C"]
@@ -152,7 +154,7 @@ def test_the_demo_export_is_unchanged_by_encryption():
     host = seed_demo()
     export = export_host(host)
     assert export.text == (GOLDEN / "demo.conf").read_text(encoding="utf-8")
-    revision = publish(host)
+    revision = publish(host, actor="test")
     fresh = Revision.objects.get(pk=revision.pk)
     assert fresh.conf_text == export.text
     assert isinstance(fresh.snapshot, dict) and fresh.snapshot["host"]["name"] == "demo"
@@ -162,16 +164,17 @@ def test_the_demo_export_is_unchanged_by_encryption():
 def test_revert_restores_secrets_from_the_encrypted_snapshot():
     host = seed_demo()
     zed = services.save_endpoint(
-        host, section("zed", "type=friend\nhost=dynamic\nsecret=Old-s3cret\nsecret=Old-two")
+        host, section("zed", "type=friend\nhost=dynamic\nsecret=Old-s3cret\nsecret=Old-two"), actor="test"
     )
-    revision = publish(host)
+    revision = publish(host, actor="test")
     services.save_endpoint(
         host,
         section("zed", "type=friend\nhost=dynamic\nsecret=New-s3cret"),
         endpoint=zed,
         position=zed.position,
+        actor="test",
     )
-    revert_host(host, Revision.objects.get(pk=revision.pk))
+    revert_host(host, Revision.objects.get(pk=revision.pk), actor="test")
     zed = Endpoint.objects.get(pk=zed.pk)
     assert (zed.secret, zed.extra_secrets) == ("Old-s3cret", "Old-two")
 
@@ -191,7 +194,7 @@ def test_extra_secrets_round_trip_through_save_export_and_import(host):
         "allow=ulaw\nsecret=Three-3333",
     )
     source.entries[4].comments = [" the second secret"]
-    endpoint = services.save_endpoint(host, source)
+    endpoint = services.save_endpoint(host, source, actor="test")
     assert endpoint.secret == "One-1111"
     assert Endpoint.objects.get(pk=endpoint.pk).extra_secrets == "Two-2222\nThree-3333"
     assert list(EndpointOption.objects.filter(endpoint=endpoint).values_list("name", flat=True)) == ["allow"]
@@ -200,11 +203,11 @@ def test_extra_secrets_round_trip_through_save_export_and_import(host):
     assert _lines(text) == ["secret=One-1111", "secret=Two-2222", "secret=Three-3333"]
     assert "; the second secret\nsecret=Two-2222" in text
     # the form and the API read an endpoint as a Section: every secret line, in order
-    assert [e.value for e in services.endpoint_section(endpoint).entries if e.name == "secret"] == [
+    assert [e.value for e in endpoint_section(endpoint).entries if e.name == "secret"] == [
         "One-1111", "Two-2222", "Three-3333",
     ]  # fmt: skip
 
-    import_document(parse(text).document, host_name="copy")
+    import_document(parse(text).document, host_name="copy", actor="test")
     copy = Endpoint.objects.get(host__name="copy", name="trunk")
     assert (copy.secret, copy.extra_secrets) == ("One-1111", "Two-2222\nThree-3333")
     assert render(build_document(copy.host)[0]) == text
@@ -213,20 +216,27 @@ def test_extra_secrets_round_trip_through_save_export_and_import(host):
 
 
 def test_a_secret_appended_with_plus_equals_joins_the_previous_line():
-    data = services.split_entries([Entry("secret", "abc"), Entry("secret", "xyz", operator="+=")])
+    data = storage.split_entries([Entry("secret", "abc"), Entry("secret", "xyz", operator="+=")])
     assert data.columns["secret"] == "abcxyz" and "extra_secrets" not in data.columns
     assert data.options == []
 
 
 def test_removing_the_extra_secrets_clears_the_column(host):
-    endpoint = services.save_endpoint(host, section("bob", "type=user\nsecret=a-1\nsecret=b-2"))
-    services.save_endpoint(host, section("bob", "type=user\nsecret=a-1"), endpoint=endpoint, position=0)
+    endpoint = services.save_endpoint(host, section("bob", "type=user\nsecret=a-1\nsecret=b-2"), actor="test")
+    services.save_endpoint(
+        host, section("bob", "type=user\nsecret=a-1"), endpoint=endpoint, position=0, actor="test"
+    )
     assert Endpoint.objects.get(pk=endpoint.pk).extra_secrets is None
 
 
 def test_over_long_secret_is_encrypted_and_reported_not_kept_in_clear(host):
     long_secret = "L" * 100
-    services.save_endpoint(host, section("bob", f"type=user\nsecret={long_secret}"))
+    import_document(
+        parse(f"[bob]\ntype=user\nsecret={long_secret}\n").document,
+        host_name="pbx1",
+        replace=True,
+        actor="test",
+    )
     assert long_secret not in _dump()
     export = export_host(host)
     assert any(f.directive == "secret" for f in export.errors)
@@ -249,8 +259,8 @@ def _check() -> tuple[bool, str]:
 def test_rotation_to_a_new_key():
     with override_settings(IAXADMIN_ENCRYPTION_KEY=KEY_A):
         host = seed_demo()
-        services.save_endpoint(host, section("multi", "type=user\nsecret=m-1\nsecret=m-2"))
-        publish(host)
+        services.save_endpoint(host, section("multi", "type=user\nsecret=m-1\nsecret=m-2"), actor="test")
+        publish(host, actor="test")
         before = export_host(host).text
         ok, _ = _check()
         assert ok

@@ -10,11 +10,11 @@ from django.core.management.base import CommandError
 
 from peers import services
 from peers.demo import seed_demo
-from peers.exporter import ExportRefused, build_document, export_host, write_export
+from peers.exporter import ExportRefused, build_document, endpoint_section, export_host, write_export
 from peers.iaxconf import Entry, RenderError, catalogue, render
 from peers.models import Endpoint, Host
 
-from .conftest import section
+from .conftest import section, store, store_general, store_registration
 
 pytestmark = pytest.mark.django_db
 
@@ -64,7 +64,7 @@ def test_every_endpoint_directive_round_trips_through_models_and_exporter(host, 
     names = [d.name for d in catalogue().for_section(kind) if d.name != "type"]
     for position, name in enumerate(names):
         entries = f"{name}={SAMPLES[name]}"
-        services.save_endpoint(host, section(f"{kind}-{name}", entries), position=position, kind=kind)
+        store(host, section(f"{kind}-{name}", entries), position=position, kind=kind)
     document, _, _ = build_document(host)
     by_name = {s.name: s for s in document.sections}
     for name in names:
@@ -77,8 +77,8 @@ def test_every_endpoint_directive_round_trips_through_models_and_exporter(host, 
 
 def test_every_general_directive_round_trips_through_models_and_exporter(host):
     names = [d.name for d in catalogue().for_section("general") if d.name != "register"]
-    services.save_general(host, [Entry(name=n, value=SAMPLES[n]) for n in names])
-    services.registration_from_line(host, SAMPLES["register"], position=0, keys={}).save()
+    store_general(host, [Entry(name=n, value=SAMPLES[n]) for n in names])
+    store_registration(host, SAMPLES["register"])
     document, _, _ = build_document(host)
     exported = {(e.name, e.value) for e in document.general.entries}
     assert {(n, SAMPLES[n]) for n in names} | {("register", SAMPLES["register"])} == exported
@@ -108,7 +108,7 @@ def test_header_names_the_host_and_the_checksum_of_the_body():
 
 
 def test_sticky_general_values_are_always_written(host):
-    services.save_general(host, [Entry(name="pingtime", value="30")])
+    store_general(host, [Entry(name="pingtime", value="30")])
     lines = export_host(host).body.splitlines()
     sticky = [d for d in catalogue().accepted() if d.sticky and d.default not in (None, "")]
     assert "pingtime=30" in lines and "pingtime=21" not in lines
@@ -118,13 +118,9 @@ def test_sticky_general_values_are_always_written(host):
 
 
 def test_host_comes_before_port_and_bandwidth_before_codecs(host):
-    services.save_general(
-        host, [Entry("allow", "ulaw"), Entry("srvlookup", "yes"), Entry("bandwidth", "low")]
-    )
-    services.registration_from_line(host, "me:pw12345678@iax.example.net", position=0, keys={}).save()
-    services.save_endpoint(
-        host, section("trunk", "type=peer\nport=4570\nhost=192.0.2.1\nsecret=Xy7-plm4qRt9")
-    )
+    store_general(host, [Entry("allow", "ulaw"), Entry("srvlookup", "yes"), Entry("bandwidth", "low")])
+    store_registration(host, "me:pw12345678@iax.example.net")
+    store(host, section("trunk", "type=peer\nport=4570\nhost=192.0.2.1\nsecret=Xy7-plm4qRt9"))
     body = export_host(host).body.splitlines()
     assert body.index("bandwidth=low") < body.index("allow=ulaw")
     assert body.index("srvlookup=yes") < body.index("register => me:pw12345678@iax.example.net")
@@ -132,9 +128,7 @@ def test_host_comes_before_port_and_bandwidth_before_codecs(host):
 
 
 def test_disallow_and_allow_keep_their_preference_order(host):
-    services.save_endpoint(
-        host, section("t", "type=peer\nhost=192.0.2.1\ndisallow=all\nallow=g722\nallow=ulaw\nallow=alaw")
-    )
+    store(host, section("t", "type=peer\nhost=192.0.2.1\ndisallow=all\nallow=g722\nallow=ulaw\nallow=alaw"))
     lines = _section_text(export_host(host).body, "t")
     assert [line for line in lines if line.split("=")[0] in ("allow", "disallow")] == [
         "disallow=all", "allow=g722", "allow=ulaw", "allow=alaw",
@@ -142,13 +136,13 @@ def test_disallow_and_allow_keep_their_preference_order(host):
 
 
 def test_a_semicolon_in_a_value_is_escaped(host):
-    services.save_endpoint(host, section("p", "type=peer\nhost=192.0.2.1\ndescription=a;b"))
+    store(host, section("p", "type=peer\nhost=192.0.2.1\ndescription=a;b"))
     assert r"description=a\;b" in export_host(host).body
 
 
 def test_template_type_is_not_repeated_in_the_inheriting_section(host):
-    services.save_endpoint(host, section("tpl", "type=friend\nhost=dynamic", template=True), position=0)
-    services.save_endpoint(host, section("alice", "secret=Ab3-kd9Qw2Lm", bases=["tpl"]), position=1)
+    store(host, section("tpl", "type=friend\nhost=dynamic", template=True), position=0)
+    store(host, section("alice", "secret=Ab3-kd9Qw2Lm", bases=["tpl"]), position=1)
     assert Endpoint.objects.get(name="alice").kind == "friend"
     assert _section_text(export_host(host).body, "alice") == ["secret=Ab3-kd9Qw2Lm"]
     assert "[alice](tpl)" in export_host(host).body
@@ -158,8 +152,8 @@ def test_key_files_are_exactly_those_the_config_refers_to(host, make_key):
     make_key("signing")
     make_key("verify")
     make_key("unused")
-    services.save_endpoint(host, section("up", "type=peer\nhost=192.0.2.1\nauth=rsa\noutkey=signing"))
-    services.save_endpoint(host, section("in", "type=user\nauth=rsa\ninkeys=verify\npermit=192.0.2.0/24"))
+    store(host, section("up", "type=peer\nhost=192.0.2.1\nauth=rsa\noutkey=signing"))
+    store(host, section("in", "type=user\nauth=rsa\ninkeys=verify\npermit=192.0.2.0/24"))
     export = export_host(host)
     assert [(k.name, oct(k.mode)) for k in export.key_files] == [
         ("signing.key", "0o600"),
@@ -171,9 +165,9 @@ def test_export_query_count_does_not_grow_with_endpoints(django_assert_num_queri
     make_key("k1")
 
     def fill(host: Host, count: int) -> None:
-        services.save_endpoint(host, section("tpl", "type=friend\nhost=dynamic", template=True), position=0)
+        store(host, section("tpl", "type=friend\nhost=dynamic", template=True), position=0)
         for i in range(count):
-            services.save_endpoint(
+            store(
                 host,
                 section(
                     f"p{i}",
@@ -182,7 +176,7 @@ def test_export_query_count_does_not_grow_with_endpoints(django_assert_num_queri
                 ),
                 position=i + 1,
             )
-        services.registration_from_line(host, "me:pw12345678@iax.example.net", position=0, keys={}).save()
+        store_registration(host, "me:pw12345678@iax.example.net")
 
     small, large = Host.objects.create(name="small"), Host.objects.create(name="large")
     fill(small, 2)
@@ -198,7 +192,7 @@ def test_export_query_count_does_not_grow_with_endpoints(django_assert_num_queri
 
 def test_write_export_writes_conf_and_keys_with_safe_modes(host, make_key, tmp_path):
     make_key("signing")
-    services.save_endpoint(host, section("up", "type=peer\nhost=192.0.2.1\nauth=rsa\noutkey=signing"))
+    store(host, section("up", "type=peer\nhost=192.0.2.1\nauth=rsa\noutkey=signing"))
     write_export(export_host(host), tmp_path)
     key = tmp_path / "keys" / "signing.key"
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
@@ -209,13 +203,12 @@ def test_write_export_writes_conf_and_keys_with_safe_modes(host, make_key, tmp_p
 def test_write_export_replaces_the_key_set_and_leaves_no_temporary_files(host, make_key, tmp_path):
     make_key("a")
     make_key("b")
-    services.save_endpoint(host, section("up", "type=peer\nhost=192.0.2.1\nauth=rsa\noutkey=a"))
+    store(host, section("up", "type=peer\nhost=192.0.2.1\nauth=rsa\noutkey=a"))
     write_export(export_host(host), tmp_path)
     services.save_endpoint(
-        host,
-        section("up", "type=peer\nhost=192.0.2.1\nauth=rsa\noutkey=b"),
-        endpoint=Endpoint.objects.get(name="up"),
-    )
+        host, section("up", "type=peer\nhost=192.0.2.1\nauth=rsa\noutkey=b"),
+        endpoint=Endpoint.objects.get(name="up"), actor="test",
+    )  # fmt: skip
     write_export(export_host(host), tmp_path)
     assert sorted(os.listdir(tmp_path / "keys")) == ["b.key"]
     assert sorted(os.listdir(tmp_path)) == ["iax.conf", "keys"]
@@ -223,7 +216,7 @@ def test_write_export_replaces_the_key_set_and_leaves_no_temporary_files(host, m
 
 def test_export_with_errors_is_refused_and_writes_nothing(host, tmp_path):
     (tmp_path / "iax.conf").write_text("old\n")
-    services.save_endpoint(host, section("p", "type=peer\nhost=192.0.2.1\ntos=ef"))
+    store(host, section("p", "type=peer\nhost=192.0.2.1\ntos=ef"))
     with pytest.raises(ExportRefused):
         write_export(export_host(host), tmp_path)
     assert (tmp_path / "iax.conf").read_text() == "old\n"
@@ -231,14 +224,14 @@ def test_export_with_errors_is_refused_and_writes_nothing(host, tmp_path):
 
 
 def test_export_command_refuses_with_the_findings(host, tmp_path):
-    services.save_endpoint(host, section("p", "type=peer\nhost=192.0.2.1\ntos=ef"))
+    store(host, section("p", "type=peer\nhost=192.0.2.1\ntos=ef"))
     with pytest.raises(CommandError, match="1 error finding"):
         call_command("iax_export", host="pbx1", out=str(tmp_path))
     assert not (tmp_path / "iax.conf").exists()
 
 
 def test_export_command_allow_errors_lists_them_at_the_top(host, tmp_path, capsys):
-    services.save_endpoint(host, section("p", "type=peer\nhost=192.0.2.1\ntos=ef"))
+    store(host, section("p", "type=peer\nhost=192.0.2.1\ntos=ef"))
     call_command("iax_export", host="pbx1", out=str(tmp_path), allow_errors=True)
     text = (tmp_path / "iax.conf").read_text()
     assert ";iaxadmin: ERROR [p] tos: tos is not read in type=peer sections" in text
@@ -246,7 +239,7 @@ def test_export_command_allow_errors_lists_them_at_the_top(host, tmp_path, capsy
 
 
 def test_validate_command_exits_1_on_errors(host, capsys):
-    services.save_endpoint(host, section("p", "type=peer\nhost=192.0.2.1\ntos=ef"))
+    store(host, section("p", "type=peer\nhost=192.0.2.1\ntos=ef"))
     with pytest.raises(SystemExit) as exit_info:
         call_command("iax_validate", host="pbx1")
     assert exit_info.value.code == 1
@@ -265,7 +258,7 @@ def test_unknown_host_is_a_clear_error(db):
 
 
 def test_render_refuses_a_value_that_would_break_its_line(host):
-    services.save_endpoint(host, section("p", "type=peer\nhost=192.0.2.1"))
+    store(host, section("p", "type=peer\nhost=192.0.2.1"))
     endpoint = Endpoint.objects.get(name="p")
     endpoint.username = "evil\n[general]"
     endpoint.save()
@@ -279,13 +272,13 @@ def test_render_refuses_a_value_that_would_break_its_line(host):
 
 def test_endpoint_section_is_the_section_the_export_writes(host, make_key):
     make_key("k1")
-    services.save_endpoint(host, section("tpl", "type=friend\nhost=dynamic", template=True), position=0)
-    alice = services.save_endpoint(
+    store(host, section("tpl", "type=friend\nhost=dynamic", template=True), position=0)
+    alice = store(
         host,
         section("alice", "secret=Ab3-kd9Qw2Lm\ninkeys=k1\nallow=ulaw\nallow=g722", bases=["tpl"]),
         position=1,
     )
-    got = services.endpoint_section(alice)
+    got = endpoint_section(alice)
     assert (got.name, got.bases, got.is_template) == ("alice", ["tpl"], False)
     assert [(e.name, e.value) for e in got.entries] == [
         ("secret", "Ab3-kd9Qw2Lm"), ("inkeys", "k1"), ("allow", "ulaw"), ("allow", "g722"),
@@ -295,13 +288,13 @@ def test_endpoint_section_is_the_section_the_export_writes(host, make_key):
 def test_a_comment_stays_on_its_own_line_when_other_endpoints_share_the_value(host):
     """Endpoints share one object per comment-less name=value line; a line with a comment never is."""
     shared = "type=peer\nhost=192.0.2.1\ncontext=from-office\ndisallow=all\nallow=ulaw"
-    services.save_endpoint(host, section("a", shared), position=0)
+    store(host, section("a", shared), position=0)
     commented = section("b", shared)
     for entry in commented.entries:
         if entry.name in ("context", "allow"):
             entry.comments = [f" {entry.name} of b"]
-    services.save_endpoint(host, commented, position=1)
-    services.save_endpoint(host, section("c", shared), position=2)
+    store(host, commented, position=1)
+    store(host, section("c", shared), position=2)
     body = export_host(host).body
     expected = ["type=peer", "host=192.0.2.1", "context=from-office", "disallow=all", "allow=ulaw"]
     assert _section_text(body, "a") == expected

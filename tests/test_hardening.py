@@ -74,7 +74,9 @@ def test_a_full_disk_during_export_leaves_the_old_files_intact(
 
     make_key("signing")
     host = Host.objects.create(name="pbx9")
-    services.save_endpoint(host, section("up", "type=peer\nhost=192.0.2.1\nauth=rsa\noutkey=signing"))
+    services.save_endpoint(
+        host, section("up", "type=peer\nhost=192.0.2.1\nauth=rsa\noutkey=signing"), actor="test"
+    )
     (tmp_path / "iax.conf").write_text("old config\n")
     (tmp_path / "keys").mkdir()
     (tmp_path / "keys" / "old.pub").write_text("old key\n")

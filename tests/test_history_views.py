@@ -7,7 +7,7 @@ import json
 import pytest
 from django.urls import reverse
 
-from peers import revisions, services
+from peers import services
 from peers.demo import seed_demo
 from peers.exporter import export_host
 from peers.models import Change, Endpoint, Host, Revision
@@ -85,7 +85,7 @@ def test_history_filters_by_user_type_object_and_date(client_in, demo, admin):
     by_type = client_in.get(url, {"type": "callnumberlimit"}).context["page"].object_list
     assert {c.object_type for c in by_type} == {"callnumberlimit"}
     by_name = client_in.get(url, {"object": "branch"}).context["page"].object_list
-    assert {c.object_repr for c in by_name} == {"[branch]"}
+    assert {c.object_repr for c in by_name} == {"[branch]", "register => branch-backup@198.51.100.20"}
     Change.objects.filter(object_repr="[branch]").update(at="2026-01-10T10:00:00Z")
     old = client_in.get(url, {"since": "2026-01-01", "until": "2026-01-31"}).context["page"].object_list
     assert [c.object_repr for c in old] == ["[branch]"]
@@ -146,7 +146,7 @@ def test_publish_needs_a_message(client_in, demo):
 
 
 def test_publish_is_refused_with_the_findings(client_in, demo):
-    services.save_endpoint(demo, section("broken", "type=peer"))
+    Endpoint.objects.create(host=demo, name="broken", kind="peer", position=99)  # a peer needs host=
     url = reverse("peers:host-publish", args=["demo"])
     assert "Publishing is refused" in client_in.get(url).content.decode()
     response = client_in.post(url, {"message": "x"})
@@ -158,7 +158,7 @@ def test_publish_is_refused_with_the_findings(client_in, demo):
 def test_publish_is_refused_when_the_config_changed_after_the_preview(client_in, demo):
     url = reverse("peers:host-publish", args=["demo"])
     expected = client_in.get(url).context["expected"]
-    services.save_endpoint(demo, section("carol", "type=friend\nhost=dynamic"))
+    services.save_endpoint(demo, section("carol", "type=friend\nhost=dynamic"), actor="test")
     response = client_in.post(url, {"message": "x", "expected": expected})
     assert response.status_code == 409
     assert "changed while you were reading" in response.content.decode()
@@ -166,9 +166,9 @@ def test_publish_is_refused_when_the_config_changed_after_the_preview(client_in,
 
 
 def test_revision_list_and_coloured_diff(client_in, demo, admin):
-    revisions.publish(demo, actor=admin, message="first")
+    services.publish(demo, actor=admin, message="first")
     _change_alice_secret(demo, admin)
-    revisions.publish(demo, actor=admin, message="second")
+    services.publish(demo, actor=admin, message="second")
     listing = client_in.get(reverse("peers:revision-list", args=["demo"])).content.decode()
     assert "r1" in listing and "r2" in listing and "second" in listing
     response = client_in.get(reverse("peers:revision-diff", args=["demo"]), {"a": 1, "b": 2})
@@ -176,7 +176,7 @@ def test_revision_list_and_coloured_diff(client_in, demo, admin):
     assert '<span class="add">+context=x</span>' in html
     assert '<span class="file">--- demo r1</span>' in html
     assert (
-        '<span class="add">+secret=********</span>' in html
+        '<span class="add">+secret=******** (changed)</span>' in html
         and '<span class="del">-secret=********</span>' in html
     )
     assert ALICE_SECRET not in html and NEW_SECRET not in html
@@ -186,8 +186,8 @@ def test_revision_list_and_coloured_diff(client_in, demo, admin):
 
 
 def test_revert_view_restores_the_revision(client_in, demo, admin):
-    r1 = revisions.publish(demo, message="first")
-    services.delete_endpoint(Endpoint.objects.get(host=demo, name="bob"))
+    r1 = services.publish(demo, message="first", actor="test")
+    services.delete_endpoint(Endpoint.objects.get(host=demo, name="bob"), actor="test")
     response = client_in.post(reverse("peers:host-revert", args=["demo"]), {"revision": 1})
     assert response.status_code == 302
     assert "batch=" in response["Location"]

@@ -14,8 +14,9 @@ from peers.exporter import export_host
 from peers.iaxconf import catalogue
 from peers.iaxconf import values as v
 from peers.iaxconf.parse import ConfigSyntaxError, parse, parse_file
-from peers.importer import _section_texts, import_document
+from peers.importer import section_texts as _section_texts
 from peers.models import Host
+from peers.services import import_document
 
 from .reference import IAX_SAMPLE, require
 
@@ -119,13 +120,13 @@ def _without_added_sticky_defaults(exported: dict, original: dict) -> dict:
 
 def _import(path: Path, host: str, include_dirs=()):
     parsed = parse_file(path, include_dirs=include_dirs)
-    return parsed, import_document(parsed.document, host_name=host, notes=parsed.notes)
+    return parsed, import_document(parsed.document, host_name=host, notes=parsed.notes, actor="test")
 
 
 def _check_round_trip(parsed, host_name: str) -> None:
     host = Host.objects.get(name=host_name)
     first = export_host(host).text
-    import_document(parse(first).document, host_name=host_name, replace=True)
+    import_document(parse(first).document, host_name=host_name, replace=True, actor="test")
     second = export_host(host).text
     assert second == first
     original = _reference_meaning(parsed.document)

@@ -4,8 +4,9 @@ import pytest
 
 from peers.exporter import export_host
 from peers.iaxconf import Document, Entry, Section
-from peers.importer import ImportError_, import_document
+from peers.importer import ImportError_
 from peers.models import CallNumberLimit, Endpoint, GeneralOption, Host, Key, Registration
+from peers.services import import_document
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +21,9 @@ def doc(*sections, header=(), trailer=()):
 
 def test_undefined_base_stops_the_import_and_writes_nothing():
     with pytest.raises(ImportError_) as info:
-        import_document(doc(Section("a", [e("type", "peer")], bases=["nope"], line=3)), host_name="h1")
+        import_document(
+            doc(Section("a", [e("type", "peer")], bases=["nope"], line=3)), host_name="h1", actor="test"
+        )
     assert info.value.problems == [(None, 3, "[a] inherits from 'nope', which is not defined before it")]
     assert not Host.objects.exists()
 
@@ -48,6 +51,7 @@ def test_import_writes_every_kind_of_object():
             Section("callnumberlimits", [e("10.0.0.0/8", "10"), e("bogus", "x")]),
         ),  # fmt: skip
         host_name="h1",
+        actor="test",
     )
     host = Host.objects.get(name="h1")
     alice = Endpoint.objects.get(host=host, name="alice")
@@ -77,24 +81,26 @@ def test_import_writes_every_kind_of_object():
 
 def test_dry_run_reports_but_writes_nothing():
     report = import_document(doc(Section("general", [e("tos", "ef")]), Section("p", [e("type", "peer"), e("host", "dynamic")])),
-                             host_name="h1", dry_run=True)  # fmt: skip
+                             host_name="h1", dry_run=True, actor="test")  # fmt: skip
     assert report.created["endpoint"] == 1
     assert not Host.objects.exists()
 
 
 def test_existing_host_needs_replace():
-    import_document(doc(Section("p", [e("type", "peer"), e("host", "dynamic")])), host_name="h1")
-    with pytest.raises(ImportError_, match="already exists; pass --replace"):
-        import_document(doc(Section("p", [e("type", "peer")])), host_name="h1")
+    import_document(
+        doc(Section("p", [e("type", "peer"), e("host", "dynamic")])), host_name="h1", actor="test"
+    )
+    with pytest.raises(ImportError_, match="already exists; choose to replace"):
+        import_document(doc(Section("p", [e("type", "peer")])), host_name="h1", actor="test")
 
 
 def test_replace_reports_created_changed_unchanged_and_deleted():
     first = doc(Section("a", [e("type", "peer"), e("host", "dynamic")]), Section("b", [e("type", "user")]),
                 Section("c", [e("type", "user")]))  # fmt: skip
-    import_document(first, host_name="h1")
+    import_document(first, host_name="h1", actor="test")
     second = doc(Section("a", [e("type", "peer"), e("host", "dynamic")]), Section("b", [e("type", "user"), e("context", "x")]),
                  Section("d", [e("type", "user")]))  # fmt: skip
-    report = import_document(second, host_name="h1", replace=True)
+    report = import_document(second, host_name="h1", replace=True, actor="test")
     assert (
         report.unchanged["endpoint"],
         report.changed["endpoint"],
@@ -105,26 +111,30 @@ def test_replace_reports_created_changed_unchanged_and_deleted():
 
 
 def test_a_failure_while_writing_leaves_nothing_behind(monkeypatch):
-    import peers.importer as importer
+    from peers.services import storage
 
     def boom(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(importer, "_insert_rows", boom)  # fails after the endpoints were written
+    monkeypatch.setattr(storage, "insert_rows", boom)  # fails after the endpoints were written
     with pytest.raises(RuntimeError):
-        import_document(doc(Section("p", [e("type", "peer"), e("quilify", "yes")])), host_name="h1")
+        import_document(
+            doc(Section("p", [e("type", "peer"), e("quilify", "yes")])), host_name="h1", actor="test"
+        )
     assert not Host.objects.exists() and not Endpoint.objects.exists()
 
 
 def test_section_without_type_is_kept_and_reported():
-    report = import_document(doc(Section("lonely", [e("host", "dynamic")])), host_name="h1")
+    report = import_document(doc(Section("lonely", [e("host", "dynamic")])), host_name="h1", actor="test")
     assert Endpoint.objects.get(name="lonely").kind == ""
     assert "missing-type" in {f.code for f in report.findings}
     assert "[lonely]\nhost=dynamic" in export_host(Host.objects.get(name="h1")).body
 
 
 def test_misspelt_type_is_kept_as_written():
-    import_document(doc(Section("x", [e("type", "fiend"), e("host", "dynamic")])), host_name="h1")
+    import_document(
+        doc(Section("x", [e("type", "fiend"), e("host", "dynamic")])), host_name="h1", actor="test"
+    )
     assert "[x]\ntype=fiend\nhost=dynamic" in export_host(Host.objects.get(name="h1")).body
 
 
@@ -152,7 +162,7 @@ def test_import_command_writes_and_refuses_a_second_import_without_replace(capsy
     path = str(CORPUS / "03_YukariChiba_asterisk-config.conf")
     call_command("iax_import", path, host="yc")
     assert Host.objects.get(name="yc").endpoints.count() == 2
-    with pytest.raises(CommandError, match="already exists; pass --replace"):
+    with pytest.raises(CommandError, match="already exists; choose to replace"):
         call_command("iax_import", path, host="yc")
     call_command("iax_import", path, host="yc", replace=True)
     assert "endpoint                0        0          2        0" in capsys.readouterr().out

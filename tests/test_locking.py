@@ -1,13 +1,14 @@
-"""Optimistic locking of the endpoint and [general] forms: two editors load the same form, the
-first save wins, the second is refused (409) with what changed and the user's values kept; never a
-silent overwrite. Saving again after reading the conflict is a deliberate overwrite."""
+"""Optimistic locking, one scheme for every object: its version is the id of its latest history row
+(``services.version_of``), checked by the service layer under the object's row lock. Two editors
+load the same form: the first save wins, the second is refused (409) with what changed and the
+user's values kept; saving again after reading the conflict is a deliberate overwrite. The API
+answers the same 409 to a stale ``version``."""
 
 from __future__ import annotations
 
 import html as html_lib
 import re
 import threading
-import time
 
 import pytest
 from django.db import connection, transaction
@@ -16,6 +17,7 @@ from django.urls import reverse
 
 from peers import services
 from peers.demo import seed_demo
+from peers.exporter import endpoint_section
 from peers.iaxconf import Entry
 from peers.models import Change, Endpoint, GeneralOption, GeneralSettings, Host
 from peers.security.roles import set_role
@@ -53,21 +55,25 @@ def _hidden(page: str, name: str) -> str:
 
 
 def _form_data(response) -> dict[str, str]:
-    """What a browser posts back from the loaded form: every field's value, the hidden version
-    fields as the HTML carries them."""
-    form = response.context["form"]
+    """What a browser posts back from the loaded form: every field's value, the version as the
+    HTML carries it."""
     data = {}
-    for bound in form:
+    for bound in response.context["form"]:
         value = bound.value()
         if isinstance(value, bool):
             if value:
                 data[bound.name] = "on"
         elif value is not None:
             data[bound.name] = str(value)
-    page = response.content.decode()
-    for name in ("version", "seen_change"):
-        data[name] = _hidden(page, name)
+    data["version"] = _hidden(response.content.decode(), "version")
     return data
+
+
+def test_the_form_carries_the_version_of_the_object(ann, demo):
+    alice = Endpoint.objects.get(host=demo, name="alice")
+    data = _form_data(ann.get(reverse("peers:endpoint-edit", args=[demo.name, alice.pk])))
+    latest = Change.objects.filter(object_type="endpoint", object_id=alice.pk).order_by("-id").first()
+    assert int(data["version"]) == latest.pk == services.version_of(alice)
 
 
 def test_second_endpoint_save_is_refused_with_what_changed(ann, bob, demo):
@@ -75,11 +81,8 @@ def test_second_endpoint_save_is_refused_with_what_changed(ann, bob, demo):
     url = reverse("peers:endpoint-edit", args=[demo.name, alice.pk])
     ann_form = _form_data(ann.get(url))
     bob_form = _form_data(bob.get(url))
-    assert ann_form["version"] == alice.updated_at.isoformat()
 
-    first = ann.post(url, {**ann_form, "context": "from-ann"})
-    assert first.status_code == 302
-
+    assert ann.post(url, {**ann_form, "context": "from-ann"}).status_code == 302
     second = bob.post(url, {**bob_form, "context": "from-bob"})
     assert second.status_code == 409
     page = second.content.decode()
@@ -88,7 +91,7 @@ def test_second_endpoint_save_is_refused_with_what_changed(ann, bob, demo):
     assert re.search(r'<textarea name="context"[^>]*>\s*from-bob</textarea>', page)  # bob's value is kept
     alice.refresh_from_db()
     assert alice.context == "from-ann"  # not overwritten
-    assert Change.objects.filter(object_id=alice.pk, actor_name="bob").count() == 0
+    assert not Change.objects.filter(object_id=alice.pk, actor_name="bob").exists()
     conflict = second.context["conflict"]
     assert [c["change"].actor_name for c in conflict] == ["ann"]
     assert any(f.field == "context" and f.after == "from-ann" for f in conflict[0]["fields"])
@@ -101,79 +104,108 @@ def test_second_endpoint_save_is_refused_with_what_changed(ann, bob, demo):
     assert alice.context == "from-bob"
 
 
-def test_a_save_from_a_service_in_between_is_a_conflict_too(ann, demo):
+def test_a_save_through_another_path_in_between_is_a_conflict_too(ann, demo):
     alice = Endpoint.objects.get(host=demo, name="alice")
     url = reverse("peers:endpoint-edit", args=[demo.name, alice.pk])
     data = _form_data(ann.get(url))
-    section = services.endpoint_section(alice)
-    services.save_endpoint(demo, section, endpoint=alice, actor=None, message="api change")
+    services.save_endpoint(
+        demo, endpoint_section(alice), endpoint=alice, actor="api:bot", message="api change"
+    )
     response = ann.post(url, {**data, "mailbox": "1@x"})
     assert response.status_code == 409
     assert "api change" in response.content.decode()
 
 
-def test_a_stale_version_alone_is_a_conflict(ann, demo):
-    """Someone saved without a history row: updated_at still tells."""
+def test_a_reveal_is_not_a_change(ann, demo):
     alice = Endpoint.objects.get(host=demo, name="alice")
     url = reverse("peers:endpoint-edit", args=[demo.name, alice.pk])
     data = _form_data(ann.get(url))
-    alice.save()  # auto_now moves updated_at
-    response = ann.post(url, {**data, "mailbox": "1@x"})
-    assert response.status_code == 409
-    assert "the history has no row saying how" in response.content.decode()
+    services.reveal_secrets(alice, actor="someone")
+    assert ann.post(url, {**data, "mailbox": "5@x"}).status_code == 302
 
 
-def test_unchanged_version_saves(ann, demo):
+def test_the_same_stale_page_cannot_save_twice(ann, demo):
     alice = Endpoint.objects.get(host=demo, name="alice")
     url = reverse("peers:endpoint-edit", args=[demo.name, alice.pk])
     data = _form_data(ann.get(url))
     assert ann.post(url, {**data, "mailbox": "5@x"}).status_code == 302
-    # a second save from the same (now stale) page is refused as well: reload first
     assert ann.post(url, {**data, "mailbox": "6@x"}).status_code == 409
 
 
-def test_garbage_version_is_a_conflict_not_a_crash(ann, demo):
+def test_a_version_that_is_not_a_number_is_refused_at_its_field_not_a_crash(ann, demo):
     alice = Endpoint.objects.get(host=demo, name="alice")
     url = reverse("peers:endpoint-edit", args=[demo.name, alice.pk])
     data = _form_data(ann.get(url))
-    response = ann.post(url, {**data, "version": "not-a-date", "seen_change": "x"})
-    assert response.status_code == 409
+    response = ann.post(url, {**data, "version": "not-a-number"})
+    assert response.status_code == 200 and "version" in response.context["form"].errors
+    alice.refresh_from_db()
+    assert services.version_of(alice) == int(data["version"])
 
 
 def test_second_general_save_is_refused(ann, bob, demo):
     url = reverse("peers:general-edit", args=[demo.name])
     ann_form = _form_data(ann.get(url))
     bob_form = _form_data(bob.get(url))
-    assert ann_form["version"].isdigit()
-
     assert ann.post(url, {**ann_form, "tos": "ef"}).status_code == 302
     second = bob.post(url, {**bob_form, "tos": "CS3"})
     assert second.status_code == 409
     page = second.content.decode()
-    assert "[general] was changed by someone else" in page
-    assert "ann" in page
+    assert "[general] was changed by someone else" in page and "ann" in page
     general = GeneralSettings.objects.get(host=demo)
     assert GeneralOption.objects.get(general=general, name="tos").value == "ef"
-
     third = bob.post(url, _form_data(second))
-    assert third.status_code == 302, third.context["form"].errors
+    assert third.status_code == 302
     assert GeneralOption.objects.get(general=general, name="tos").value == "CS3"
 
 
-def test_general_created_in_between_is_a_conflict(ann, bob, db):
-    host = Host.objects.create(name="empty")
-    url = reverse("peers:general-edit", args=[host.name])
+def test_a_registration_form_is_locked_the_same_way(ann, bob, demo):
+    registration = demo.registrations.get(username="branch-backup")
+    url = reverse("peers:registration-edit", args=[demo.name, registration.pk])
     ann_form = _form_data(ann.get(url))
     bob_form = _form_data(bob.get(url))
-    assert ann_form["version"] == "0"
-    assert ann.post(url, {**ann_form, "bindport": "4570"}).status_code == 302
-    assert bob.post(url, {**bob_form, "bindport": "4571"}).status_code == 409
+    assert ann.post(url, {**ann_form, "remote_port": "4570"}).status_code == 302
+    second = bob.post(url, {**bob_form, "remote_port": "4571"})
+    assert second.status_code == 409
+    registration.refresh_from_db()
+    assert registration.remote_port == 4570
+
+
+def test_the_service_refuses_a_stale_version_whoever_calls_it(demo):
+    alice = Endpoint.objects.get(host=demo, name="alice")
+    seen = services.version_of(alice)
+    services.save_endpoint(demo, endpoint_section(alice), endpoint=alice, actor="a")
+    with pytest.raises(services.Conflict) as info:
+        services.save_endpoint(
+            demo, endpoint_section(alice), endpoint=alice, actor="b", expected_version=seen
+        )
+    assert [c.actor_name for c in info.value.changes] == ["a"]
+    assert info.value.version == services.version_of(alice)
+
+
+def test_the_api_answers_409_to_a_stale_version(demo, django_user_model, client):
+    user = django_user_model.objects.create_user("ops")
+    set_role(user, "editor")
+    _, token = services.create_user_token(user, "script", actor="test")
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    url = f"/api/v1/hosts/{demo.name}/endpoints/alice"
+    current = client.get(url, **headers).json()
+    body = {k: current[k] for k in ("name", "kind", "bases", "entries", "comment")}
+    assert (
+        client.put(
+            url, {**body, "version": current["version"]}, content_type="application/json", **headers
+        ).status_code
+        == 200
+    )
+    stale = client.put(
+        url, {**body, "version": current["version"]}, content_type="application/json", **headers
+    )
+    assert stale.status_code == 409 and "changed by someone else" in stale.json()["detail"]
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_save_waits_for_the_row_lock_then_sees_the_conflict(django_user_model):
-    """On PostgreSQL the check and the save run under SELECT ... FOR UPDATE: a save that arrives
-    while another is being written waits for it, then is refused (no lost update in between)."""
+def test_a_save_waits_for_the_lock_then_sees_the_conflict(django_user_model):
+    """On PostgreSQL the version is compared under the row locks: a save that arrives while another
+    write holds the host waits for it (PostgreSQL says so in pg_stat_activity), then is refused."""
     if connection.vendor != "postgresql":
         pytest.skip("row locks need PostgreSQL (SQLite has no SELECT ... FOR UPDATE)")
     demo = seed_demo()
@@ -186,13 +218,14 @@ def test_a_save_waits_for_the_row_lock_then_sees_the_conflict(django_user_model)
     def other_save():
         try:
             with transaction.atomic():
-                Endpoint.objects.select_for_update().get(pk=alice.pk)
+                Host.objects.select_for_update().get(pk=demo.pk)  # as every service write does first
                 locked.set()
                 release.wait(10)
-                section = services.endpoint_section(alice)
-                section.entries = [e for e in section.entries if e.name != "context"]
-                section.entries.append(Entry(name="context", value="from-api"))
-                services.save_endpoint(demo, section, endpoint=alice, actor=None, message="api change")
+                section = endpoint_section(alice)
+                section.entries = [e for e in section.entries if e.name != "context"] + [
+                    Entry("context", "from-api")
+                ]
+                services.save_endpoint(demo, section, endpoint=alice, actor="api:bot", message="api change")
         finally:
             connection.close()
 
@@ -207,8 +240,15 @@ def test_a_save_waits_for_the_row_lock_then_sees_the_conflict(django_user_model)
     assert locked.wait(10)
     second = threading.Thread(target=bob_save)
     second.start()
-    time.sleep(0.5)
-    assert second.is_alive(), "the second save did not wait for the row lock"
+    waiting = 0
+    for _ in range(200):  # until PostgreSQL shows the second save waiting for the lock
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+            waiting = cursor.fetchone()[0]
+        if waiting:
+            break
+        second.join(0.05)
+    assert waiting == 1 and second.is_alive(), "the second save did not wait for the lock"
     release.set()
     first.join(10)
     second.join(10)

@@ -13,9 +13,10 @@ from django.db import connection, connections
 
 from peers import revisions, services
 from peers.demo import seed_demo
-from peers.exporter import export_host
-from peers.iaxconf import Entry
-from peers.models import CallNumberLimit, Change, Endpoint, Host, Key, Registration, Revision
+from peers.exporter import endpoint_section, export_host
+from peers.iaxconf import Entry, Section
+from peers.iaxconf.mask import MASK
+from peers.models import Change, Endpoint, Host, Key, Registration, Revision
 
 from .conftest import section
 
@@ -32,27 +33,30 @@ def demo(db) -> Host:
 
 def _mess_up(host: Host) -> None:
     """Change every kind of object, delete some (a key among them), add others."""
-    services.delete_endpoint(Endpoint.objects.get(host=host, name="bob"))
-    services.delete_endpoint(Endpoint.objects.get(host=host, name="hq-rsa"))
-    services.delete_key(Key.objects.get(name="hq"))
+    services.delete_endpoint(Endpoint.objects.get(host=host, name="bob"), actor="test")
+    services.delete_endpoint(Endpoint.objects.get(host=host, name="hq-rsa"), actor="test")
+    services.delete_key(Key.objects.get(name="hq"), actor="test")
     alice = Endpoint.objects.get(host=host, name="alice")
     services.save_endpoint(host, section("alice", "secret=changed-Secret-1\ncontext=x", bases=["office-phone"]),
-                           endpoint=alice, position=1)  # fmt: skip
-    services.save_endpoint(host, section("carol", "type=friend\nhost=dynamic\nsecret=carol-Secret-9"))
-    services.save_general(host, [Entry("bindport", "4570")], comment=" changed")
-    services.delete_registration(host.registrations.order_by("position").last())
-    services.save_registration(
-        Registration(host=host, username="x", secret="y-Secret", remote_host="h.example")
+                           endpoint=alice, position=1, actor="test")  # fmt: skip
+    services.save_endpoint(
+        host, section("carol", "type=friend\nhost=dynamic\nsecret=carol-Secret-9"), actor="test"
     )
-    services.save_callnumber_limits(host, [("10.0.0.0/8", 5)])
-    host.description = "changed"
-    services.save_host(host)
+    services.save_general(
+        host, Section("general", [Entry("bindport", "4570")], comments=[" changed"]), actor="test"
+    )
+    services.delete_registration(host.registrations.order_by("position").last(), actor="test")
+    services.save_registration(host, username="x", secret="y-Secret", remote_host="h.example", actor="test")
+    for limit in host.callnumber_limits.all():
+        services.delete_callnumber_limit(limit, actor="test")
+    services.save_callnumber_limit(host, network="10.0.0.0/8", value=5, actor="test")
+    services.update_host(host, description="changed", actor="test")
 
 
 def test_publish_stores_the_exported_text_keys_and_snapshot(demo, django_user_model):
     admin = django_user_model.objects.create_user("alice")
     export = export_host(demo)
-    revision = revisions.publish(demo, actor=admin, message="first")
+    revision = services.publish(demo, actor=admin, message="first")
     assert (revision.number, revision.author, revision.author_name, revision.message) == (
         1,
         admin,
@@ -67,11 +71,11 @@ def test_publish_stores_the_exported_text_keys_and_snapshot(demo, django_user_mo
     assert revision.sha256 == revisions.whole_checksum(export.text, export.key_files)
     assert {e["name"] for e in revision.snapshot["endpoints"]} >= {"alice", "bob", "office-phone"}
     assert {k["name"] for k in revision.snapshot["keys"]} == {"demo-pbx", "hq"}
-    assert revisions.publish(demo, message="again").number == 2
+    assert services.publish(demo, message="again", actor="test").number == 2
 
 
 def test_a_revision_is_immutable(demo):
-    revision = revisions.publish(demo, message="first")
+    revision = services.publish(demo, message="first", actor="test")
     revision.message = "rewritten"
     with pytest.raises(ValueError, match="immutable"):
         revision.save()
@@ -79,38 +83,39 @@ def test_a_revision_is_immutable(demo):
 
 
 def test_publishing_is_refused_while_there_are_errors(demo):
-    services.save_endpoint(demo, section("broken", "type=peer"))  # a peer needs host=
-    with pytest.raises(revisions.PublishRefused) as refused:
-        revisions.publish(demo, message="nope")
+    Endpoint.objects.create(host=demo, name="broken", kind="peer", position=99)  # a peer needs host=
+    with pytest.raises(services.Refused) as refused:
+        services.publish(demo, message="nope", actor="test")
     assert "missing-host" in {f.code for f in refused.value.findings}
     assert not Revision.objects.exists()
 
 
 def test_publishing_is_refused_when_the_config_changed_since_the_preview(demo):
     seen = hashlib.sha256(revisions.preview_publish(demo).export.text.encode()).hexdigest()
-    services.save_endpoint(demo, section("carol", "type=friend\nhost=dynamic"))
-    with pytest.raises(revisions.PublishChanged):
-        revisions.publish(demo, message="x", expected=seen)
+    services.save_endpoint(demo, section("carol", "type=friend\nhost=dynamic"), actor="test")
+    with pytest.raises(services.Conflict):
+        services.publish(demo, message="x", expected=seen, actor="test")
     fresh = hashlib.sha256(export_host(demo).text.encode()).hexdigest()
-    assert revisions.publish(demo, message="x", expected=fresh).number == 1
+    assert services.publish(demo, message="x", expected=fresh, actor="test").number == 1
 
 
 def test_preview_is_the_unified_diff_against_the_last_revision(demo):
     assert "+[alice](office-phone)" in revisions.preview_publish(demo).diff
-    revisions.publish(demo, message="first")
+    services.publish(demo, message="first", actor="test")
     assert revisions.preview_publish(demo).diff == ""
-    services.save_callnumber_limits(demo, [("203.0.113.10/32", 4096)])
+    limit = demo.callnumber_limits.get(network="203.0.113.10/32")
+    services.save_callnumber_limit(demo, limit=limit, network="203.0.113.10/32", value=4096, actor="test")
     diff = revisions.preview_publish(demo).diff
     assert diff.startswith("--- demo r1\n+++ demo now\n")
     assert "-203.0.113.10/32=2048\n" in diff and "+203.0.113.10/32=4096\n" in diff
 
 
 def test_revert_brings_back_the_published_text_byte_for_byte(demo):
-    r1 = revisions.publish(demo, message="first")
+    r1 = services.publish(demo, message="first", actor="test")
     r1_keys = export_host(demo).key_files
     _mess_up(demo)
     assert export_host(demo).text != r1.conf_text
-    batch = revisions.revert_host(demo, r1, actor="cli:root")
+    batch = services.revert_host(demo, r1, actor="cli:root")
     export = export_host(Host.objects.get(pk=demo.pk))
     assert export.text == r1.conf_text
     assert export.key_files == r1_keys
@@ -126,33 +131,33 @@ def test_revert_brings_back_the_published_text_byte_for_byte(demo):
 
 
 def test_reverting_to_the_current_state_changes_nothing(demo):
-    r1 = revisions.publish(demo, message="first")
-    batch = revisions.revert_host(demo, r1)
+    r1 = services.publish(demo, message="first", actor="test")
+    batch = services.revert_host(demo, r1, actor="test")
     assert not Change.objects.filter(batch=batch).exists()
 
 
 def test_revert_is_all_or_nothing(demo, monkeypatch):
-    r1 = revisions.publish(demo, message="first")
+    r1 = services.publish(demo, message="first", actor="test")
     _mess_up(demo)
     text = export_host(demo).text
     monkeypatch.setattr(
         revisions.audit, "record_many", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("down"))
     )
     with pytest.raises(RuntimeError):
-        revisions.revert_host(demo, r1)
+        services.revert_host(demo, r1, actor="test")
     assert export_host(demo).text == text
     assert r1.number == 1
 
 
 def test_a_revision_of_another_host_is_refused(demo):
-    other = services.save_host(Host(name="other"))
-    r1 = revisions.publish(demo, message="first")
+    other = services.create_host("other", actor="test")
+    r1 = services.publish(demo, message="first", actor="test")
     with pytest.raises(ValueError, match="another host"):
-        revisions.revert_host(other, r1)
+        services.revert_host(other, r1, actor="test")
 
 
 def test_iax_export_revision_writes_the_old_files_exactly(demo, tmp_path):
-    r1 = revisions.publish(demo, message="first")
+    r1 = services.publish(demo, message="first", actor="test")
     published = export_host(demo)
     _mess_up(demo)
     Key.objects.filter(name="demo-pbx").update(private_pem="")  # key material changed since
@@ -184,7 +189,7 @@ def test_iax_publish_records_the_os_user_and_masks_the_diff(demo, monkeypatch):
 
 
 def test_iax_publish_refuses_with_the_findings(demo):
-    services.save_endpoint(demo, section("broken", "type=peer"))
+    Endpoint.objects.create(host=demo, name="broken", kind="peer", position=99)  # a peer needs host=
     err = io.StringIO()
     with pytest.raises(CommandError, match="nothing was published"):
         call_command("iax_publish", "--host", "demo", "-m", "x", stdout=io.StringIO(), stderr=err)
@@ -193,7 +198,7 @@ def test_iax_publish_refuses_with_the_findings(demo):
 
 def test_iax_revert_command(demo, monkeypatch):
     monkeypatch.setattr("getpass.getuser", lambda: "ops")
-    r1 = revisions.publish(demo, message="first")
+    r1 = services.publish(demo, message="first", actor="test")
     _mess_up(demo)
     out = io.StringIO()
     call_command("iax_revert", "--host", "demo", "--revision", "1", "-m", "back", stdout=out)
@@ -209,11 +214,13 @@ def test_iax_revert_command(demo, monkeypatch):
 
 def test_revert_object_undoes_an_update(host):
     endpoint = services.save_endpoint(
-        host, section("bob", "type=peer\nhost=192.0.2.1\nallow=ulaw"), position=0
+        host, section("bob", "type=peer\nhost=192.0.2.1\nallow=ulaw"), position=0, actor="test"
     )
-    services.save_endpoint(host, section("bob", "type=peer\nhost=192.0.2.2"), endpoint=endpoint, position=0)
+    services.save_endpoint(
+        host, section("bob", "type=peer\nhost=192.0.2.2"), endpoint=endpoint, position=0, actor="test"
+    )
     change = Change.objects.get(action="update")
-    revisions.revert_object(change, actor="cli:root")
+    services.revert_change(change, actor="cli:root")
     endpoint.refresh_from_db()
     assert endpoint.peer_host == "192.0.2.1"
     assert list(endpoint.options.values_list("value", flat=True)) == ["ulaw"]
@@ -222,45 +229,56 @@ def test_revert_object_undoes_an_update(host):
 
 def test_revert_object_keeps_an_unchanged_secret(host):
     endpoint = services.save_endpoint(
-        host, section("bob", "type=peer\nhost=192.0.2.1\nsecret=Keep-Me-1"), position=0
+        host, section("bob", "type=peer\nhost=192.0.2.1\nsecret=Keep-Me-1"), position=0, actor="test"
     )
     services.save_endpoint(
-        host, section("bob", "type=peer\nhost=192.0.2.2\nsecret=Keep-Me-1"), endpoint=endpoint, position=0
+        host,
+        section("bob", "type=peer\nhost=192.0.2.2\nsecret=Keep-Me-1"),
+        endpoint=endpoint,
+        position=0,
+        actor="test",
     )
-    revisions.revert_object(Change.objects.get(action="update"))
+    services.revert_change(Change.objects.get(action="update"), actor="test")
     endpoint.refresh_from_db()
     assert (endpoint.peer_host, endpoint.secret) == ("192.0.2.1", "Keep-Me-1")
 
 
 def test_revert_object_brings_back_a_deleted_object_without_secret(host):
-    services.save_callnumber_limit(CallNumberLimit(host=host, network="10.0.0.0/8", limit=3))
-    endpoint = services.save_endpoint(host, section("bob", "type=peer\nhost=192.0.2.1"))
-    services.delete_endpoint(endpoint)
-    revisions.revert_object(Change.objects.get(action="delete"))
+    services.save_callnumber_limit(host, network="10.0.0.0/8", value=3, actor="test")
+    endpoint = services.save_endpoint(host, section("bob", "type=peer\nhost=192.0.2.1"), actor="test")
+    services.delete_endpoint(endpoint, actor="test")
+    services.revert_change(Change.objects.get(action="delete"), actor="test")
     assert Endpoint.objects.get(host=host, name="bob").peer_host == "192.0.2.1"
 
 
 def test_revert_object_deletes_a_created_object(host):
-    services.save_endpoint(host, section("bob", "type=peer\nhost=192.0.2.1"))
-    revisions.revert_object(Change.objects.get(action="create"))
+    services.save_endpoint(host, section("bob", "type=peer\nhost=192.0.2.1"), actor="test")
+    services.revert_change(Change.objects.get(action="create"), actor="test")
     assert not Endpoint.objects.exists()
 
 
 def test_revert_object_refuses_to_invent_a_secret(host):
-    endpoint = services.save_endpoint(host, section("bob", "type=peer\nhost=192.0.2.1\nsecret=Gone-1"))
-    services.delete_endpoint(endpoint)
-    with pytest.raises(revisions.NotRevertible, match="secret"):
-        revisions.revert_object(Change.objects.get(action="delete"))
+    endpoint = services.save_endpoint(
+        host, section("bob", "type=peer\nhost=192.0.2.1\nsecret=Gone-1"), actor="test"
+    )
+    services.delete_endpoint(endpoint, actor="test")
+    with pytest.raises(services.NotRevertible, match="secret"):
+        services.revert_change(Change.objects.get(action="delete"), actor="test")
     assert not Endpoint.objects.exists()
 
 
-def test_mask_line_hides_secrets_in_conf_and_diff_lines():
-    assert revisions.mask_line("secret=abc") == "secret=********"
-    assert revisions.mask_line("-secret = abc def") == "-secret = ********"
-    assert revisions.mask_line("+register => me:pw@host:4569") == "+register => me:********@host:4569"
-    assert revisions.mask_line(" register => me:[key]@host") == " register => me:[key]@host"
-    assert revisions.mask_line("secret=") == "secret="
-    assert revisions.mask_line("dbsecret=iax/x") == "dbsecret=iax/x"
+def test_the_preview_diff_masks_every_secret_it_shows(demo):
+    services.publish(demo, message="first", actor="test")
+    alice = Endpoint.objects.get(host=demo, name="alice")
+    entries = [e for e in endpoint_section(alice).entries if e.name != "secret"] + [
+        Entry("secret", "New-Secret-42")
+    ]
+    services.save_endpoint(
+        demo, Section("alice", entries, bases=["office-phone"]), endpoint=alice, actor="test"
+    )
+    diff = revisions.preview_publish(demo).diff
+    assert f"-secret={MASK}\n+secret={MASK} (changed)\n" in diff
+    assert "New-Secret-42" not in diff and ALICE_SECRET not in diff
 
 
 # --- concurrency -------------------------------------------------------------------------------
@@ -271,14 +289,14 @@ def test_two_concurrent_publishes_get_consecutive_numbers():
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: SQLite has no row locks (select_for_update is a no-op there)")
     host = seed_demo()
-    revisions.publish(host, message="base")
+    services.publish(host, message="base", actor="test")
     barrier = threading.Barrier(2)
     results, errors = [], []
 
     def worker(label: str) -> None:
         try:
             barrier.wait(timeout=10)
-            results.append(revisions.publish(host, actor=f"cli:{label}", message=label).number)
+            results.append(services.publish(host, actor=f"cli:{label}", message=label).number)
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
         finally:
@@ -299,13 +317,11 @@ def test_two_concurrent_publishes_get_consecutive_numbers():
 
 
 def test_revert_keeps_the_order_of_rows_that_shared_a_position(host):
-    for name in ("first", "second", "third"):  # save_registration leaves position 0: ordered by id
-        services.save_registration(
-            Registration(host=host, username=name, secret="pw-Secret-1", remote_host="h.example")
-        )
-    r1 = revisions.publish(host, message="three")
-    services.delete_registration(Registration.objects.get(username="first"))
-    revisions.revert_host(host, r1)
+    for name in ("first", "second", "third"):  # all at position 0: ordered by id
+        Registration.objects.create(host=host, username=name, secret="pw-Secret-1", remote_host="h.example")
+    r1 = services.publish(host, message="three", actor="test")
+    services.delete_registration(Registration.objects.get(username="first"), actor="test")
+    services.revert_host(host, r1, actor="test")
     assert export_host(host).text == r1.conf_text
     assert list(Registration.objects.order_by("position", "id").values_list("username", flat=True)) == [
         "first", "second", "third",
@@ -313,13 +329,17 @@ def test_revert_keeps_the_order_of_rows_that_shared_a_position(host):
 
 
 def test_revert_restores_templates_and_inheritance(host):
-    services.save_endpoint(host, section("tpl", "context=from-tpl\nallow=ulaw", template=True), position=0)
-    services.save_endpoint(host, section("bob", "type=peer\nhost=dynamic", bases=["tpl"]), position=1)
-    r1 = revisions.publish(host, message="with a template")
-    services.delete_endpoint(Endpoint.objects.get(name="bob"))
-    services.delete_endpoint(Endpoint.objects.get(name="tpl"))
-    services.save_endpoint(host, section("other", "type=user\ncontext=c"), position=0)
-    revisions.revert_host(host, r1)
+    services.save_endpoint(
+        host, section("tpl", "context=from-tpl\nallow=ulaw", template=True), position=0, actor="test"
+    )
+    services.save_endpoint(
+        host, section("bob", "type=peer\nhost=dynamic", bases=["tpl"]), position=1, actor="test"
+    )
+    r1 = services.publish(host, message="with a template", actor="test")
+    services.delete_endpoint(Endpoint.objects.get(name="bob"), actor="test")
+    services.delete_endpoint(Endpoint.objects.get(name="tpl"), actor="test")
+    services.save_endpoint(host, section("other", "type=user\ncontext=c"), position=0, actor="test")
+    services.revert_host(host, r1, actor="test")
     assert export_host(host).text == r1.conf_text
     bob = Endpoint.objects.get(name="bob")
     assert [link.base.name for link in bob.base_links.all()] == ["tpl"]

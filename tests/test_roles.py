@@ -12,9 +12,10 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.urls import reverse
 
+from peers import services
 from peers.demo import seed_demo
 from peers.models import CallNumberLimit, Change, Endpoint, Host, HostToken, Registration
-from peers.security import roles, tokens
+from peers.security import roles
 from peers.security.roles import ROLES, has_role, role_of, set_role
 from peers.urls import urlpatterns as PEERS_PATTERNS
 
@@ -24,7 +25,7 @@ pytestmark = pytest.mark.django_db
 MATRIX: dict[str, list[tuple[str, str]]] = {
     "host-list": [("get", "viewer")],
     "host-detail": [("get", "viewer")],
-    "host-export": [("get", "editor")],  # iax.conf with its secrets
+    "host-export": [("get", "viewer"), ("post", "editor")],  # masked; with its secrets (audited)
     "host-findings": [("get", "viewer")],
     "endpoint-list": [("get", "viewer")],
     "endpoint-create": [("get", "editor"), ("post", "editor")],
@@ -80,7 +81,10 @@ def _args(name: str, demo: Host) -> tuple[list, str]:
             actor_name="test", batch="00000000-0000-0000-0000-000000000000", action="create",
             object_type="host", object_id=demo.pk, object_repr=demo.name, host=demo,
         )  # fmt: skip
-    token = HostToken.objects.filter(host=demo).first() or tokens.create_host_token(demo, "agent")[0]
+    token = (
+        HostToken.objects.filter(host=demo).first()
+        or services.create_host_token(demo, "agent", actor="test")[0]
+    )
     by_name = {
         "host-token-revoke": [demo.name, token.pk],
         "host-list": [],
@@ -284,7 +288,7 @@ def test_reveal_shows_the_secret_once_and_records_it(client, django_user_model, 
     assert Change.objects.count() == before + 1
     change = Change.objects.order_by("-id").first()
     assert change.message == "secret revealed"
-    assert change.action == Change.Action.UPDATE
+    assert change.action == Change.Action.REVEAL
     assert change.actor == editor and change.actor_name == editor.username
     assert change.object_id == alice.pk and change.host == demo
     unchanged = {k: v for k, v in change.after.items() if k != "secrets_changed"}

@@ -3,11 +3,11 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from peers import services
 from peers.demo import seed_demo
+from peers.models import Change
 from peers.security.roles import set_role
 
-from .conftest import section
+from .conftest import section, store
 
 pytestmark = pytest.mark.django_db
 
@@ -49,19 +49,33 @@ def test_host_detail_shows_findings_and_the_rendered_config(client_logged_in):
     assert "Vq8-mU2x" not in html.split("<pre")[0]  # secrets only inside the rendered file
 
 
-def test_host_export_serves_text_with_an_etag(client_logged_in):
+def test_host_export_get_serves_the_masked_text(client_logged_in):
     seed_demo()
     response = client_logged_in.get(reverse("peers:host-export", args=["demo"]))
     assert response.status_code == 200
     assert response["Content-Type"] == "text/plain; charset=utf-8"
     body = response.content.decode()
     assert body.startswith(";iaxadmin: iax.conf for host demo")
-    assert response["ETag"].strip('"') in body.splitlines()[1]
+    assert "sha256 of the configuration below: ********" in body
+    assert "secret=********" in body and "Vq8-mU2x" not in body
+
+
+def test_host_export_post_serves_the_clear_text_recorded_and_never_cached(client_logged_in):
+    seed_demo()
+    response = client_logged_in.post(reverse("peers:host-export", args=["demo"]))
+    assert response.status_code == 200 and "Vq8-mU2x" in response.content.decode()
+    assert "no-store" in response["Cache-Control"]
+    change = Change.objects.get(action="reveal")
+    assert (change.actor_name, change.object_type, change.message) == (
+        "ann",
+        "host",
+        "iax.conf with its secrets downloaded",
+    )
 
 
 def test_host_export_with_errors_is_409_with_the_findings(client_logged_in, host):
-    services.save_endpoint(host, section("p", "type=peer\nhost=192.0.2.1\ntos=ef"))
-    response = client_logged_in.get(reverse("peers:host-export", args=["pbx1"]))
+    store(host, section("p", "type=peer\nhost=192.0.2.1\ntos=ef"))
+    response = client_logged_in.post(reverse("peers:host-export", args=["pbx1"]))
     assert response.status_code == 409
     assert "error: [p] tos: tos is not read in type=peer sections" in response.content.decode()
 

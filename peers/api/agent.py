@@ -11,8 +11,8 @@ its name inside keys/, NUL, its bytes. ``If-None-Match`` with that value gets 30
 check and one indexed query: nothing is rendered, read from the snapshot or archived.
 
 Refusals are one line of text/plain: 401 no or bad token (a revoked one included), 403 a valid
-token that may not read this host (another host's token, or a user token: the export is for
-hosts), 404 unknown host or revision, 409 never published.
+token that may not read this host (another host's token, whether or not that host exists, or a
+user token: the export is for hosts), 404 unknown revision, 409 never published.
 
 ``host_status(host)`` sums up the reports for the UI: current and deployed revision, behind or up
 to date, last contact, failing registrations.
@@ -61,9 +61,12 @@ def _authorize(request, name: str) -> tuple[HostToken | None, int | None, HttpRe
         return None, None, _text(401, "the token is unknown or revoked")
     if token.host.name == name:
         return token, token.host_id, None
-    if not Host.objects.filter(name=name).exists():
-        return None, None, _text(404, f"no host named {name!r}")
-    return None, None, _text(403, f"this token belongs to host {token.host.name!r}, not {name!r}")
+    # the same answer whether or not a host of that name exists: a token learns nothing of the others
+    return (
+        None,
+        None,
+        _text(403, f"this token may only read its own host ({token.host.name!r}), not {name!r}"),
+    )
 
 
 def _matches(if_none_match: str, sha: str) -> bool:

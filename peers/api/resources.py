@@ -3,10 +3,11 @@ registrations and call-number limits, for people and scripts with a user token
 (``Authorization: Bearer iaxu_...``; ``manage.py iax_token --user NAME``).
 
 Every write goes through ``peers.services`` with the token as the actor (audited as
-"api:<token name>"), inside a transaction that also validates the host's config as it would be
-after the change (``exporter.export_host``): a change that brings in an error finding for the object
-being saved is rolled back and answered with 400 and the findings
-(``[{severity, code, section, directive, value, message}]``), the same rules the forms apply.
+"api:<token name>"): the section policy of ``peers.policy`` decides, as for the web forms, and a
+refused write is answered 400 (409 for a name taken or an object in use) with the findings
+(``[{severity, code, section, directive, value, part, message}]``), the same codes a form shows.
+Objects carry a ``version``; a PUT or DELETE that sends the version it read is answered 409 when
+someone changed the object since.
 Secrets are write-only: a ``secret`` line, a registration's secret and a private key are never
 returned (``secret_set`` / ``has_private`` say whether there is one).
 
@@ -20,9 +21,8 @@ import html
 from datetime import datetime
 from typing import Annotated
 
-from django.core.exceptions import ValidationError
-from django.db import DataError, IntegrityError, transaction
-from django.db.models import Max, ProtectedError, Q
+from django.db import DataError
+from django.db.models import Max, Q
 from django.http import HttpResponse
 from ninja import Field, NinjaAPI, Schema, Status
 from ninja.errors import HttpError
@@ -31,9 +31,9 @@ from pydantic import AfterValidator
 
 from .. import keys as rsa_keys
 from .. import services
-from ..exporter import export_host
-from ..iaxconf import Entry, Finding, Section, values
-from ..models import CallNumberLimit, Endpoint, GeneralSettings, Host, Key, Registration, UserToken
+from ..exporter import endpoint_section, general_section
+from ..iaxconf import Entry, Finding, Section
+from ..models import CallNumberLimit, Endpoint, Host, Key, Registration, UserToken
 from ..security import roles, tokens
 
 SECRET = "secret"
@@ -71,6 +71,8 @@ api = NinjaAPI(
 
 
 class Refused(Exception):
+    """An answer other than the operation's own: status, one-line detail, findings."""
+
     def __init__(self, status: int, detail: str, findings: list[dict] | None = None) -> None:
         super().__init__(detail)
         self.status, self.detail, self.findings = status, detail, findings or []
@@ -79,6 +81,27 @@ class Refused(Exception):
 @api.exception_handler(Refused)
 def _refused(request, exc: Refused):
     return api.create_response(request, {"detail": exc.detail, "findings": exc.findings}, status=exc.status)
+
+
+# Refusals that are about an object already there (a name taken, an object still in use): 409.
+CONFLICT_CODES = frozenset({"duplicate-section", "host-exists", "key-exists", "key-in-use", "base-in-use"})
+
+
+@api.exception_handler(services.Refused)
+def _service_refused(request, exc: services.Refused):
+    status = 409 if any(f.code in CONFLICT_CODES for f in exc.findings) else 400
+    body = {"detail": exc.message, "findings": [_finding(f) for f in exc.findings]}
+    return api.create_response(request, body, status=status)
+
+
+@api.exception_handler(services.Conflict)
+def _conflict(request, exc: services.Conflict):
+    body = {
+        "detail": f"{exc.what} was changed by someone else after version you sent (now version {exc.version}); "
+        "read it again and resend",
+        "findings": [],
+    }
+    return api.create_response(request, body, status=409)
 
 
 @api.exception_handler(DataError)
@@ -93,80 +116,9 @@ def _finding(f: Finding) -> dict:
         "section": f.section,
         "directive": f.directive,
         "value": f.value,
+        "part": f.part,
         "message": f.message,
     }
-
-
-def _error(code: str, directive: str | None, value, message: str, section: str = "") -> dict:
-    return {
-        "severity": "error",
-        "code": code,
-        "section": section,
-        "directive": directive,
-        "value": None if value is None else str(value),
-        "message": message,
-    }
-
-
-def _from_validation_error(exc: ValidationError) -> Refused:
-    found = []
-    for field, messages in exc.message_dict.items():
-        for message in messages:
-            found.append(_error("invalid", None if field == "__all__" else field, None, message))
-    return Refused(400, "invalid value(s)", found)
-
-
-# ---------------------------------------------------------------------------------------------
-# Validation: the host's config after the change, inside the transaction
-
-
-def _scope(section: str, directive: str | None = None, *, exclude_directive: str | None = None):
-    section = section.lower()
-
-    def wanted(f: Finding) -> bool:
-        if not f.is_error:
-            return False
-        if f.section == "":  # file-level: nothing can be rendered, etc.
-            return True
-        if f.section.lower() != section:
-            return False
-        name = (f.directive or "").lower()
-        if directive is not None and name != directive:
-            return False
-        return exclude_directive is None or name != exclude_directive
-
-    return wanted
-
-
-def _signature(f: Finding) -> tuple:
-    return (f.code, f.section.lower(), (f.directive or "").lower(), f.value)
-
-
-def _guarded(host: Host, wanted, write):
-    """Run write() in a transaction; roll it back with 400 when the host's config then has an
-    error finding that ``wanted`` selects and that was not there before."""
-    before = {_signature(f) for f in export_host(host).findings if wanted(f)}
-    try:
-        with transaction.atomic():
-            result = write()
-            new = [f for f in export_host(host).findings if wanted(f) and _signature(f) not in before]
-            if new:
-                raise Refused(
-                    400, "the change would make the configuration invalid", [_finding(f) for f in new]
-                )
-    except ValidationError as exc:
-        raise _from_validation_error(exc) from None
-    except values.Invalid as exc:
-        raise Refused(400, str(exc), [_error("invalid-value", None, None, str(exc))]) from None
-    except services.MissingKeys as exc:
-        raise Refused(
-            400, str(exc), [_error("unknown-key", None, n, f"no key named {n!r}") for n in exc.names]
-        ) from None
-    except LookupError as exc:
-        raise Refused(400, str(exc), [_error("unknown-section", None, None, str(exc))]) from None
-    except IntegrityError as exc:
-        raise Refused(409, f"conflicts with an existing object: {exc}") from None
-    return result
 
 
 # ---------------------------------------------------------------------------------------------
@@ -181,6 +133,7 @@ def _no_nul(value: str) -> str:
 
 Text = Annotated[str, AfterValidator(_no_nul)]
 Count = Annotated[int, Field(ge=0, le=2_147_483_647)]
+Version = Annotated[int, Field(ge=0)] | None
 
 
 class FindingOut(Schema):
@@ -189,6 +142,7 @@ class FindingOut(Schema):
     section: str
     directive: str | None
     value: str | None
+    part: str | None = None
     message: str
 
 
@@ -204,6 +158,7 @@ class HostIn(Schema):
 
 class HostUpdate(Schema):
     description: Annotated[Text, Field(max_length=200)]
+    version: Version = Field(None, description="The version you read; a later change is answered 409.")
 
 
 class HostOut(Schema):
@@ -212,6 +167,7 @@ class HostOut(Schema):
     created_at: datetime
     updated_at: datetime
     latest_revision: int | None
+    version: int
 
 
 class Option(Schema):
@@ -222,6 +178,7 @@ class Option(Schema):
 class GeneralIO(Schema):
     comment: Annotated[Text, Field(max_length=10_000)] = ""
     options: list[Option] = []
+    version: Version = Field(None, description="On PUT: the version you read (409 when it changed since).")
 
 
 class EndpointIn(Schema):
@@ -232,6 +189,7 @@ class EndpointIn(Schema):
     entries: list[Option] = []
     comment: Annotated[Text, Field(max_length=10_000)] = ""
     clear_secret: bool = Field(False, description="Remove the secret (a PUT without a secret line keeps it).")
+    version: Version = Field(None, description="On PUT: the version you read (409 when it changed since).")
 
 
 class EndpointOut(Schema):
@@ -243,6 +201,7 @@ class EndpointOut(Schema):
     entries: list[Option]
     comment: str
     secret_set: bool
+    version: int
 
 
 class KeyIn(Schema):
@@ -250,6 +209,7 @@ class KeyIn(Schema):
     public_pem: Annotated[Text, Field(max_length=20_000)]
     private_pem: Annotated[Text, Field(max_length=20_000)] = Field("", description="Write-only.")
     passphrase: Annotated[Text, Field(max_length=1_000)] = Field("", description="Write-only; not stored.")
+    version: Version = None
 
 
 class KeyUse(Schema):
@@ -266,6 +226,7 @@ class KeyOut(Schema):
     has_private: bool
     private_encrypted: bool
     used_by: list[KeyUse]
+    version: int
 
 
 class RegistrationIn(Schema):
@@ -277,6 +238,7 @@ class RegistrationIn(Schema):
     remote_host: Annotated[Text, Field(min_length=1, max_length=253)]
     remote_port: Annotated[int, Field(ge=1, le=65535)] | None = None
     position: Count | None = None
+    version: Version = None
 
 
 class RegistrationOut(Schema):
@@ -287,12 +249,14 @@ class RegistrationOut(Schema):
     key: str | None
     remote_host: str
     remote_port: int | None
+    version: int
 
 
 class LimitIn(Schema):
     network: Annotated[Text, Field(min_length=1, max_length=64)]
     limit: Count
     position: Count | None = None
+    version: Version = None
 
 
 class LimitOut(Schema):
@@ -300,6 +264,7 @@ class LimitOut(Schema):
     position: int
     network: str
     limit: int
+    version: int
 
 
 ERRORS = {400: ErrorOut, 404: ErrorOut, 409: ErrorOut}
@@ -312,8 +277,14 @@ def _host(name: str) -> Host:
     return host
 
 
-def _actor_message(request, what: str) -> dict:
+def _as(request, what: str) -> dict:
+    """The actor and message of a write made with the request's token."""
     return {"actor": request.auth, "message": f"{what} via the API"}
+
+
+def _admin(request, what: str) -> None:
+    if not roles.has_role(request.auth.user, "admin"):
+        raise Refused(403, f"{what} needs the admin role")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -327,6 +298,7 @@ def _host_out(host: Host, latest: int | None) -> dict:
         "created_at": host.created_at,
         "updated_at": host.updated_at,
         "latest_revision": latest,
+        "version": services.version_of(host),
     }
 
 
@@ -335,18 +307,10 @@ def list_hosts(request):
     return [_host_out(h, h.latest) for h in Host.objects.annotate(latest=Max("revisions__number"))]
 
 
-@api.post("/hosts", response={201: HostOut, **ERRORS}, tags=["hosts"])
+@api.post("/hosts", response={201: HostOut, 403: ErrorOut, **ERRORS}, tags=["hosts"])
 def create_host(request, body: HostIn):
-    if not roles.has_role(request.auth.user, "admin"):
-        raise Refused(403, "creating a host needs the admin role")
-    if Host.objects.filter(name=body.name).exists():
-        raise Refused(409, f"a host named {body.name!r} exists")
-    try:
-        host = services.save_host(
-            Host(name=body.name, description=body.description), **_actor_message(request, "host created")
-        )
-    except ValidationError as exc:
-        raise _from_validation_error(exc) from None
+    _admin(request, "creating a host")
+    host = services.create_host(body.name, description=body.description, **_as(request, "host created"))
     return Status(201, _host_out(host, None))
 
 
@@ -359,12 +323,21 @@ def get_host(request, name: str):
 @api.put("/hosts/{name}", response={200: HostOut, **ERRORS}, tags=["hosts"])
 def update_host(request, name: str, body: HostUpdate):
     host = _host(name)
-    host.description = body.description
-    try:
-        services.save_host(host, **_actor_message(request, "host changed"))
-    except ValidationError as exc:
-        raise _from_validation_error(exc) from None
+    services.update_host(
+        host, description=body.description, expected_version=body.version, **_as(request, "host changed")
+    )
     return get_host(request, name)
+
+
+@api.delete(
+    "/hosts/{name}", response={204: None, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}, tags=["hosts"]
+)
+def delete_host(request, name: str):
+    """Delete a host with its whole configuration, revisions and tokens (admin role). Its history
+    is kept."""
+    _admin(request, "deleting a host")
+    services.delete_host(_host(name), **_as(request, f"host {name} deleted"))
+    return Status(204, None)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -374,33 +347,23 @@ def update_host(request, name: str, body: HostUpdate):
 @api.get("/hosts/{name}/general", response={200: GeneralIO, 404: ErrorOut}, tags=["general"])
 def get_general(request, name: str):
     host = _host(name)
-    general = GeneralSettings.objects.filter(host=host).first()
-    if general is None:
-        return {"comment": "", "options": []}
+    section = general_section(host)
     return {
-        "comment": general.comment,
-        "options": [{"name": o.name, "value": o.value} for o in general.options.all()],
+        "comment": "\n".join(section.comments),
+        "options": [{"name": e.name, "value": e.value} for e in section.entries],
+        "version": services.general_version(host),
     }
 
 
 @api.put("/hosts/{name}/general", response={200: GeneralIO, **ERRORS}, tags=["general"])
 def put_general(request, name: str, body: GeneralIO):
     host = _host(name)
-    if any(o.name.strip().lower() == "register" for o in body.options):
-        raise Refused(
-            400,
-            "register lines are registrations: use /hosts/{name}/registrations",
-            [_error("register-in-general", "register", None, "use the registrations endpoints")],
-        )
-    entries = [Entry(o.name.strip(), o.value) for o in body.options]
-    comment = body.comment
-
-    def write():
-        return services.save_general(
-            host, entries, comment=comment, **_actor_message(request, "[general] saved")
-        )
-
-    _guarded(host, _scope("general", exclude_directive="register"), write)
+    section = Section(
+        name="general",
+        entries=[Entry(o.name.strip(), o.value) for o in body.options],
+        comments=body.comment.replace("\r\n", "\n").split("\n") if body.comment else [],
+    )
+    services.save_general(host, section, expected_version=body.version, **_as(request, "[general] saved"))
     return get_general(request, name)
 
 
@@ -409,7 +372,7 @@ def put_general(request, name: str, body: GeneralIO):
 
 
 def _endpoint_out(endpoint: Endpoint) -> dict:
-    section = services.endpoint_section(endpoint)
+    section = endpoint_section(endpoint)
     entries = [e for e in section.entries if e.name.lower() != "type"]
     return {
         "name": endpoint.name,
@@ -420,6 +383,7 @@ def _endpoint_out(endpoint: Endpoint) -> dict:
         "entries": [{"name": e.name, "value": e.value} for e in entries if e.name.lower() != SECRET],
         "comment": endpoint.comment,
         "secret_set": any(e.name.lower() == SECRET and e.value for e in entries),
+        "version": services.version_of(endpoint),
     }
 
 
@@ -431,56 +395,29 @@ def _find_endpoint(host: Host, name: str, template: bool) -> Endpoint:
     return endpoint
 
 
-def _section(body: EndpointIn, template: bool, current: Endpoint | None) -> tuple[Section, str | None]:
-    kind = body.kind.strip().lower()
-    if kind not in ("", *Endpoint.Kind.values):
-        raise Refused(
-            400,
-            "kind must be peer, user or friend",
-            [_error("invalid-kind", "type", kind, "peer, user or friend")],
-        )
-    if not template and not kind:
-        raise Refused(
-            400, "an endpoint needs a kind", [_error("missing-kind", "type", "", "peer, user or friend")]
-        )
-    names = [o.name.strip().lower() for o in body.entries]
-    if "type" in names:
-        raise Refused(
-            400, "give the type as kind, not as an entry", [_error("type-entry", "type", None, "use kind")]
-        )
+def _section(body: EndpointIn, template: bool, current: Endpoint | None) -> Section:
+    """The section a body describes: ``kind`` as its type= line (the section policy judges it like
+    any other line), the stored secret kept when none is sent (secrets are write-only)."""
+    kind = body.kind.strip()
     entries = [Entry("type", kind)] if kind else []
     entries += [Entry(o.name.strip(), o.value) for o in body.entries]
-    if current is not None and SECRET not in names and not body.clear_secret:
-        kept = [e for e in services.endpoint_section(current).entries if e.name.lower() == SECRET]
-        entries += kept  # secrets are write-only: a PUT without one keeps the current one
-    comments = body.comment.replace("\r\n", "\n").split("\n") if body.comment else []
     section = Section(
         name=body.name.strip(),
         entries=entries,
         is_template=template,
-        bases=list(body.bases),
-        comments=comments,
+        bases=[b.strip() for b in body.bases],
+        comments=body.comment.replace("\r\n", "\n").split("\n") if body.comment else [],
     )
-    return section, (None if template else kind)
+    return section if body.clear_secret else services.with_current_secrets(section, current)
 
 
 def _save_endpoint(request, host: Host, body: EndpointIn, template: bool, current: Endpoint | None):
-    section, kind = _section(body, template, current)
-    if not section.name:
-        raise Refused(400, "name is empty", [_error("invalid-name", None, "", "a section needs a name")])
-    clash = host.endpoints.filter(name__iexact=section.name)
-    if current is not None:
-        clash = clash.exclude(pk=current.pk)
-    if clash.exists():
-        raise Refused(409, f"host {host.name!r} already has a section [{section.name}]")
+    section = _section(body, template, current)
     verb = "created" if current is None else "changed"
-
-    def write():
-        return services.save_endpoint(
-            host, section, kind=kind, endpoint=current, **_actor_message(request, f"[{section.name}] {verb}")
-        )
-
-    return _guarded(host, _scope(section.name), write)
+    return services.save_endpoint(
+        host, section, endpoint=current, expected_version=body.version,
+        **_as(request, f"[{section.name}] {verb}"),
+    )  # fmt: skip
 
 
 def _endpoint_routes(path: str, template: bool, tag: str) -> None:
@@ -526,13 +463,7 @@ def _endpoint_routes(path: str, template: bool, tag: str) -> None:
     def update(request, name: str, section: str, body: EndpointIn):
         host = _host(name)
         current = _find_endpoint(host, section, template)
-        if body.is_template != current.is_template and not template:
-            raise Refused(
-                400,
-                "an endpoint cannot become a template",
-                [_error("is-template", None, None, "create a template instead")],
-            )
-        return _endpoint_out(_save_endpoint(request, host, body, current.is_template, current))
+        return _endpoint_out(_save_endpoint(request, host, body, template or body.is_template, current))
 
     @api.delete(
         f"/hosts/{{name}}/{path}/{{section}}",
@@ -542,10 +473,7 @@ def _endpoint_routes(path: str, template: bool, tag: str) -> None:
     )
     def delete(request, name: str, section: str):
         endpoint = _find_endpoint(_host(name), section, template)
-        try:
-            services.delete_endpoint(endpoint, **_actor_message(request, f"[{endpoint.name}] deleted"))
-        except ProtectedError:
-            raise Refused(409, f"[{endpoint.name}] is a base of other sections; change those first") from None
+        services.delete_endpoint(endpoint, **_as(request, f"[{endpoint.name}] deleted"))
         return Status(204, None)
 
 
@@ -579,6 +507,7 @@ def _key_out(key: Key) -> dict:
         "has_private": key.has_private,
         "private_encrypted": key.private_encrypted,
         "used_by": uses,
+        "version": services.version_of(key),
     }
 
 
@@ -591,22 +520,11 @@ def _get_key(name: str) -> Key:
 
 def _key_material(body: KeyIn) -> rsa_keys.KeyMaterial:
     try:
-        rsa_keys.check_name(body.name)
         return rsa_keys.read(body.public_pem, body.private_pem, body.passphrase or None)
     except rsa_keys.KeyProblem as exc:
-        raise Refused(400, exc.message, [_error("invalid-key", exc.field, None, exc.message)]) from None
-
-
-def _store_key(request, key: Key, body: KeyIn, verb: str) -> Key:
-    material = _key_material(body)
-    key.name = body.name
-    key.public_pem, key.bits, key.fingerprint = material.public_pem, material.bits, material.fingerprint
-    if material.private_pem or verb == "created":
-        key.private_pem, key.private_encrypted = material.private_pem, material.private_encrypted
-    try:
-        return services.save_key(key, **_actor_message(request, f"key {body.name} {verb}"))
-    except values.Invalid as exc:
-        raise Refused(400, str(exc), [_error("invalid-value", "name", body.name, str(exc))]) from None
+        finding = {"severity": "error", "code": "invalid-key", "section": "", "directive": None,
+                   "value": None, "part": exc.field, "message": exc.message}  # fmt: skip
+        raise Refused(400, exc.message, [finding]) from None
 
 
 @api.get("/keys", response=list[KeyOut], tags=["keys"])
@@ -616,9 +534,8 @@ def list_keys(request):
 
 @api.post("/keys", response={201: KeyOut, **ERRORS}, tags=["keys"])
 def create_key(request, body: KeyIn):
-    if Key.objects.filter(name=body.name).exists():
-        raise Refused(409, f"a key named {body.name!r} exists")
-    return Status(201, _key_out(_store_key(request, Key(), body, "created")))
+    key = services.store_key(body.name, _key_material(body), **_as(request, f"key {body.name} created"))
+    return Status(201, _key_out(key))
 
 
 @api.get("/keys/{name}", response={200: KeyOut, 404: ErrorOut}, tags=["keys"])
@@ -630,22 +547,16 @@ def get_key(request, name: str):
 def update_key(request, name: str, body: KeyIn):
     """Replace a key's public part (and its private part when one is given: it is write-only, so an
     update without one keeps the stored one). Renaming is refused while configs refer to the key."""
-    key = _get_key(name)
-    if body.name != key.name:
-        if Key.objects.filter(name=body.name).exists():
-            raise Refused(409, f"a key named {body.name!r} exists")
-        if _key_out(key)["used_by"]:
-            raise Refused(409, f"key {name!r} is in use; it cannot be renamed")
-    return _key_out(_store_key(request, key, body, "changed"))
+    key = services.store_key(
+        body.name, _key_material(body), key=_get_key(name), keep_private=True, expected_version=body.version,
+        **_as(request, f"key {body.name} changed"),
+    )  # fmt: skip
+    return _key_out(key)
 
 
 @api.delete("/keys/{name}", response={204: None, 404: ErrorOut, 409: ErrorOut}, tags=["keys"])
 def delete_key(request, name: str):
-    key = _get_key(name)
-    try:
-        services.delete_key(key, **_actor_message(request, f"key {name} deleted"))
-    except ProtectedError:
-        raise Refused(409, f"key {name!r} is in use") from None
+    services.delete_key(_get_key(name), **_as(request, f"key {name} deleted"))
     return Status(204, None)
 
 
@@ -662,6 +573,7 @@ def _registration_out(r: Registration) -> dict:
         "key": r.key.name if r.key_id else None,
         "remote_host": r.remote_host,
         "remote_port": r.remote_port,
+        "version": services.version_of(r),
     }
 
 
@@ -672,37 +584,15 @@ def _get_registration(host: Host, pk: int) -> Registration:
     return registration
 
 
-def _save_registration(request, host: Host, registration: Registration, body: RegistrationIn, verb: str):
-    key = None
-    if body.key:
-        key = Key.objects.filter(name=body.key).first()
-        if key is None:
-            raise Refused(
-                400,
-                f"no key named {body.key!r}",
-                [_error("unknown-key", "register", body.key, "no such key")],
-            )
-    registration.username, registration.remote_host = body.username, body.remote_host
-    registration.remote_port, registration.key = body.remote_port, key
-    if body.secret is not None:
-        registration.secret = body.secret
-    if key is not None:
-        registration.secret = ""
-    if body.position is not None:
-        registration.position = body.position
-    elif registration.pk is None:
-        last = host.registrations.aggregate(n=Max("position"))["n"]
-        registration.position = 0 if last is None else last + 1
-    try:
-        values.register_line(registration.line())
-    except values.Invalid as exc:
-        finding = _error("invalid-value", "register", None, str(exc), "general")
-        raise Refused(400, f"register line: {exc}", [finding]) from None
-
-    def write():
-        return services.save_registration(registration, **_actor_message(request, f"registration {verb}"))
-
-    return _guarded(host, _scope("general", "register"), write)
+def _save_registration(
+    request, host: Host, registration: Registration | None, body: RegistrationIn, verb: str
+):
+    return services.save_registration(
+        host, registration=registration, username=body.username,
+        secret=services.KEEP if body.secret is None else body.secret, key=body.key or None,
+        remote_host=body.remote_host, remote_port=body.remote_port, position=body.position,
+        expected_version=body.version, **_as(request, f"registration {verb}"),
+    )  # fmt: skip
 
 
 @api.get(
@@ -717,9 +607,7 @@ def list_registrations(request, name: str):
 @api.post("/hosts/{name}/registrations", response={201: RegistrationOut, **ERRORS}, tags=["registrations"])
 def create_registration(request, name: str, body: RegistrationIn):
     host = _host(name)
-    return Status(
-        201, _registration_out(_save_registration(request, host, Registration(host=host), body, "created"))
-    )
+    return Status(201, _registration_out(_save_registration(request, host, None, body, "created")))
 
 
 @api.get(
@@ -740,7 +628,7 @@ def update_registration(request, name: str, pk: int, body: RegistrationIn):
 @api.delete("/hosts/{name}/registrations/{pk}", response={204: None, 404: ErrorOut}, tags=["registrations"])
 def delete_registration(request, name: str, pk: int):
     registration = _get_registration(_host(name), pk)
-    services.delete_registration(registration, **_actor_message(request, "registration deleted"))
+    services.delete_registration(registration, **_as(request, "registration deleted"))
     return Status(204, None)
 
 
@@ -749,7 +637,10 @@ def delete_registration(request, name: str, pk: int):
 
 
 def _limit_out(limit: CallNumberLimit) -> dict:
-    return {"id": limit.pk, "position": limit.position, "network": limit.network, "limit": limit.limit}
+    return {
+        "id": limit.pk, "position": limit.position, "network": limit.network, "limit": limit.limit,
+        "version": services.version_of(limit),
+    }  # fmt: skip
 
 
 def _get_limit(host: Host, pk: int) -> CallNumberLimit:
@@ -759,23 +650,11 @@ def _get_limit(host: Host, pk: int) -> CallNumberLimit:
     return limit
 
 
-def _save_limit(request, host: Host, limit: CallNumberLimit, body: LimitIn, verb: str):
-    limit.network, limit.limit = body.network.strip(), body.limit
-    if body.position is not None:
-        limit.position = body.position
-    elif limit.pk is None:
-        last = host.callnumber_limits.aggregate(n=Max("position"))["n"]
-        limit.position = 0 if last is None else last + 1
-    try:
-        values.network(limit.network)
-    except values.Invalid as exc:
-        finding = _error("invalid-value", "network", body.network, str(exc), "callnumberlimits")
-        raise Refused(400, f"network: {exc}", [finding]) from None
-
-    def write():
-        return services.save_callnumber_limit(limit, **_actor_message(request, f"call-number limit {verb}"))
-
-    return _guarded(host, _scope("callnumberlimits"), write)
+def _save_limit(request, host: Host, limit: CallNumberLimit | None, body: LimitIn, verb: str):
+    return services.save_callnumber_limit(
+        host, limit=limit, network=body.network.strip(), value=body.limit, position=body.position,
+        expected_version=body.version, **_as(request, f"call-number limit {verb}"),
+    )  # fmt: skip
 
 
 @api.get(
@@ -788,7 +667,7 @@ def list_limits(request, name: str):
 @api.post("/hosts/{name}/callnumberlimits", response={201: LimitOut, **ERRORS}, tags=["callnumberlimits"])
 def create_limit(request, name: str, body: LimitIn):
     host = _host(name)
-    return Status(201, _limit_out(_save_limit(request, host, CallNumberLimit(host=host), body, "created")))
+    return Status(201, _limit_out(_save_limit(request, host, None, body, "created")))
 
 
 @api.get(
@@ -809,7 +688,7 @@ def update_limit(request, name: str, pk: int, body: LimitIn):
 )
 def delete_limit(request, name: str, pk: int):
     limit = _get_limit(_host(name), pk)
-    services.delete_callnumber_limit(limit, **_actor_message(request, "call-number limit deleted"))
+    services.delete_callnumber_limit(limit, **_as(request, "call-number limit deleted"))
     return Status(204, None)
 
 

@@ -70,8 +70,7 @@ Asterisk 22's config.c knows only ``#include``, ``#tryinclude`` and ``#exec`` an
 about it and skip the line.
 
 Speed: no parse tree is built. The Transformer passed to Lark runs one callback per line during
-the LALR parse and appends entries straight to their section; the cyclic garbage collector is
-paused for the parse, which creates no cycles. On a generated 10,000-peer file (2 MB) ``parse`` takes
+the LALR parse and appends entries straight to their section. On a generated 10,000-peer file (2 MB) ``parse`` takes
 about 1.6 times lark's bare lexing of the text (``bench/import_parse.py``). Parses in different
 threads are independent (the callbacks find their builder through a context variable).
 """
@@ -93,7 +92,6 @@ from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from .document import Document, Entry, Section
-from .util import gc_paused
 
 __all__ = [
     "ConfigSyntaxError",
@@ -753,8 +751,7 @@ def parse(text: str, *, file: str | None = None) -> ParseResult:
     """Parse one iax.conf text. ``file`` only labels entries, sections, notes and errors;
     ``#include`` is not followed (note ``include-not-followed``)."""
     builder = _Builder(files=None)
-    with gc_paused():
-        builder.read_text(text, file)
+    builder.read_text(text, file)
     return builder.finish()
 
 
@@ -766,8 +763,7 @@ def parse_file(
     were read from: ``path`` as given, or an included file's path as found (the including file's
     directory or an include dir, joined with the include's target)."""
     builder = _Builder(files=DiskFiles(include_dirs))
-    with gc_paused():
-        builder.read_file(os.fspath(path))
+    builder.read_file(os.fspath(path))
     return builder.finish()
 
 
@@ -778,6 +774,5 @@ def parse_uploads(main: str, files: Mapping[str, bytes]) -> ParseResult:
     if main not in source.files:
         raise KeyError(main)
     builder = _Builder(files=source)
-    with gc_paused():
-        builder.read_file(main)
+    builder.read_file(main)
     return builder.finish()

@@ -20,6 +20,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import render
 
 ROLES = ("viewer", "editor", "publisher", "admin")
+UNCHANGED = object()  # peers.services.access.save_user: leave the role as it is
 RANK = {role: i for i, role in enumerate(ROLES)}
 _CACHE = "_iaxadmin_role"
 
@@ -39,6 +40,11 @@ def role_of(user) -> str | None:
     """The user's highest role, or None (anonymous, inactive, or in no role group)."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
+    return assigned_role(user)
+
+
+def assigned_role(user) -> str | None:
+    """The role the user has been given, whether or not the account is active."""
     if user.is_superuser:
         return "admin"
     cached = getattr(user, _CACHE, False)
@@ -58,7 +64,8 @@ def has_role(user, role: str) -> bool:
 
 
 def set_role(user, role: str | None) -> None:
-    """Make ``role`` the user's only role group (None: no role). A superuser stays an admin."""
+    """Make ``role`` the user's only role group (None: no role). A superuser stays an admin.
+    Only ``peers.services.access`` calls this (it records the change in the history)."""
     groups = ensure_groups()
     user.groups.remove(*groups)
     if role is not None:

@@ -1,4 +1,5 @@
-"""Host and user API tokens: create (shown once), verify, revoke.
+"""Host and user API tokens: make (shown once), verify. Creating and revoking them are writes of
+``peers.services.access`` (recorded in the history); using one only records when it was last used.
 
 A token is ``iaxh_<prefix>_<secret>`` (host) or ``iaxu_<prefix>_<secret>`` (user): ``prefix`` is
 12 hex digits, stored in clear and indexed, the one lookup; ``secret`` is 43 URL-safe characters
@@ -17,7 +18,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from ..models import Host, HostToken, UserToken
+from ..models import HostToken, UserToken
 
 HOST_KIND = "iaxh"
 USER_KIND = "iaxu"
@@ -30,23 +31,24 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def _new(kind: str) -> tuple[str, str, str]:
+def new(kind: str) -> tuple[str, str, str]:
+    """A fresh token of that kind: (the whole token, its prefix, the digest to store). The rows
+    are created by ``peers.services.access``, which records them in the history."""
+    if kind not in _MODELS:
+        raise ValueError(f"unknown token kind {kind!r}")
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     return f"{kind}_{prefix}_{secret}", prefix, _digest(secret)
 
 
-def create_host_token(host: Host, name: str = "") -> tuple[HostToken, str]:
-    """A new token for the host; returns (row, the token string), the only time it is seen."""
-    token, prefix, digest = _new(HOST_KIND)
-    row = HostToken.objects.create(host=host, name=name or "agent", prefix=prefix, hash=digest)
-    return row, token
-
-
-def create_user_token(user, name: str = "") -> tuple[UserToken, str]:
-    token, prefix, digest = _new(USER_KIND)
-    row = UserToken.objects.create(user=user, name=name or user.get_username(), prefix=prefix, hash=digest)
-    return row, token
+def prefix_of(token_or_prefix: str) -> str:
+    """The prefix of a whole token, or the text itself when it is a prefix already."""
+    parsed = parse(token_or_prefix)
+    if parsed is not None:
+        return parsed[1]
+    if token_or_prefix.startswith((HOST_KIND + "_", USER_KIND + "_")):
+        return token_or_prefix.split("_")[1]
+    return token_or_prefix
 
 
 def parse(token: str) -> tuple[str, str, str] | None:
@@ -113,16 +115,3 @@ def touch_id(model, pk: int) -> None:
 def kind_of(token: str | None) -> str | None:
     parsed = parse(token) if token else None
     return parsed[0] if parsed else None
-
-
-def revoke(prefix: str) -> HostToken | UserToken | None:
-    """Revoke the token with that prefix (host or user); None when there is none."""
-    prefix = prefix.split("_")[1] if prefix.startswith((HOST_KIND + "_", USER_KIND + "_")) else prefix
-    for model in (HostToken, UserToken):
-        row = model.objects.filter(prefix=prefix).first()
-        if row is not None:
-            if row.revoked_at is None:
-                row.revoked_at = timezone.now()
-                row.save(update_fields=["revoked_at"])
-            return row
-    return None

@@ -1,15 +1,11 @@
-"""Login with rate limiting (peers.security.throttle)."""
+"""Login with rate limiting (peers.security.throttle), for the app and the Django admin alike
+(iaxadmin/urls.py routes both login URLs here)."""
 
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
 
-from ..models import (
-    LoginAttempt,
-)
-
-# -------------------------------------------------------------------------------------------------
-# Login with rate limiting (peers.models): wired in iaxadmin/urls.py as "login"
+from ..security import throttle
 
 
 def _client_address(request) -> str:
@@ -31,7 +27,7 @@ class ThrottledLoginView(auth_views.LoginView):
 
     def post(self, request, *args, **kwargs):
         username = request.POST.get("username", "")
-        wait = LoginAttempt.wait_seconds(username, _client_address(request))
+        wait = throttle.wait_seconds(username, _client_address(request))
         if wait:
             form = self.get_form_class()(request=request, initial={"username": username})
             message = (
@@ -47,13 +43,11 @@ class ThrottledLoginView(auth_views.LoginView):
 
     def form_valid(self, form):
         # under the name as typed: the key its failures were counted under
-        LoginAttempt.record(
-            self.request.POST.get("username", ""), _client_address(self.request), succeeded=True
-        )
+        throttle.record(self.request.POST.get("username", ""), _client_address(self.request), succeeded=True)
         return super().form_valid(form)
 
     def form_invalid(self, form):
         username = self.request.POST.get("username", "")
         if username:
-            LoginAttempt.record(username, _client_address(self.request), succeeded=False)
+            throttle.record(username, _client_address(self.request), succeeded=False)
         return super().form_invalid(form)

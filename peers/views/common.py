@@ -1,24 +1,24 @@
-"""What the host screens share: the host lookup, the host tabs, partial rendering, finding links."""
+"""What the host screens share: the host lookup, the host tabs, partial rendering, finding links,
+and how a refused or conflicting save is shown."""
 
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
-from ..models import (
-    Host,
-)
+from .. import audit
+from ..models import Host
+from ..services import Conflict
 
 PAGE_SIZE = 50
 
 
-def _get_host(name: str) -> Host:
+def get_host(name: str) -> Host:
     return get_object_or_404(Host, name=name)
 
 
-def _host_nav(host: Host, active: str) -> list[dict]:
-    """Tabs of a host's pages. History and publish pages come from another module: a link is shown
-    only when its URL name exists."""
+def host_nav(host: Host, active: str) -> list[dict]:
+    """Tabs of a host's pages; a tab a user may not open is hidden by the template (``needs``)."""
     items = [
         ("overview", "Overview", "peers:host-detail"),
         ("endpoints", "Peers & users", "peers:endpoint-list"),
@@ -31,35 +31,32 @@ def _host_nav(host: Host, active: str) -> list[dict]:
         ("publish", "Publish", "peers:host-publish"),
         ("tokens", "Agent tokens", "peers:host-tokens"),
     ]
-    nav = []
-    for key, label, url_name in items:
-        try:
-            url = reverse(url_name, args=[host.name])
-        except NoReverseMatch:
-            continue
-        nav.append(
-            {"key": key, "label": label, "url": url, "active": key == active, "needs": NAV_NEEDS.get(key, "")}
-        )
-    return nav
+    return [
+        {
+            "key": key, "label": label, "url": reverse(url_name, args=[host.name]), "active": key == active,
+            "needs": NAV_NEEDS.get(key, ""),
+        }
+        for key, label, url_name in items
+    ]  # fmt: skip
 
 
-# tabs shown only to users who may open them (templates/peers/_host_nav.html reads request.can)
+# tabs shown only to users who may open them (templates/peers/host_nav.html reads request.can)
 NAV_NEEDS = {"general": "edit", "publish": "publish", "tokens": "admin"}
 
 
-def _render(request, template: str, context: dict, *, partial: str | None = None):
+def render_page(request, template: str, context: dict, *, partial: str | None = None):
     """The page, or (for an htmx request) only the named partial of the same template."""
     if partial and request.htmx and not request.htmx.boosted:
         template = f"{template}#{partial}"
     return render(request, template, context)
 
 
-def _severity_counts(findings) -> dict[str, int]:
+def severity_counts(findings) -> dict[str, int]:
     errors = sum(1 for f in findings if f.is_error)
     return {"errors": errors, "warnings": len(findings) - errors}
 
 
-def _finding_links(host: Host, findings, *, editor: bool = True) -> list[dict]:
+def finding_links(host: Host, findings, *, editor: bool = True) -> list[dict]:
     """Each finding with the URL of the form (and field) that fixes it; for a viewer, only the
     links to pages a viewer may open (registrations, limits)."""
     ids = {n.lower(): pk for n, pk in host.endpoints.values_list("name", "id")}
@@ -88,3 +85,26 @@ def _finding_links(host: Host, findings, *, editor: bool = True) -> list[dict]:
             url = ""
         rows.append({"finding": finding, "url": url + anchor if url else ""})
     return rows
+
+
+def conflict_items(conflict: Conflict) -> list[dict]:
+    """The history rows written since the user's version, with their masked field diffs, for the
+    "someone else changed it" message (templates/peers/form_parts.html#conflict)."""
+    items = [{"change": c, "fields": audit.diff(c.before, c.after)} for c in conflict.changes]
+    return items or [{"change": None, "fields": []}]
+
+
+def refreshed(data, version: int):
+    """The posted values with ``version`` moved to the current one, so that saving the form again,
+    after reading what changed, deliberately replaces it."""
+    data = data.copy()
+    data["version"] = str(version)
+    return data
+
+
+def no_store(response):
+    """Mark a response that shows a secret in clear: never kept by a browser or a proxy."""
+    response["Cache-Control"] = "no-store, no-cache, must-revalidate, private, max-age=0"
+    response["Pragma"] = "no-cache"
+    response["Expires"] = "0"
+    return response

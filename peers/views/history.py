@@ -8,18 +8,17 @@ import hashlib
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import ProtectedError
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from .. import audit, history, revisions
+from .. import audit, history, revisions, services
 from ..exporter import export_host
 from ..models import Change, Host, Revision
 from ..security.roles import role_required
-from .common import _get_host, _host_nav
+from .common import get_host, host_nav
 
 PAGE_SIZE = 50
 OBJECT_TYPES = ["host", "general", "endpoint", "template", "registration", "callnumberlimit", "key"]
@@ -32,14 +31,10 @@ def _get_revision(host: Host, number) -> Revision:
         raise Http404("no such revision") from None
 
 
-def _actor(request) -> object:
-    return request.user
-
-
 @role_required("viewer")
 @require_GET
 def host_history(request, name):
-    host = _get_host(name)
+    host = get_host(name)
     params = {
         k: request.GET.get(k, "").strip() for k in ("user", "type", "object", "id", "since", "until", "batch")
     }
@@ -55,7 +50,7 @@ def host_history(request, name):
     page = Paginator(changes, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "host": host,
-        "nav": _host_nav(host, "history"),
+        "nav": host_nav(host, "history"),
         "page": page,
         "params": params,
         "problem": problem,
@@ -75,7 +70,7 @@ def change_detail(request, pk):
     context = {
         "change": change,
         "host": host,
-        "nav": _host_nav(host, "history") if host else [],
+        "nav": host_nav(host, "history") if host else [],
         "fields": audit.diff(change.before, change.after, changed_only=request.GET.get("all") != "1"),
         "show_all": request.GET.get("all") == "1",
         "batch": Change.objects.filter(batch=change.batch).exclude(pk=change.pk).order_by("id")[:200],
@@ -88,11 +83,9 @@ def change_detail(request, pk):
 def change_revert(request, pk):
     change = get_object_or_404(Change, pk=pk)
     try:
-        revisions.revert_object(
-            change, actor=_actor(request), message=request.POST.get("message", "").strip()
-        )
-    except (revisions.NotRevertible, ProtectedError) as exc:
-        messages.error(request, f"Not reverted: {exc}")
+        services.revert_change(change, actor=request.user, message=request.POST.get("message", "").strip())
+    except services.Refused as exc:
+        messages.error(request, f"Not reverted: {exc.message}")
     else:
         messages.success(request, f"{change.object_repr} is back to its state before change {change.pk}.")
     return redirect("peers:change-detail", pk=change.pk)
@@ -101,10 +94,10 @@ def change_revert(request, pk):
 @role_required("viewer")
 @require_GET
 def revision_list(request, name):
-    host = _get_host(name)
+    host = get_host(name)
     context = {
         "host": host,
-        "nav": _host_nav(host, "history"),
+        "nav": host_nav(host, "history"),
         "revisions": Revision.objects.filter(host=host).order_by("-number"),
     }
     return render(request, "peers/history/revision_list.html", context)
@@ -114,20 +107,19 @@ def revision_list(request, name):
 @require_GET
 def revision_diff(request, name):
     """Unified diff between revisions a and b (b may be "current": the config as it is now)."""
-    host = _get_host(name)
+    host = get_host(name)
     a = _get_revision(host, request.GET.get("a"))
     if request.GET.get("b", "current") == "current":
         new_text, new_label, b = export_host(host).text, f"{host.name} now", None
     else:
         b = _get_revision(host, request.GET.get("b"))
         new_text, new_label = b.conf_text, f"{host.name} r{b.number}"
-    diff = revisions.unified_diff(a.conf_text, new_text, f"{host.name} r{a.number}", new_label)
     context = {
         "host": host,
-        "nav": _host_nav(host, "history"),
+        "nav": host_nav(host, "history"),
         "a": a,
         "b": b,
-        "lines": revisions.diff_lines(diff),
+        "lines": revisions.masked_diff(a.conf_text, new_text, f"{host.name} r{a.number}", new_label),
         "numbers": Revision.objects.filter(host=host).order_by("-number").values_list("number", flat=True),
     }
     return render(request, "peers/history/revision_diff.html", context)
@@ -137,7 +129,7 @@ def _publish_page(request, host: Host, *, status: int = 200, **extra) -> HttpRes
     preview = revisions.preview_publish(host)
     context = {
         "host": host,
-        "nav": _host_nav(host, "publish"),
+        "nav": host_nav(host, "publish"),
         "preview": preview,
         "lines": revisions.diff_lines(preview.diff),
         "expected": hashlib.sha256(preview.export.text.encode("utf-8")).hexdigest(),
@@ -149,19 +141,19 @@ def _publish_page(request, host: Host, *, status: int = 200, **extra) -> HttpRes
 @role_required("publisher")
 @require_http_methods(["GET", "POST"])
 def host_publish(request, name):
-    host = _get_host(name)
+    host = get_host(name)
     if request.method == "GET":
         return _publish_page(request, host)
     message = request.POST.get("message", "").strip()
     if not message:
         return _publish_page(request, host, message_error="Say what changed and why.")
     try:
-        revision = revisions.publish(
-            host, actor=_actor(request), message=message, expected=request.POST.get("expected") or None
+        revision = services.publish(
+            host, actor=request.user, message=message, expected=request.POST.get("expected") or None
         )
-    except revisions.PublishRefused as exc:
+    except services.Refused as exc:
         return _publish_page(request, host, status=409, refused=exc.findings, message=message)
-    except revisions.PublishChanged:
+    except services.Conflict:
         return _publish_page(
             request, host, status=409, message=message,
             stale="The configuration changed while you were reading the diff; check it again.",
@@ -173,10 +165,10 @@ def host_publish(request, name):
 @role_required("publisher")
 @require_POST
 def host_revert(request, name):
-    host = _get_host(name)
+    host = get_host(name)
     revision = _get_revision(host, request.POST.get("revision"))
-    batch = revisions.revert_host(
-        host, revision, actor=_actor(request), message=request.POST.get("message", "").strip()
+    batch = services.revert_host(
+        host, revision, actor=request.user, message=request.POST.get("message", "").strip()
     )
     count = Change.objects.filter(batch=batch).count()
     messages.success(
@@ -192,7 +184,7 @@ def audit_export(request):
     fmt = request.GET.get("format", "csv")
     if fmt not in ("csv", "json"):
         return HttpResponseBadRequest("format must be csv or json\n", content_type="text/plain")
-    host = _get_host(request.GET["host"]) if request.GET.get("host") else None
+    host = get_host(request.GET["host"]) if request.GET.get("host") else None
     try:
         changes = history.audit_changes(
             host=host, since=request.GET.get("since"), until=request.GET.get("until")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db.models import Prefetch, ProtectedError
+from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -68,14 +68,13 @@ def key_list(request):
     return render(request, "peers/key_list.html", {"rows": _key_usage(keys)})
 
 
-def _store_key(request, name: str, material, verb: str) -> Key:
-    key = Key.objects.filter(name=name).first() or Key(name=name)
-    key.public_pem = material.public_pem
-    key.private_pem = material.private_pem
-    key.private_encrypted = material.private_encrypted
-    key.bits = material.bits
-    key.fingerprint = material.fingerprint
-    return services.save_key(key, actor=request.user, message=f"key {name} {verb}")
+def _store_key(request, form, name: str, material, verb: str) -> Key | None:
+    try:
+        return services.store_key(name, material, actor=request.user, message=f"key {name} {verb}")
+    except services.Refused as exc:
+        for finding in exc.findings:
+            form.add_error("name" if finding.part == "name" else None, finding.message)
+        return None
 
 
 @role_required("editor")
@@ -84,10 +83,11 @@ def key_generate(request):
     form = KeyGenerateForm(request.POST or None, initial={"name": request.GET.get("name", "")})
     if request.method == "POST" and form.is_valid():
         passphrase = None if form.cleaned_data["no_passphrase"] else form.cleaned_data["passphrase"]
-        key = _store_key(request, form.cleaned_data["name"], rsa_keys.generate(passphrase), "generated")
-        note = "" if passphrase else " Its private key has no passphrase."
-        messages.success(request, f"Generated key {key.name} ({key.fingerprint}).{note}")
-        return redirect("peers:key-list")
+        key = _store_key(request, form, form.cleaned_data["name"], rsa_keys.generate(passphrase), "generated")
+        if key is not None:
+            note = "" if passphrase else " Its private key has no passphrase."
+            messages.success(request, f"Generated key {key.name} ({key.fingerprint}).{note}")
+            return redirect("peers:key-list")
     return render(request, "peers/key_form.html", {"form": form, "mode": "generate"})
 
 
@@ -98,9 +98,10 @@ def key_upload(request):
         request.POST or None, request.FILES or None, initial={"name": request.GET.get("name", "")}
     )
     if request.method == "POST" and form.is_valid():
-        key = _store_key(request, form.cleaned_data["name"], form.material, "uploaded")
-        messages.success(request, f"Uploaded key {key.name} ({key.fingerprint}).")
-        return redirect("peers:key-list")
+        key = _store_key(request, form, form.cleaned_data["name"], form.material, "uploaded")
+        if key is not None:
+            messages.success(request, f"Uploaded key {key.name} ({key.fingerprint}).")
+            return redirect("peers:key-list")
     return render(request, "peers/key_form.html", {"form": form, "mode": "upload"})
 
 
@@ -121,8 +122,8 @@ def key_delete(request, key_name):
     key = get_object_or_404(Key, name=key_name)
     try:
         services.delete_key(key, actor=request.user, message=f"key {key.name} deleted")
-    except ProtectedError:
-        messages.error(request, f"Key {key.name} is still used; remove it from those sections first.")
+    except services.Refused as exc:
+        messages.error(request, exc.message)
     else:
         messages.success(request, f"Deleted key {key.name}.")
     return redirect("peers:key-list")

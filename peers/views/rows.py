@@ -1,4 +1,5 @@
-"""Registrations (register => lines) and [callnumberlimits] lines."""
+"""Registrations (register => lines) and [callnumberlimits] lines: a list with an "add" form, an edit
+form and a delete button each, every write through the service layer."""
 
 from __future__ import annotations
 
@@ -8,57 +9,55 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from .. import services
-from ..forms import (
-    CallNumberLimitForm,
-    RegistrationForm,
-    Row,
-)
-from ..models import (
-    CallNumberLimit,
-    Key,
-    Registration,
-)
+from .. import policy, services
+from ..forms import CallNumberLimitForm, RegistrationForm, Row
+from ..models import CallNumberLimit, Registration
 from ..security.roles import role_required
-from .common import _get_host, _host_nav
-
-# -------------------------------------------------------------------------------------------------
-# Registrations and [callnumberlimits]
+from .common import conflict_items, get_host, host_nav
 
 
-def _next_position(rows) -> int:
-    last = rows.order_by("-position").values_list("position", flat=True).first()
-    return 0 if last is None else last + 1
+def _write(request, form, save) -> tuple[object | None, list | None]:
+    """Run ``save()`` for a valid form: (saved object, None), or (None, conflict items) when
+    someone else changed the row first, or (None, None) with the refusal put on the form."""
+    if not form.is_valid():
+        return None, None
+    try:
+        return save(), None
+    except services.Conflict as exc:
+        form.add_error(None, f"{exc.what} was changed by someone else after you opened this form.")
+        return None, conflict_items(exc)
+    except services.Refused as exc:
+        form.apply_verdict(policy.Verdict(exc.findings, exc.findings))
+        return None, None
 
 
-def _save_registration(request, host, form, registration):
-    data = form.cleaned_data
-    registration.username = data["username"]
-    registration.key = Key.objects.get(name=data["key"]) if data.get("key") else None
-    registration.secret = form.effective_secret()
-    registration.remote_host = data["remote_host"]
-    registration.remote_port = data.get("remote_port")
-    registration.comment = data.get("comment", "").replace("\r\n", "\n")
-    services.save_registration(registration, actor=request.user, message=f"register => {registration}")
+def _save_registration(request, host, form, registration=None):
+    def save():
+        data = form.cleaned_data
+        return services.save_registration(
+            host, registration=registration, username=data["username"], secret=form.secret_value(),
+            key=data.get("key") or None, remote_host=data["remote_host"], remote_port=data.get("remote_port"),
+            comment=data.get("comment", ""), actor=request.user, expected_version=data.get("version"),
+            message=f"register => {data['username']}@{data['remote_host']}",
+        )  # fmt: skip
+
+    return _write(request, form, save)
 
 
 @role_required("viewer", write="editor")
 @require_http_methods(["GET", "POST"])
 def registration_list(request, name):
-    host = _get_host(name)
+    host = get_host(name)
+    form = RegistrationForm(request.POST or None)
     if request.method == "POST":
-        form = RegistrationForm(request.POST)
-        if form.is_valid():
-            registration = Registration(host=host, position=_next_position(host.registrations))
-            _save_registration(request, host, form, registration)
-            messages.success(request, f"Added register => {registration}.")
+        saved, _ = _save_registration(request, host, form)
+        if saved is not None:
+            messages.success(request, f"Added register => {saved}.")
             return redirect("peers:registration-list", host.name)
-    else:
-        form = RegistrationForm()
     _inline(form, "registration")
     context = {
         "host": host,
-        "nav": _host_nav(host, "registrations"),
+        "nav": host_nav(host, "registrations"),
         "registrations": host.registrations.select_related("key"),
         "form": form,
     }
@@ -68,30 +67,29 @@ def registration_list(request, name):
 @role_required("editor")
 @require_http_methods(["GET", "POST"])
 def registration_edit(request, name, pk):
-    host = _get_host(name)
+    host = get_host(name)
     registration = get_object_or_404(Registration, host=host, pk=pk)
+    conflict = None
     if request.method == "POST":
         form = RegistrationForm(request.POST, registration=registration)
-        if form.is_valid():
-            _save_registration(request, host, form, registration)
-            messages.success(request, f"Saved register => {registration}.")
+        saved, conflict = _save_registration(request, host, form, registration)
+        if saved is not None:
+            messages.success(request, f"Saved register => {saved}.")
             return redirect("peers:registration-list", host.name)
     else:
-        form = RegistrationForm(registration=registration)
+        form = RegistrationForm(registration=registration, version=services.version_of(registration))
     _inline(form, "registration", registration)
     context = {
-        "host": host,
-        "nav": _host_nav(host, "registrations"),
-        "form": form,
-        "registration": registration,
-    }
-    return render(request, "peers/registration_form.html", context)
+        "host": host, "nav": host_nav(host, "registrations"), "form": form, "registration": registration,
+        "conflict": conflict,
+    }  # fmt: skip
+    return render(request, "peers/registration_form.html", context, status=409 if conflict else 200)
 
 
 @role_required("editor")
 @require_POST
 def registration_delete(request, name, pk):
-    host = _get_host(name)
+    host = get_host(name)
     registration = get_object_or_404(Registration, host=host, pk=pk)
     services.delete_registration(
         registration, actor=request.user, message=f"register => {registration} deleted"
@@ -100,30 +98,32 @@ def registration_delete(request, name, pk):
     return redirect("peers:registration-list", host.name)
 
 
-def _save_limit(request, form, limit):
-    limit.network = form.cleaned_data["network"]
-    limit.limit = form.cleaned_data["limit"]
-    limit.comment = form.cleaned_data.get("comment", "").replace("\r\n", "\n")
-    services.save_callnumber_limit(limit, actor=request.user, message=f"[callnumberlimits] {limit}")
+def _save_limit(request, host, form, limit=None):
+    def save():
+        data = form.cleaned_data
+        return services.save_callnumber_limit(
+            host, limit=limit, network=data["network"], value=data["limit"], comment=data.get("comment", ""),
+            actor=request.user, expected_version=data.get("version"),
+            message=f"[callnumberlimits] {data['network']} = {data['limit']}",
+        )  # fmt: skip
+
+    return _write(request, form, save)
 
 
 @role_required("viewer", write="editor")
 @require_http_methods(["GET", "POST"])
 def limit_list(request, name):
-    host = _get_host(name)
+    host = get_host(name)
+    form = CallNumberLimitForm(request.POST or None)
     if request.method == "POST":
-        form = CallNumberLimitForm(request.POST)
-        if form.is_valid():
-            limit = CallNumberLimit(host=host, position=_next_position(host.callnumber_limits))
-            _save_limit(request, form, limit)
-            messages.success(request, f"Added {limit}.")
+        saved, _ = _save_limit(request, host, form)
+        if saved is not None:
+            messages.success(request, f"Added {saved}.")
             return redirect("peers:limit-list", host.name)
-    else:
-        form = CallNumberLimitForm()
     _inline(form, "limit")
     context = {
         "host": host,
-        "nav": _host_nav(host, "limits"),
+        "nav": host_nav(host, "limits"),
         "limits": host.callnumber_limits.all(),
         "form": form,
     }
@@ -133,57 +133,62 @@ def limit_list(request, name):
 @role_required("editor")
 @require_http_methods(["GET", "POST"])
 def limit_edit(request, name, pk):
-    host = _get_host(name)
+    host = get_host(name)
     limit = get_object_or_404(CallNumberLimit, host=host, pk=pk)
+    conflict = None
     if request.method == "POST":
-        form = CallNumberLimitForm(request.POST)
-        if form.is_valid():
-            _save_limit(request, form, limit)
-            messages.success(request, f"Saved {limit}.")
+        form = CallNumberLimitForm(request.POST, limit=limit)
+        saved, conflict = _save_limit(request, host, form, limit)
+        if saved is not None:
+            messages.success(request, f"Saved {saved}.")
             return redirect("peers:limit-list", host.name)
     else:
-        form = CallNumberLimitForm(
-            initial={"network": limit.network, "limit": limit.limit, "comment": limit.comment}
-        )
+        form = CallNumberLimitForm(limit=limit, version=services.version_of(limit))
     _inline(form, "limit")
-    context = {"host": host, "nav": _host_nav(host, "limits"), "form": form, "limit": limit}
-    return render(request, "peers/limit_form.html", context)
+    context = {
+        "host": host,
+        "nav": host_nav(host, "limits"),
+        "form": form,
+        "limit": limit,
+        "conflict": conflict,
+    }
+    return render(request, "peers/limit_form.html", context, status=409 if conflict else 200)
 
 
 @role_required("editor")
 @require_POST
 def limit_delete(request, name, pk):
-    host = _get_host(name)
+    host = get_host(name)
     limit = get_object_or_404(CallNumberLimit, host=host, pk=pk)
     services.delete_callnumber_limit(limit, actor=request.user, message=f"[callnumberlimits] {limit} deleted")
     messages.success(request, f"Deleted {limit}.")
     return redirect("peers:limit-list", host.name)
 
 
-FORM_VALIDATORS = {"registration": RegistrationForm, "limit": CallNumberLimitForm}
-
-
 @role_required("editor")
 @require_POST
 def row_validate(request, form_name):
     """Inline check of one field of a registration or call-number-limit form."""
-    form_class = FORM_VALIDATORS.get(form_name)
-    if form_class is None:
+    if form_name == "registration":
+        registration = (
+            get_object_or_404(Registration, pk=request.GET["pk"]) if request.GET.get("pk") else None
+        )
+        form = RegistrationForm(request.POST, registration=registration)
+    elif form_name == "limit":
+        registration = None
+        form = CallNumberLimitForm(request.POST)
+    else:
         raise Http404("unknown form")
-    registration = None
-    if form_name == "registration" and request.GET.get("pk"):
-        registration = get_object_or_404(Registration, pk=request.GET["pk"])
-    form = (
-        form_class(request.POST, registration=registration)
-        if form_name == "registration"
-        else form_class(request.POST)
-    )
     field = request.GET.get("field", "")
     if field not in form.fields:
         return HttpResponseBadRequest("unknown field")
     form.is_valid()
     _inline(form, form_name, registration)
-    return render(request, "peers/form_parts.html#field-row", {"row": Row(form[field])})
+    return render(
+        request,
+        "peers/form_parts.html#field-row",
+        {"row": Row(form[field], form.field_warnings.get(field, []))},
+    )
 
 
 def _inline(form, form_name: str, obj=None):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
+
 from django.core.management.base import CommandError
 
 from peers.models import Host
@@ -17,3 +19,8 @@ def get_host(name: str) -> Host:
 
 def format_findings(findings) -> list[str]:
     return [str(f) for f in findings]
+
+
+def cli_actor() -> str:
+    """Who the history names for a command: "cli:<the operating-system user>"."""
+    return f"cli:{getpass.getuser()}"

@@ -1,10 +1,11 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from peers import services
 from peers.exporter import export_host, write_export
 from peers.models import Revision
 from peers.revisions import write_revision
 
-from ._common import get_host
+from ._common import cli_actor, get_host
 
 
 class Command(BaseCommand):
@@ -35,6 +36,10 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{len(export.errors)} error finding(s); nothing was written. Fix them, or pass --allow-errors."
             )
+        # the secrets leave the database: recorded in the host's history
+        services.export_with_secrets(
+            host, actor=cli_actor(), export=export, message=f"iax.conf written to {options['out']}"
+        )
         written = write_export(export, options["out"], allow_errors=options["allow_errors"])
         for path in written:
             self.stdout.write(str(path))

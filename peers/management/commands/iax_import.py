@@ -1,10 +1,12 @@
-import getpass
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
 from peers.iaxconf.parse import ConfigSyntaxError, parse_file
-from peers.importer import ImportError_, import_document
+from peers.importer import ImportError_
+from peers.services import import_document
+
+from ._common import cli_actor
 
 
 class Command(BaseCommand):
@@ -44,7 +46,7 @@ class Command(BaseCommand):
                 dry_run=options["dry_run"],
                 notes=parsed.notes,
                 progress=self._progress,
-                actor=f"cli:{getpass.getuser()}",
+                actor=cli_actor(),
                 message=options["message"],
             )
         except ImportError_ as exc:

@@ -1,16 +1,15 @@
-import getpass
-
 from django.core.management.base import BaseCommand, CommandError
 
-from peers.revisions import PublishRefused, mask_line, preview_publish, publish
+from peers import services
+from peers.revisions import preview_publish
 
-from ._common import get_host
+from ._common import cli_actor, get_host
 
 
 class Command(BaseCommand):
     help = (
         "Publish a host's current configuration as its next immutable revision (refused while there "
-        "are error findings). Prints the diff against the previous revision first."
+        "are error findings). Prints the diff against the previous revision first (secrets masked)."
     )
 
     def add_arguments(self, parser):
@@ -21,14 +20,13 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         host = get_host(options["host"])
         if not options["quiet"]:
-            for line in preview_publish(host).diff.splitlines():
-                self.stdout.write(mask_line(line))  # secrets never reach a terminal or a CI log
+            self.stdout.write(preview_publish(host).diff, ending="")  # masked: never a secret in a CI log
         try:
-            revision = publish(host, actor=f"cli:{getpass.getuser()}", message=options["message"])
-        except PublishRefused as exc:
+            revision = services.publish(host, actor=cli_actor(), message=options["message"])
+        except services.Refused as exc:
             for finding in exc.findings:
                 self.stderr.write(str(finding))
-            raise CommandError(f"{exc}; nothing was published") from None
+            raise CommandError(f"{exc.message}; nothing was published") from None
         self.stdout.write(
             self.style.SUCCESS(f"published {host.name} revision {revision.number} (sha256 {revision.sha256})")
         )

@@ -1,11 +1,9 @@
-import getpass
-
 from django.core.management.base import BaseCommand, CommandError
 
+from peers import services
 from peers.models import Change, Revision
-from peers.revisions import revert_host
 
-from ._common import get_host
+from ._common import cli_actor, get_host
 
 
 class Command(BaseCommand):
@@ -25,7 +23,7 @@ class Command(BaseCommand):
             revision = Revision.objects.get(host=host, number=options["revision"])
         except Revision.DoesNotExist:
             raise CommandError(f"host {host.name!r} has no revision {options['revision']}") from None
-        batch = revert_host(host, revision, actor=f"cli:{getpass.getuser()}", message=options["message"])
+        batch = services.revert_host(host, revision, actor=cli_actor(), message=options["message"])
         count = Change.objects.filter(batch=batch).count()
         self.stdout.write(
             self.style.SUCCESS(

@@ -1,7 +1,10 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from peers import services
 from peers.security import roles
+
+from ._common import cli_actor
 
 
 class Command(BaseCommand):
@@ -30,7 +33,7 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"no user named {options['user']!r}")
         role = None if options["role"] == "none" else options["role"]
-        roles.set_role(user, role)
+        services.set_role(user, role, actor=cli_actor())
         if user.is_superuser:
             self.stderr.write(f"{user.get_username()} is a superuser: an admin whatever the role groups say")
         self.stdout.write(f"{user.get_username()}: {roles.role_of(user) or 'no role'}")

@@ -1,10 +1,10 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from peers import services
 from peers.models import HostToken, UserToken
-from peers.security import tokens
 
-from ._common import get_host
+from ._common import cli_actor, get_host
 
 
 class Command(BaseCommand):
@@ -25,19 +25,21 @@ class Command(BaseCommand):
         if options["list"]:
             return self._list()
         if options["revoke"]:
-            row = tokens.revoke(options["revoke"])
+            row = services.revoke_token(options["revoke"], actor=cli_actor())
             if row is None:
                 raise CommandError(f"no token with prefix {options['revoke']!r}")
             self.stdout.write(f"revoked {row.prefix} ({row.name})")
             return
         if options["host"]:
-            row, token = tokens.create_host_token(get_host(options["host"]), options["name"])
+            row, token = services.create_host_token(
+                get_host(options["host"]), options["name"], actor=cli_actor()
+            )
             owner = f"host {row.host.name}"
         else:
             user = get_user_model().objects.filter(username=options["user"]).first()
             if user is None:
                 raise CommandError(f"no user named {options['user']!r}")
-            row, token = tokens.create_user_token(user, options["name"])
+            row, token = services.create_user_token(user, options["name"], actor=cli_actor())
             owner = f"user {user.get_username()}"
         self.stderr.write(f"token {row.prefix} ({row.name}) for {owner}; it is shown only now:")
         self.stdout.write(token)

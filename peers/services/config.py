@@ -1,0 +1,160 @@
+"""Writes of the rest of a host's configuration: its [general] lines, its registrations
+(``register =>`` lines) and its [callnumberlimits] lines. Each is one transaction: the row locked,
+the version checked, the policy applied, the rows written, the history recorded."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from .. import audit, policy
+from ..iaxconf import Section
+from ..models import CallNumberLimit, Change, GeneralSettings, Host, Key, Registration
+from . import storage
+from .core import KEEP, Refused, check_version, lock_host, locked, version_of
+
+
+def general_version(host: Host) -> int:
+    """The version of the host's [general] (0 before it exists)."""
+    return version_of(GeneralSettings.objects.filter(host=host).first())
+
+
+def save_general(
+    host: Host, section: Section, *, actor, expected_version: int | None = None, batch=None, message: str = ""
+) -> GeneralSettings:
+    """Replace the host's [general] lines and its comment with ``section``'s. Register lines are
+    registrations and are refused here."""
+    with transaction.atomic():
+        host = lock_host(host)
+        general = GeneralSettings.objects.select_for_update().filter(host=host).first()
+        check_version(general, expected_version, "[general]")
+        verdict = policy.general_verdict(host, section)
+        if not verdict.allowed:
+            raise Refused(verdict.introduced)
+        before = audit.state(general) if general is not None else None
+        general = general or GeneralSettings(host=host)
+        general.comment = storage.comment_text(section.comments)
+        general.save()
+        storage.write_general(general, section.entries)
+        audit.record(
+            actor=actor, action=Change.Action.CREATE if before is None else Change.Action.UPDATE, obj=general,
+            host=host, before=before, after=audit.state(general), batch=batch, message=message,
+        )  # fmt: skip
+        return general
+
+
+def registration_line(username: str, secret: str, key: str | None, remote_host: str, port: int | None) -> str:
+    """The value of a ``register =>`` line."""
+    credentials = username + (f":[{key}]" if key else f":{secret}" if secret else "")
+    return f"{credentials}@{remote_host}" + (f":{port}" if port else "")
+
+
+def save_registration(
+    host: Host,
+    *,
+    registration: Registration | None = None,
+    username: str,
+    secret=KEEP,
+    key: str | None = None,
+    remote_host: str,
+    remote_port: int | None = None,
+    comment: str = "",
+    position: int | None = None,
+    actor,
+    expected_version: int | None = None,
+    batch=None,
+    message: str = "",
+) -> Registration:
+    """Add a registration (``registration`` None) or change one. ``secret``: KEEP leaves the stored
+    one, "" clears it; a ``key`` (a key name: the line signs with it) clears it too. Refused when
+    the line would have an error (its rule, or a key without its private part)."""
+    with transaction.atomic():
+        host = lock_host(host)
+        if registration is not None:
+            registration = locked(Registration, registration.pk)
+            check_version(registration, expected_version, f"register => {registration}")
+        if key:
+            secret = ""
+        elif secret is KEEP:
+            secret = registration.secret if registration is not None else ""
+        line = registration_line(username, secret, key, remote_host, remote_port)
+        verdict = policy.registration_verdict(line)
+        if not verdict.allowed:
+            raise Refused(verdict.introduced)
+        before = audit.state(registration) if registration is not None else None
+        registration = registration or Registration(host=host)
+        registration.username, registration.secret, registration.remote_host = username, secret, remote_host
+        registration.remote_port = remote_port
+        registration.key = Key.objects.get(name=key) if key else None
+        registration.comment = comment.replace("\r\n", "\n")
+        if position is not None:
+            registration.position = position
+        elif before is None:
+            registration.position = storage.next_position(host.registrations)
+        registration.save()
+        audit.record(
+            actor=actor, action=Change.Action.CREATE if before is None else Change.Action.UPDATE,
+            obj=registration, host=host, before=before, after=audit.state(registration), batch=batch,
+            message=message,
+        )  # fmt: skip
+        return registration
+
+
+def delete_registration(
+    registration: Registration, *, actor, expected_version: int | None = None, batch=None, message: str = ""
+) -> None:
+    _delete(registration, actor=actor, expected_version=expected_version, batch=batch, message=message)
+
+
+def save_callnumber_limit(
+    host: Host,
+    *,
+    limit: CallNumberLimit | None = None,
+    network: str,
+    value: int,
+    comment: str = "",
+    position: int | None = None,
+    actor,
+    expected_version: int | None = None,
+    batch=None,
+    message: str = "",
+) -> CallNumberLimit:
+    """Add a ``[callnumberlimits]`` line (``limit`` None) or change one. Refused when the line would
+    have an error."""
+    with transaction.atomic():
+        host = lock_host(host)
+        if limit is not None:
+            limit = locked(CallNumberLimit, limit.pk)
+            check_version(limit, expected_version, f"{limit}")
+        verdict = policy.limit_verdict(network, value)
+        if not verdict.allowed:
+            raise Refused(verdict.introduced)
+        before = audit.state(limit) if limit is not None else None
+        limit = limit or CallNumberLimit(host=host)
+        limit.network, limit.limit, limit.comment = network, value, comment.replace("\r\n", "\n")
+        if position is not None:
+            limit.position = position
+        elif before is None:
+            limit.position = storage.next_position(host.callnumber_limits)
+        limit.save()
+        audit.record(
+            actor=actor, action=Change.Action.CREATE if before is None else Change.Action.UPDATE, obj=limit,
+            host=host, before=before, after=audit.state(limit), batch=batch, message=message,
+        )  # fmt: skip
+        return limit
+
+
+def delete_callnumber_limit(
+    limit: CallNumberLimit, *, actor, expected_version: int | None = None, batch=None, message: str = ""
+) -> None:
+    _delete(limit, actor=actor, expected_version=expected_version, batch=batch, message=message)
+
+
+def _delete(obj, *, actor, expected_version, batch, message) -> None:
+    with transaction.atomic():
+        lock_host(obj.host)
+        obj = locked(type(obj), obj.pk)
+        check_version(obj, expected_version, str(obj))
+        gone = audit.object_state(obj)
+        obj.delete()
+        audit.record(actor=actor, action=Change.Action.DELETE, about=gone, host=obj.host, before=gone.state,
+                     after=None, batch=batch, message=message)  # fmt: skip

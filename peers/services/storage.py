@@ -1,0 +1,369 @@
+"""How a section's lines are stored: which line goes into which typed column, option row or key
+reference (``split_entries``), and the row writes every service uses for endpoints: one at a time
+(a form or API save), in bulk (an import) and from a stored state (a revert).
+
+``exporter.build_document`` is the inverse of ``split_entries``; the round-trip tests hold the two
+together. Nothing here records history or checks a rule: the functions of ``peers.services`` that
+call these do both, in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from django.db import connection
+
+from ..audit import ENDPOINT_FIELDS
+from ..iaxconf import Entry, Section, values
+from ..models import (
+    TYPED_COLUMNS,
+    CallNumberLimit,
+    Endpoint,
+    EndpointBase,
+    EndpointInKey,
+    EndpointOption,
+    GeneralOption,
+    GeneralSettings,
+    Host,
+    Key,
+    Registration,
+)
+
+_MAX_LENGTH = {
+    column: Endpoint._meta.get_field(column).max_length
+    for column in TYPED_COLUMNS.values()
+    if getattr(Endpoint._meta.get_field(column), "max_length", None)
+}
+# Secrets are never option rows (which are stored in clear): the first secret= line is the
+# ``secret`` column and every later one a line of ``extra_secrets``, both encrypted, whatever their
+# length (the validator reports an over-long one). The comment lines above the n-th extra secret
+# line are column_comments["secret#n"].
+SECRET = "secret"
+EXTRA_SECRET_NOTE = "secret#{}"
+
+
+@dataclass
+class EndpointData:
+    """A section's lines sorted into an endpoint's storage."""
+
+    kind: str = ""
+    columns: dict[str, object] = field(default_factory=dict)
+    column_comments: dict[str, str] = field(default_factory=dict)
+    inkeys: list[str] = field(default_factory=list)
+    outkey: str | None = None
+    options: list[Entry] = field(default_factory=list)
+
+
+def join_secrets(lines: list[str]) -> str | None:
+    """The extra_secrets column for a list of secret values (None for none)."""
+    return "\n".join(lines) if lines else None
+
+
+def split_secrets(text: str | None) -> list[str]:
+    return text.split("\n") if text is not None else []
+
+
+def comment_text(comments: Iterable[str]) -> str:
+    return "\n".join(comments)
+
+
+def _typed_value(directive: str, value: str) -> object | None:
+    """The column value for a line, or None when the line cannot live in the typed column
+    (then it is kept as an option row, exactly as written, for the validator to report)."""
+    column = TYPED_COLUMNS[directive]
+    if directive == "port":
+        text = value.strip()
+        return int(text) if text.isdigit() and int(text) <= 65535 else None
+    if directive == "trunk":
+        word = value.strip().lower()
+        if word in values.TRUE_WORDS:
+            return True
+        if word in values.FALSE_WORDS:
+            return False
+        return None
+    if len(value) > _MAX_LENGTH[column]:
+        return None
+    return value
+
+
+def valid(rule, value: str) -> bool:
+    """True when the value rule accepts the value."""
+    try:
+        rule(value)
+    except values.Invalid:
+        return False
+    return True
+
+
+def split_entries(entries: Iterable[Entry]) -> EndpointData:
+    """The single place that decides which line of a section goes into which column."""
+    data = EndpointData()
+    seen: set[str] = set()
+    extra: list[str] = []
+    for entry in entries:
+        name = entry.name.lower()
+        if name == SECRET:
+            _add_secret(data, extra, entry)
+            continue
+        if name in seen or entry.operator == "+=":
+            data.options.append(entry)
+            continue
+        if name == "type":
+            kind = entry.value.strip().lower()
+            if kind in Endpoint.Kind.values:
+                data.kind = kind
+                seen.add(name)
+                if entry.comments:
+                    data.column_comments["type"] = comment_text(entry.comments)
+                continue
+        elif name in TYPED_COLUMNS:
+            typed = _typed_value(name, entry.value)
+            if typed is not None:
+                data.columns[TYPED_COLUMNS[name]] = typed
+                seen.add(name)
+                if entry.comments:
+                    data.column_comments[name] = comment_text(entry.comments)
+                continue
+        elif name == "inkeys":
+            names = [n.strip() for n in entry.value.split(":")]
+            if valid(values.key_names, entry.value) and len(set(names)) == len(names):
+                data.inkeys = names
+                seen.add(name)
+                if entry.comments:
+                    data.column_comments[name] = comment_text(entry.comments)
+                continue
+        elif name == "outkey":
+            if valid(values.key_name, entry.value):
+                data.outkey = entry.value.strip()
+                seen.add(name)
+                if entry.comments:
+                    data.column_comments[name] = comment_text(entry.comments)
+                continue
+        data.options.append(entry)
+    if extra:
+        data.columns["extra_secrets"] = join_secrets(extra)
+    return data
+
+
+def _add_secret(data: EndpointData, extra: list[str], entry: Entry) -> None:
+    value = entry.value
+    if "\n" in value:  # the validator refuses it first; never store a line break that splits extra_secrets
+        raise values.Invalid("line-break", "a secret cannot hold a line break")
+    if entry.operator == "+=" and SECRET in data.columns:
+        # appended to the previous secret line, as Asterisk's config reader does
+        if extra:
+            extra[-1] += value
+        else:
+            data.columns[SECRET] += value
+        return
+    if SECRET not in data.columns:
+        data.columns[SECRET] = value
+        if entry.comments:
+            data.column_comments[SECRET] = comment_text(entry.comments)
+        return
+    extra.append(value)
+    if entry.comments:
+        data.column_comments[EXTRA_SECRET_NOTE.format(len(extra))] = comment_text(entry.comments)
+
+
+def key_names(data: EndpointData) -> set[str]:
+    return set(data.inkeys) | ({data.outkey} if data.outkey else set())
+
+
+def inherited_kind(bases: Iterable[Endpoint], _seen: frozenset[int] = frozenset()) -> str:
+    """The type= a section gets from its bases: the first one found, depth first, as Asterisk 22
+    reads the first type line of the copied lines."""
+    for base in bases:
+        if base.pk in _seen:
+            continue
+        if base.kind:
+            return base.kind
+        found = inherited_kind(
+            [link.base for link in base.base_links.select_related("base")], _seen | {base.pk}
+        )
+        if found:
+            return found
+    return ""
+
+
+def next_position(rows) -> int:
+    """The position after the last of a host's rows (sections, registrations or limits)."""
+    last = rows.order_by("-position").values_list("position", flat=True).first()
+    return 0 if last is None else last + 1
+
+
+# ---------------------------------------------------------------------------------------------
+# One endpoint
+
+
+def write_endpoint(
+    endpoint: Endpoint,
+    section: Section,
+    data: EndpointData,
+    *,
+    kind: str,
+    position: int,
+    keys: Mapping[str, Key],
+    bases: list[Endpoint],
+) -> Endpoint:
+    """Store a section into ``endpoint`` (new or existing): columns, then its rows replaced."""
+    endpoint.name = section.name
+    endpoint.is_template = section.is_template
+    endpoint.kind = kind
+    endpoint.position = position
+    endpoint.comment = comment_text(section.comments)
+    endpoint.column_comments = data.column_comments
+    for column in TYPED_COLUMNS.values():
+        setattr(endpoint, column, data.columns.get(column))
+    endpoint.extra_secrets = data.columns.get("extra_secrets")
+    endpoint.outkey = keys.get(data.outkey) if data.outkey else None
+    endpoint.save()
+    endpoint.options.all().delete()
+    endpoint.inkey_links.all().delete()
+    endpoint.base_links.all().delete()
+    EndpointOption.objects.bulk_create(
+        EndpointOption(
+            endpoint=endpoint, position=i, name=e.name, value=e.value, comment=comment_text(e.comments)
+        )
+        for i, e in enumerate(data.options)
+    )
+    EndpointInKey.objects.bulk_create(
+        EndpointInKey(endpoint=endpoint, key=keys[name], position=i) for i, name in enumerate(data.inkeys)
+    )
+    EndpointBase.objects.bulk_create(
+        EndpointBase(endpoint=endpoint, base=base, position=i) for i, base in enumerate(bases)
+    )
+    return endpoint
+
+
+def delete_endpoint_rows(endpoint_ids: list[int]) -> None:
+    """Delete endpoints and their rows (leaf rows first, so nothing is left to cascade)."""
+    EndpointOption.objects.filter(endpoint_id__in=endpoint_ids).delete()
+    EndpointInKey.objects.filter(endpoint_id__in=endpoint_ids).delete()
+    EndpointBase.objects.filter(endpoint_id__in=endpoint_ids).delete()
+    Endpoint.objects.filter(pk__in=endpoint_ids).delete()
+
+
+def write_general(general: GeneralSettings, entries: Iterable[Entry]) -> None:
+    """Replace the lines of a [general] (the GeneralSettings row is saved by the caller)."""
+    general.options.all().delete()
+    GeneralOption.objects.bulk_create(
+        GeneralOption(
+            general=general, position=i, name=e.name, value=e.value, comment=comment_text(e.comments)
+        )
+        for i, e in enumerate(entries)
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# A whole host at once: imports
+
+
+def clear_host(host: Host) -> None:
+    """Delete every config row of a host (not the host, its history or revisions)."""
+    EndpointOption.objects.filter(endpoint__host=host).delete()
+    EndpointInKey.objects.filter(endpoint__host=host).delete()
+    EndpointBase.objects.filter(endpoint__host=host).delete()
+    Endpoint.objects.filter(host=host).delete()
+    Registration.objects.filter(host=host).delete()
+    CallNumberLimit.objects.filter(host=host).delete()
+    GeneralSettings.objects.filter(host=host).delete()
+
+
+def bulk_create_endpoints(
+    host: Host, sections: list[Section], keys: Mapping[str, Key], *, first_position: int = 0
+) -> list[Endpoint]:
+    """Create endpoints for sections in file order (bases come before the sections using them),
+    with a constant number of statements whatever their number."""
+    endpoints: list[Endpoint] = []
+    split: list[EndpointData] = []
+    kind_of: dict[str, str] = {}
+    for position, section in enumerate(sections, start=first_position):
+        data = split_entries(section.entries)
+        split.append(data)
+        kind = data.kind
+        if not kind and not section.is_template:
+            kind = _first_base_kind(section, kind_of)
+        kind_of[section.name.lower()] = kind or _first_base_kind(section, kind_of)
+        endpoints.append(
+            Endpoint(
+                host=host, name=section.name, kind=kind, is_template=section.is_template, position=position,
+                comment=comment_text(section.comments), column_comments=data.column_comments,
+                outkey=keys.get(data.outkey) if data.outkey else None, **data.columns,
+            )
+        )  # fmt: skip
+    Endpoint.objects.bulk_create(endpoints, batch_size=2000)
+    by_name = {e.name.lower(): e for e in endpoints}
+    options, inkeys, bases = [], [], []
+    for endpoint, section, data in zip(endpoints, sections, split, strict=True):
+        endpoint_id = endpoint.pk
+        options.extend(
+            (endpoint_id, i, e.name, e.value, comment_text(e.comments)) for i, e in enumerate(data.options)
+        )
+        inkeys.extend((endpoint_id, keys[n].pk, i) for i, n in enumerate(data.inkeys))
+        bases.extend((endpoint_id, by_name[b.lower()].pk, i) for i, b in enumerate(section.bases))
+    insert_rows(EndpointOption, ("endpoint", "position", "name", "value", "comment"), options)
+    insert_rows(EndpointInKey, ("endpoint", "key", "position"), inkeys)
+    insert_rows(EndpointBase, ("endpoint", "base", "position"), bases)
+    return endpoints
+
+
+def _first_base_kind(section: Section, kind_of: dict[str, str]) -> str:
+    """The type= a section inherits: Asterisk 22 copies the bases' lines first and reads the
+    first type line, so the first base (in order) that has one, directly or by inheritance."""
+    return next((kind_of[b.lower()] for b in section.bases if kind_of.get(b.lower())), "")
+
+
+def insert_rows(model, fields: tuple[str, ...], rows: list[tuple], batch: int = 5000) -> None:
+    """INSERT plain tuples (in the order of ``fields``) into the model's table with executemany.
+
+    A speed measure for imports (``bench/import.py``): the leaf rows of 10,000 sections are some
+    100,000 values that ``split_entries`` has already turned into strings and numbers, and building
+    a model instance for each costs more than the whole parse. Only for columns without
+    conversions (no encrypted or JSON fields)."""
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(model._meta.get_field(name).column) for name in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({placeholders})"
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), batch):
+            cursor.executemany(sql, rows[start : start + batch])
+
+
+# ---------------------------------------------------------------------------------------------
+# From stored states: reverts
+
+
+def set_endpoint_fields(endpoint: Endpoint, state: dict, keys: Mapping[str, Key]) -> None:
+    for name in ENDPOINT_FIELDS:
+        setattr(endpoint, name, state[name])
+    endpoint.outkey = keys[state["outkey"]] if state["outkey"] else None
+
+
+def write_endpoint_rows(pairs: list[tuple[Endpoint, dict]], keys: Mapping[str, Key], by_name) -> None:
+    """Replace the option, inkey and base rows of the endpoints in pairs by their states'."""
+    ids = [e.pk for e, _ in pairs]
+    EndpointOption.objects.filter(endpoint_id__in=ids).delete()
+    EndpointInKey.objects.filter(endpoint_id__in=ids).delete()
+    EndpointBase.objects.filter(endpoint_id__in=ids).delete()
+    options, inkeys, bases = [], [], []
+    for endpoint, state in pairs:
+        options += [
+            EndpointOption(
+                endpoint=endpoint, position=i, name=o["name"], value=o["value"], comment=o["comment"]
+            )
+            for i, o in enumerate(state["options"])
+        ]
+        inkeys += [
+            EndpointInKey(endpoint=endpoint, key=keys[n], position=i) for i, n in enumerate(state["inkeys"])
+        ]
+        bases += [
+            EndpointBase(endpoint=endpoint, base=by_name[n.lower()], position=i)
+            for i, n in enumerate(state["bases"])
+        ]
+    EndpointOption.objects.bulk_create(options, batch_size=5000)
+    EndpointInKey.objects.bulk_create(inkeys, batch_size=5000)
+    EndpointBase.objects.bulk_create(bases, batch_size=5000)
