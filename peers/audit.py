@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 from django.db.models import Model
 
+from iaxadmin.logs import log_change, log_changes
+
 from .models import (
     TYPED_COLUMNS,
     CallNumberLimit,
@@ -334,6 +336,7 @@ def record(
         object_repr=object_repr or "", host=host, before=before, after=after, batch=batch, message=message,
     )  # fmt: skip
     change.save()
+    log_change(change)  # one log line, once the transaction commits (never a secret)
     return change
 
 
@@ -382,7 +385,9 @@ def record_many(
                 message=message,
             )  # fmt: skip
         )
-    return Change.objects.bulk_create(rows, batch_size=2000)
+    changes = Change.objects.bulk_create(rows, batch_size=2000)
+    log_changes(changes)  # one log line each, once the transaction commits (never a secret)
+    return changes
 
 
 # ---------------------------------------------------------------------------------------------
