@@ -84,19 +84,21 @@ def change_stamps() -> dict[int | None, tuple[int, int]]:
     return {row["host_id"]: (row["n"], row["last"]) for row in rows}
 
 
-def _cache_get(key: str):
+def _cache_get_many(keys: list[str]) -> dict:
     try:
         with transaction.atomic():  # a missing cache table must not break an outer transaction
-            return caches[CACHE_ALIAS].get(key)
+            return caches[CACHE_ALIAS].get_many(keys)
     except DatabaseError as exc:
         logger.warning("findings cache unreadable (run manage.py createcachetable): %s", exc)
-        return None
+        return {}
 
 
-def _cache_set(key: str, value) -> None:
+def _cache_set_many(values: dict) -> None:
+    if not values:
+        return
     try:
         with transaction.atomic():
-            caches[CACHE_ALIAS].set(key, value, timeout=None)
+            caches[CACHE_ALIAS].set_many(values, timeout=None)
     except DatabaseError as exc:
         logger.warning("findings cache not written (run manage.py createcachetable): %s", exc)
 
@@ -109,15 +111,31 @@ def count_findings(host: Host) -> dict[str, int]:
     return {"error": counts.get("error", 0), "warning": counts.get("warning", 0)}
 
 
-def findings_counts(host: Host, stamp: list) -> dict[str, int]:
-    """The cached counts when the stamp still matches, else a fresh count (then cached). The
-    stamp is read before the export, so a change committed in between only causes a recount."""
-    key = f"findings:{host.pk}"
-    cached = _cache_get(key)
-    if isinstance(cached, dict) and cached.get("stamp") == stamp:
-        return cached["counts"]
-    counts = count_findings(host)
-    _cache_set(key, {"stamp": stamp, "counts": counts})
+def findings_counts(hosts: list[Host]) -> dict[int, dict[str, int] | None]:
+    """host id -> {"error": n, "warning": m}: the cached counts of each host whose stamp still
+    matches, a fresh count (then cached) for the others; None for a host that cannot be exported
+    (logged). The stamps are read before any export, so a change committed meanwhile only causes
+    one more count on the next scrape. One query to read the cache, one to write it."""
+    stamps = change_stamps()
+    shared = list(stamps.get(None, (0, 0)))
+    code = code_stamp()
+    keys = {host.pk: f"findings:{host.pk}" for host in hosts}
+    cached = _cache_get_many(list(keys.values()))
+    counts, fresh = {}, {}
+    for host in hosts:
+        stamp = [list(stamps.get(host.pk, (0, 0))), shared, code]
+        entry = cached.get(keys[host.pk])
+        if isinstance(entry, dict) and entry.get("stamp") == stamp:
+            counts[host.pk] = entry["counts"]
+            continue
+        try:
+            counts[host.pk] = count_findings(host)
+        except Exception:  # a host that cannot be exported (e.g. a key that does not decrypt)
+            logger.exception("findings of host %s could not be counted", host.name)
+            counts[host.pk] = None
+            continue
+        fresh[keys[host.pk]] = {"stamp": stamp, "counts": counts[host.pk]}
+    _cache_set_many(fresh)
     return counts
 
 
@@ -141,19 +159,14 @@ class HostMetrics:
 def host_metrics(now=None) -> list[HostMetrics]:
     """One HostMetrics per host, by name."""
     now = now or timezone.now()
-    stamps = change_stamps()
-    shared = list(stamps.get(None, (0, 0)))
+    hosts = list(Host.objects.order_by("name"))
+    findings = findings_counts(hosts)
     revisions = dict(
         Revision.objects.order_by().values("host_id").annotate(n=Count("id")).values_list("host_id", "n")
     )
     result = []
-    for host in Host.objects.order_by("name"):
+    for host in hosts:
         status = host_status(host)
-        try:
-            findings = findings_counts(host, [list(stamps.get(host.pk, (0, 0))), shared, code_stamp()])
-        except Exception:  # a host that cannot be exported (e.g. a key that does not decrypt)
-            logger.exception("findings of host %s could not be counted", host.name)
-            findings = None
         contact = status.last_contact
         result.append(
             HostMetrics(
@@ -165,7 +178,7 @@ def host_metrics(now=None) -> list[HostMetrics]:
                 last_contact_age=max(0.0, (now - contact).total_seconds()) if contact else NEVER,
                 last_deployment_ok=status.last_report.ok if status.last_report else None,
                 failing_registrations=len(status.failing_registrations),
-                findings=findings,
+                findings=findings[host.pk],
             )
         )
     return result
