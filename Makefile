@@ -1,4 +1,5 @@
-# iaxadmin: `make run` (set up and serve the demo) and `make test` (the whole suite).
+# iaxadmin: `make run` (set up and serve the demo), `make test` (the whole suite) and `make serve`
+# (production: settings from the environment; README.md, "Running in production").
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -8,7 +9,7 @@ STAMP := $(VENV)/.installed
 KEY_FILE := .local/encryption.key
 LOCAL_ENV := DEBUG=1 IAXADMIN_ENCRYPTION_KEY_FILE=$(KEY_FILE)
 
-.PHONY: run test install migrate demo lint bench fuzz clean
+.PHONY: run test install install-prod migrate demo serve release lint bench fuzz clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,6 +18,16 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# production: the runtime dependencies only (a development venv from `make install` has them too)
+PROD_STAMP := $(VENV)/.installed-prod
+$(PROD_STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	touch $(PROD_STAMP)
+
+install-prod: $(PROD_STAMP)
 
 $(KEY_FILE): | $(STAMP)
 	mkdir -p $(dir $@)
@@ -31,6 +42,20 @@ demo: migrate
 
 run: demo
 	$(LOCAL_ENV) $(PY) manage.py runserver 127.0.0.1:8000
+
+# Production, every setting from the environment (DATABASE_URL, SECRET_KEY, ALLOWED_HOSTS,
+# IAXADMIN_ENCRYPTION_KEY, ...; DEBUG stays off). `release` is the once-per-release database step.
+# `serve` refuses on any `check --deploy` error before it touches the database, runs `release`,
+# collects the static files and starts gunicorn with deploy/gunicorn.conf.py.
+release: install-prod
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py createcachetable
+
+serve: install-prod
+	$(PY) manage.py check --deploy --fail-level ERROR
+	$(MAKE) --no-print-directory release
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	exec $(VENV)/bin/gunicorn -c deploy/gunicorn.conf.py
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)

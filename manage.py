@@ -7,6 +7,7 @@ import sys
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "iaxadmin.settings")
+    os.environ.setdefault("LOG_STREAM", "stderr")  # a command's log lines never mix with its output
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

@@ -58,9 +58,10 @@ def seed(env: dict) -> tuple[str, str, str]:
         "_, token = services.create_host_token(host, 'bench', actor='bench')\n"
         "print(host.name, token, revision.sha256)\n"  # the ETag the export serves
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], env=env, cwd=REPO, check=True, capture_output=True, text=True
-    )
+    out = subprocess.run(  # its audit log lines go to stderr: stdout is the answer read below
+        [sys.executable, "-c", code], env={**env, "LOG_STREAM": "stderr"}, cwd=REPO, check=True,
+        capture_output=True, text=True,
+    )  # fmt: skip
     host, token, sha = out.stdout.split()
     return host, token, sha
 
@@ -148,7 +149,7 @@ def main() -> int:
         proc = subprocess.Popen(
             [str(gunicorn), "--workers", str(args.workers), "--worker-class", "sync", "--bind",
              f"127.0.0.1:{port}", "--log-level", "warning", "iaxadmin.wsgi:application"],
-            env=env, cwd=REPO,
+            env=env, cwd=REPO, stdout=subprocess.DEVNULL,  # a log line per request, not on the terminal
         )  # fmt: skip
         wait_up(port, proc)
         auth = {"Authorization": f"Bearer {token}"}

@@ -8,6 +8,11 @@ IAXADMIN_ENCRYPTION_KEY
               required unless DEBUG is on: comma-separated urlsafe-base64 32-byte keys encrypting
               secrets, private keys and revisions at rest (the first encrypts, all decrypt; see
               SECURITY.md). With DEBUG on and none set, .local/encryption.key is used if present
+STATIC_ROOT   where collectstatic writes and WhiteNoise serves from (default .local/staticfiles)
+LOG_FORMAT    text (default) or json; LOG_LEVEL (WARNING); LOG_STREAM stdout (manage.py: stderr);
+              LOG_REQUESTS / LOG_CHANGES yes (one line per request / audited change)
+IAXADMIN_METRICS_TOKEN, IAXADMIN_METRICS_ALLOW
+              who may read /metrics: a bearer token and/or addresses or networks (neither: nobody)
 Each may also be given as NAME_FILE (path to a file holding the value).
 """
 
@@ -17,6 +22,7 @@ import secrets
 from pathlib import Path
 
 from .env import env, env_bool, env_list, parse_database_url
+from .logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -68,7 +74,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "iaxadmin.health.HealthMiddleware",  # /healthz, /readyz: before host checks and the HTTPS redirect
+    "iaxadmin.logs.RequestLogMiddleware",  # one log line per request
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # the static files, compressed, cached for good
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -123,7 +132,26 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / ".local" / "staticfiles"
+STATIC_ROOT = Path(env("STATIC_ROOT") or BASE_DIR / ".local" / "staticfiles")
+# collectstatic writes hashed, compressed copies and a manifest; with DEBUG off the templates need
+# that manifest (run collectstatic on every deploy), with DEBUG on the plain names are used
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # findings counts per host for /metrics (peers/metrics.py), in the database: the app keeps no
+    # state outside it. The table is made by `manage.py createcachetable` (make serve runs it).
+    "metrics": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "iaxadmin_cache",
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    },
+}
+IAXADMIN_METRICS_TOKEN = env("IAXADMIN_METRICS_TOKEN") or ""
+IAXADMIN_METRICS_ALLOW = env_list("IAXADMIN_METRICS_ALLOW", "")
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "peers:host-list"
@@ -148,9 +176,10 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024  # iax.conf uploads; larger requests get a clear 400
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "WARNING")},
-}
+LOGGING = logging_config(
+    env("LOG_FORMAT", "text"),
+    env("LOG_LEVEL", "WARNING"),
+    stream=env("LOG_STREAM", "stdout"),
+    requests=env_bool("LOG_REQUESTS", True),
+    changes=env_bool("LOG_CHANGES", True),
+)

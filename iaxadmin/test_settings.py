@@ -15,3 +15,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast log
 SECURE_SSL_REDIRECT = False  # the test client and live server speak plain HTTP
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
+# no collectstatic before tests: plain names, and WhiteNoise serves them from the app folders
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.db.models import Model
 
+from iaxadmin.logs import log_change, log_changes
+
 from .iaxconf.mask import MASK
 from .models import (
     TYPED_COLUMNS,
@@ -380,6 +382,7 @@ def record(
         before=before, after=after, batch=batch, message=message,
     )  # fmt: skip
     change.save()
+    log_change(change)  # one log line, once the transaction commits (never a secret)
     return change
 
 
@@ -428,7 +431,9 @@ def record_many(
                 message=message,
             )  # fmt: skip
         )
-    return Change.objects.bulk_create(rows, batch_size=2000)
+    changes = Change.objects.bulk_create(rows, batch_size=2000)
+    log_changes(changes)  # one log line each, once the transaction commits (never a secret)
+    return changes
 
 
 # ---------------------------------------------------------------------------------------------

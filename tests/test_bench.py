@@ -56,3 +56,9 @@ def test_export_http_bench_serves_and_measures_the_export():
     output = run("export_http.py", "--seconds", "0.3")
     assert re.search(r"\(a\) 304 If-None-Match\s+\d+ req/s", output), output
     assert re.search(r"trivial / 304 = \d+\.\d\d \(target <= 1\.5\): (PASS|FAIL)", output), output
+
+
+def test_metrics_bench_measures_a_cold_and_a_warm_scrape():
+    output = run("metrics.py", "--peers", "40", "--hosts", "2")
+    assert re.search(r"\(b\) warm scrape\s+\d+\.\d ms\s+\d+ queries", output), output
+    assert re.search(r"cold / warm = \d+\.\d \(target >= 10\): (PASS|FAIL)", output), output
