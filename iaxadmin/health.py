@@ -57,8 +57,8 @@ def unapplied_migrations(connection) -> list[tuple[str, str]]:
 def check_encryption_key() -> None:
     """The configured key parses, encrypts and decrypts, and it decrypts a stored secret (the
     newest endpoint or registration secret), so a server started with the wrong key is not ready."""
-    from peers.security import crypto
     from peers.models import Endpoint, Registration
+    from peers.security import crypto
 
     probe = "readyz"
     if crypto.decrypt(crypto.encrypt(probe)) != probe:
