@@ -7,7 +7,9 @@ STAMP := $(VENV)/.installed
 # The local encryption key (IAXADMIN_ENCRYPTION_KEY): generated once, never overwritten (losing it
 # loses every secret in db.sqlite3). Production sets IAXADMIN_ENCRYPTION_KEY(_FILE) itself.
 KEY_FILE := .local/encryption.key
-LOCAL_ENV := DEBUG=1 IAXADMIN_ENCRYPTION_KEY_FILE=$(KEY_FILE)
+# The local SECRET_KEY (sessions, CSRF): one per checkout, generated once; never a fixed string.
+SECRET_FILE := .local/secret.key
+LOCAL_ENV := DEBUG=1 IAXADMIN_ENCRYPTION_KEY_FILE=$(KEY_FILE) SECRET_KEY_FILE=$(SECRET_FILE)
 
 .PHONY: run test install install-prod migrate demo serve release lint bench fuzz clean
 
@@ -34,7 +36,12 @@ $(KEY_FILE): | $(STAMP)
 	test -e $@ || (umask 077 && $(PY) -c 'from peers.security.crypto import generate_key; print(generate_key())' > $@.tmp && mv $@.tmp $@)
 	chmod 600 $@
 
-migrate: install $(KEY_FILE)
+$(SECRET_FILE): | $(STAMP)
+	mkdir -p $(dir $@)
+	test -e $@ || (umask 077 && $(PY) -c 'import secrets; print(secrets.token_urlsafe(50))' > $@.tmp && mv $@.tmp $@)
+	chmod 600 $@
+
+migrate: install $(KEY_FILE) $(SECRET_FILE)
 	$(LOCAL_ENV) $(PY) manage.py migrate --noinput
 
 demo: migrate

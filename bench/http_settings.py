@@ -2,8 +2,9 @@
 loopback, and a urlconf that adds a trivial view (bench/http_urls.py) to compare against."""
 
 import os
+import secrets
 
-os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production")
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))  # a new one every run: no fixed key
 # a throw-away database: a fixed bench-only key (32 bytes, urlsafe base64) is good enough
 os.environ.setdefault("IAXADMIN_ENCRYPTION_KEY", "YmVuY2gtb25seS1lbmNyeXB0aW9uLWtleS0zMmJ5dGU=")
 

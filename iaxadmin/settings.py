@@ -1,7 +1,9 @@
 """Settings for iaxadmin. Everything that differs between machines comes from the environment:
 
 DATABASE_URL  postgres://user:pass@host:5432/name (PostgreSQL via psycopg 3); unset means SQLite
-SECRET_KEY    required unless DEBUG is on (then a fixed development key is used)
+SECRET_KEY    required unless DEBUG is on; with DEBUG on and none set, .local/secret.key (made by
+              `make run`, one per checkout) is used, else a random key for this process. There is
+              no fixed key anywhere: a signed value of one checkout is worthless in another
 DEBUG         yes/no, default no
 ALLOWED_HOSTS comma-separated, default localhost names when DEBUG is on
 IAXADMIN_ENCRYPTION_KEY
@@ -36,7 +38,11 @@ MISSING_PRODUCTION_SETTINGS: list[str] = []
 SECRET_KEY = env("SECRET_KEY")
 if not SECRET_KEY:
     if DEBUG:
-        SECRET_KEY = "insecure-development-key-only-used-with-DEBUG-on"
+        _local_secret = BASE_DIR / ".local" / "secret.key"  # written by `make run`
+        if _local_secret.is_file():
+            SECRET_KEY = _local_secret.read_text(encoding="utf-8").strip()
+        else:  # sessions then last as long as this process
+            SECRET_KEY = secrets.token_urlsafe(50)
     else:
         MISSING_PRODUCTION_SETTINGS.append(
             "SECRET_KEY must be set when DEBUG is off (no production default)."

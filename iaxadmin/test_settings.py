@@ -4,8 +4,9 @@ DATABASE_URL still decides the database, so `make test` runs against PostgreSQL 
 """
 
 import os
+import secrets
 
-os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production")
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))  # a new one every run: no fixed key
 # a fixed key (32 bytes, urlsafe base64) so tests and bench runs read each other's data
 os.environ.setdefault("IAXADMIN_ENCRYPTION_KEY", "dGVzdC1vbmx5LWVuY3J5cHRpb24ta2V5LTMyLWJ5dGU=")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import subprocess
 import sys
 from io import StringIO
@@ -318,14 +319,16 @@ def _start(env: dict) -> subprocess.CompletedProcess:
 
 
 def test_production_refuses_to_start_without_the_encryption_key():
-    result = _start({"DEBUG": "no", "SECRET_KEY": "x" * 60})
+    result = _start({"DEBUG": "no", "SECRET_KEY": secrets.token_urlsafe(50)})
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert "IAXADMIN_ENCRYPTION_KEY must be set when DEBUG is off" in result.stderr
 
 
 def test_production_refuses_a_malformed_key():
-    result = _start({"DEBUG": "no", "SECRET_KEY": "x" * 60, "IAXADMIN_ENCRYPTION_KEY": "too-short"})
+    result = _start(
+        {"DEBUG": "no", "SECRET_KEY": secrets.token_urlsafe(50), "IAXADMIN_ENCRYPTION_KEY": "too-short"}
+    )
     assert result.returncode != 0
     assert "IAXADMIN_ENCRYPTION_KEY: key 1 is not" in result.stderr
     assert "too-short" not in result.stderr
@@ -334,7 +337,13 @@ def test_production_refuses_a_malformed_key():
 def test_production_starts_with_the_key_from_a_file(tmp_path):
     key_file = tmp_path / "key"
     key_file.write_text(KEY_A + "\n")
-    result = _start({"DEBUG": "no", "SECRET_KEY": "x" * 60, "IAXADMIN_ENCRYPTION_KEY_FILE": str(key_file)})
+    result = _start(
+        {
+            "DEBUG": "no",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "IAXADMIN_ENCRYPTION_KEY_FILE": str(key_file),
+        }
+    )
     assert result.returncode == 0, result.stderr
 
 

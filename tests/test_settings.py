@@ -51,6 +51,28 @@ def test_debug_mode_starts_without_a_secret_key():
     assert result.returncode == 0, result.stderr
 
 
+def _secret_key(env: dict) -> str:
+    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "SECRET_KEY_FILE", "DEBUG"}}
+    clean.update(env, DJANGO_SETTINGS_MODULE="iaxadmin.settings")
+    code = "from django.conf import settings; print(settings.SECRET_KEY)"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_development_has_no_fixed_secret_key(tmp_path):
+    """Without SECRET_KEY, DEBUG uses the checkout's own .local/secret.key (made by `make run`) or,
+    without one, a random key per process: never a string anybody else knows."""
+    key = _secret_key({"DEBUG": "yes"})
+    assert len(key) >= 50 and "insecure" not in key
+    local = ROOT / ".local" / "secret.key"
+    if not local.exists():  # a fresh clone: each process its own key
+        assert _secret_key({"DEBUG": "yes"}) != key
+    secret_file = tmp_path / "secret"
+    secret_file.write_text("k" * 20 + "-from-a-file\n")
+    assert _secret_key({"DEBUG": "yes", "SECRET_KEY_FILE": str(secret_file)}) == "k" * 20 + "-from-a-file"
+
+
 def _manage(*args: str, env: dict) -> subprocess.CompletedProcess:
     unset = {"SECRET_KEY", "DEBUG", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     clean = {
