@@ -42,8 +42,9 @@ OPEN_GROUPS = {"section", "identity", "network", "authentication", "dialplan", "
 
 
 def lines_of(text: str | None) -> list[str]:
-    """The non-blank lines of a textarea, stripped, in order."""
-    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+    """The non-blank lines of a textarea, stripped, in order. Lines end at a newline only (as
+    Asterisk reads them): a U+2028 typed in a value stays in it, for the policy to refuse."""
+    return [line.strip() for line in (text or "").replace("\r\n", "\n").split("\n") if line.strip()]
 
 
 def comment_lines(text: str) -> list[str]:
@@ -447,8 +448,9 @@ class EndpointForm(DirectiveForm):
         return [e.value for e in self.current.entries if e.name.lower() == "secret"]
 
     def entry_values(self, name: str) -> list[str]:
-        if name == "secret" and self.raw("clear_secret"):
-            return []
+        if name == "secret":  # one password box: what was typed is one secret, line breaks and all
+            typed = str(self.raw("secret"))
+            return [] if self.raw("clear_secret") or not typed else [typed]
         return self.values_of(name)
 
     def bases_list(self) -> list[str]:

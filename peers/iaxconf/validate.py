@@ -528,7 +528,11 @@ def _check_entries(out: _Collector, section: Section, kinds: set[str], cat) -> d
             found = by_name[lowered] = [entry]
         else:
             found.append(entry)
+        if not entry.name.isprintable():  # rare: a fast test first
+            _check_unsafe(out, section, entry, "name", entry.name)
         if (verdict or deprecated) and not _name_is_read(out, section, entry, plan, cat):
+            if not entry.value.isprintable():  # no value rule runs on a line chan_iax2 does not read
+                _check_unsafe(out, section, entry, "value", entry.value)
             continue
         value = entry.value
         cached = values.get(lowered)
@@ -546,6 +550,16 @@ def _check_entries(out: _Collector, section: Section, kinds: set[str], cat) -> d
             out.add(WARNING, "repeated-directive", section,
                     f"{entry.name} is set more than once here; only the last value counts", entry)  # fmt: skip
     return by_name
+
+
+def _check_unsafe(out: _Collector, section: Section, entry: Entry, part: str, text: str) -> None:
+    """A name, or the value of a line no value rule checks, holding a line break, a line or
+    paragraph separator or another control character: an error whatever the directive."""
+    found = v.CONTROL_RE.search(text)
+    if found:
+        out.add(ERROR, "unsafe-text", section,
+                f"the {part} of the line {entry.name!r} contains {v.describe_character(found.group())}, which "
+                "would break out of its line (or hide the rest of it); remove it", entry, part=part)  # fmt: skip
 
 
 def _name_is_read(out: _Collector, section: Section, entry: Entry, plan: tuple, cat) -> bool:

@@ -58,38 +58,35 @@ def census() -> dict[str, Counter]:
 
 
 def rotate(*, actor) -> dict[str, int]:
-    """Re-encrypt with the current key every value that uses another key or none; one transaction
-    per model. Returns 'model.field' -> number of values rewritten."""
+    """Re-encrypt with the current key every value that uses another key or none, and record it,
+    in one transaction (a failure leaves every value as it was). Returns 'model.field' -> number
+    of values rewritten."""
     current = crypto.current_key_id()
     decrypt = crypto.decryptor()
     quote = connection.ops.quote_name
     rewritten = {}
-    by_model = {}
-    for model, field in encrypted_columns():
-        by_model.setdefault(model, []).append(field)
-    for model, fields in by_model.items():
-        with transaction.atomic():
-            for field in fields:
-                sql = (
-                    f"UPDATE {quote(model._meta.db_table)} SET {quote(field.column)} = %s"
-                    f" WHERE {quote(model._meta.pk.column)} = %s"
-                )
-                count = 0
-                after = None
-                while rows := _rows(model, field, after):
-                    after = rows[-1][0]
-                    updates = [
-                        (crypto.encrypt(decrypt(value)), pk)
-                        for pk, value in rows
-                        if crypto.token_key_id(value) != current
-                    ]
-                    if updates:
-                        with connection.cursor() as cursor:
-                            cursor.executemany(sql, updates)
-                    count += len(updates)
-                rewritten[f"{model._meta.label}.{field.name}"] = count
-    state = {"key": current, "rewritten": sum(rewritten.values())}
-    about = audit.ObjectState("encryption", None, "encryption at rest", state)
-    audit.record(actor=actor, action=Change.Action.UPDATE, about=about, host=None, before=None, after=state,
-                 message=f"encryption key rotated to {current}: {state['rewritten']} value(s) re-encrypted")  # fmt: skip
+    with transaction.atomic():
+        for model, field in encrypted_columns():
+            sql = (
+                f"UPDATE {quote(model._meta.db_table)} SET {quote(field.column)} = %s"
+                f" WHERE {quote(model._meta.pk.column)} = %s"
+            )
+            count = 0
+            after = None
+            while rows := _rows(model, field, after):
+                after = rows[-1][0]
+                updates = [
+                    (crypto.encrypt(decrypt(value)), pk)
+                    for pk, value in rows
+                    if crypto.token_key_id(value) != current
+                ]
+                if updates:
+                    with connection.cursor() as cursor:
+                        cursor.executemany(sql, updates)
+                count += len(updates)
+            rewritten[f"{model._meta.label}.{field.name}"] = count
+        state = {"key": current, "rewritten": sum(rewritten.values())}
+        about = audit.ObjectState("encryption", None, "encryption at rest", state)
+        audit.record(actor=actor, action=Change.Action.UPDATE, about=about, host=None, before=None, after=state,
+                     message=f"encryption key rotated to {current}: {state['rewritten']} value(s) re-encrypted")  # fmt: skip
     return rewritten

@@ -37,8 +37,8 @@ from .keys import delete_key
 
 
 def publish(host: Host, *, actor, message: str = "", expected: str | None = None) -> Revision:
-    """Publish the host's current config as its next revision. The host row is locked, so two
-    publishes at once get consecutive numbers. Refused while the config has error findings;
+    """Publish the host's current config as its next revision (and a "revision" row in the host's
+    history). The host row is locked, so two publishes at once get consecutive numbers. Refused while the config has error findings;
     Conflict when ``expected`` (the sha256 of the iax.conf text the publisher confirmed) is given
     and the text is no longer that."""
     with transaction.atomic():
@@ -50,7 +50,7 @@ def publish(host: Host, *, actor, message: str = "", expected: str | None = None
             raise Conflict(f"the configuration of {host.name}", [], 0)
         last = Revision.objects.filter(host=host).order_by("-number").values_list("number", flat=True).first()
         user, name = audit.actor_fields(actor)
-        return Revision.objects.create(
+        revision = Revision.objects.create(
             host=host,
             number=(last or 0) + 1,
             author=user,
@@ -64,6 +64,11 @@ def publish(host: Host, *, actor, message: str = "", expected: str | None = None
             sha256=whole_checksum(export.text, export.key_files),
             snapshot=host_snapshot(host),
         )
+        state = {"number": revision.number, "sha256": revision.sha256}
+        about = audit.ObjectState("revision", revision.pk, f"revision {revision.number}", state)
+        audit.record(actor=actor, action=Change.Action.CREATE, about=about, host=host, before=None, after=state,
+                     message=message or f"published revision {revision.number}")  # fmt: skip
+        return revision
 
 
 # ---------------------------------------------------------------------------------------------

@@ -21,7 +21,10 @@ from ..security.roles import role_required
 from .common import get_host, host_nav
 
 PAGE_SIZE = 50
-OBJECT_TYPES = ["host", "general", "endpoint", "template", "registration", "callnumberlimit", "key"]
+OBJECT_TYPES = [
+    "host", "general", "endpoint", "template", "registration", "callnumberlimit", "key", "revision", "hosttoken",
+    "usertoken", "user", "encryption",
+]  # fmt: skip
 
 
 def _get_revision(host: Host, number) -> Revision:

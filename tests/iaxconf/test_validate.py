@@ -962,3 +962,20 @@ def test_secret_values_are_not_kept_in_the_value_cache():
     validate(Document([general(("register", "office:Another-Secret-77@pbx.example.com"))]))
     cached = " ".join(value for values in module._value_cache.values() for value in values)
     assert "Very-Secret-Value-42" not in cached and "Another-Secret-77" not in cached
+
+
+@pytest.mark.parametrize("char", ["\u2028", "\u2029", "\x85", "\x0b", "\x9f"])
+def test_unsafe_characters_are_an_error_in_every_name_and_value(char):
+    from peers.iaxconf import Document, Entry, Section
+    from peers.iaxconf import validate as run
+
+    document = Document(sections=[
+        Section("general", [Entry("bindport", "4569")]),
+        Section("p", [Entry("type", "peer"), Entry("host", "dynamic"), Entry("nat", f"yes{char}x"),
+                      Entry(f"na{char}me", "1"), Entry("language", f"en{char}X")]),
+    ])  # fmt: skip
+    found = {(f.code, f.directive, f.part) for f in run(document) if f.is_error}
+    assert ("unsafe-text", "nat", "value") in found  # a foreign name: no value rule runs on it
+    assert ("unsafe-text", f"na{char}me", "name") in found
+    assert ("unsafe-text", "language", "value") in found  # misplaced in a peer
+    assert not any(code == "invalid-value" for code, _, _ in found)
