@@ -213,7 +213,7 @@ def test_viewer_pages_show_no_actions_and_no_secret(client, django_user_model, d
     assert secret and secret not in html
     assert "********" in html
     assert reverse("peers:endpoint-create", args=[demo.name, "friend"]) not in html
-    assert reverse("peers:host-export", args=[demo.name]) not in html
+    assert "Download with its secrets" not in html  # the masked download only
     assert reverse("peers:general-edit", args=[demo.name]) not in html
     assert reverse("peers:host-publish", args=[demo.name]) not in html
     listing = client.get(reverse("peers:endpoint-list", args=[demo.name])).content.decode()
