@@ -330,7 +330,7 @@ CONF_MEMBER = ("iax.conf", NEW_CONF, 0o644)
 MALICIOUS = {
     "dotdot": [CONF_MEMBER, ("../evil", b"x", 0o644)],
     "dotdot-in-keys": [CONF_MEMBER, ("keys/../../evil.key", b"x", 0o600)],
-    "absolute": [CONF_MEMBER, ("/tmp/iaxadmin-agent-test-evil.pub", b"x", 0o644)],
+    "absolute": [CONF_MEMBER, ("{tmp}/evil-absolute.pub", b"x", 0o644)],  # an absolute path in tmp_path
     "symlink-key": [CONF_MEMBER, _link("keys/pbx1.pub", "/etc/passwd", tarfile.SYMTYPE)],
     "symlink-conf": [_link("iax.conf", "/etc/shadow", tarfile.SYMTYPE)],
     "hardlink": [CONF_MEMBER, _link("keys/pbx1.key", "iax.conf", tarfile.LNKTYPE)],
@@ -348,6 +348,7 @@ MALICIOUS = {
 @pytest.mark.parametrize("members", list(MALICIOUS.values()), ids=list(MALICIOUS))
 def test_unsafe_archive_members_are_refused(env, server, tmp_path, members):
     env.conf.write_bytes(OLD_CONF)
+    members = [(m[0].replace("{tmp}", str(tmp_path)), *m[1:]) if isinstance(m, tuple) else m for m in members]
     body = make_tar(members)
     # a correct checksum of what a naive reader would see: the refusal must come from the member check
     server.bundle = Bundle(7, revision_sha256(NEW_CONF, {}), body)
@@ -359,7 +360,7 @@ def test_unsafe_archive_members_are_refused(env, server, tmp_path, members):
     assert "refusing" in result.stderr or "no iax.conf" in result.stderr
     assert env.tree() == before
     assert not (tmp_path / "evil").exists() and not (tmp_path.parent / "evil").exists()
-    assert not Path("/tmp/iaxadmin-agent-test-evil.pub").exists()
+    assert not (tmp_path / "evil-absolute.pub").exists()
     assert RELOAD not in env.asterisk_calls()
     (report,) = server.deployments
     assert report["ok"] is False and report["revision"] == 7 and report["error"]
