@@ -189,14 +189,14 @@ def key_names(document: Document) -> set[str]:
     for section in document.sections:
         for entry in section.entries:
             name = entry.name.lower()
-            if name == "inkeys" and _valid(v.key_names, entry.value):
+            if name == "inkeys" and v.is_valid(v.key_names, entry.value):
                 names.update(n.strip() for n in entry.value.split(":"))
-            elif name == "outkey" and _valid(v.key_name, entry.value):
+            elif name == "outkey" and v.is_valid(v.key_name, entry.value):
                 names.add(entry.value.strip())
             elif name == "register" and section.is_general:
                 credentials = entry.value.split("@", 1)[0]
                 secret = credentials.partition(":")[2]
-                if secret.startswith("[") and secret.endswith("]") and _valid(v.key_name, secret[1:-1]):
+                if secret.startswith("[") and secret.endswith("]") and v.is_valid(v.key_name, secret[1:-1]):
                     names.add(secret[1:-1])
     return names
 
@@ -226,14 +226,6 @@ def _valid_register(value: str) -> bool:
     try:
         v.check_line_safe(value)
         v.register_line(value)
-    except v.Invalid:
-        return False
-    return True
-
-
-def _valid(rule, value: str) -> bool:
-    try:
-        rule(value)
     except v.Invalid:
         return False
     return True

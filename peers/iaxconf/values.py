@@ -83,6 +83,15 @@ class Invalid(ValueError):
         self.part = part
 
 
+def is_valid(rule: Rule, value: str) -> bool:
+    """True when the rule accepts the value."""
+    try:
+        rule(value)
+    except Invalid:
+        return False
+    return True
+
+
 # ---------------------------------------------------------------------------------------------
 # Line safety: applied to every value before its own rule.
 

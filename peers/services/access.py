@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from .. import audit
 from ..exporter import Export, export_host
-from ..models import Change, Host, HostToken, UserToken
+from ..models import Host, HostToken, UserToken
 from ..security import roles, tokens
-from .core import locked
+from .core import locked, record_deleted, record_revealed, record_saved
 
 # ---------------------------------------------------------------------------------------------
 # Tokens
@@ -23,7 +23,7 @@ def create_host_token(host: Host, name: str = "", *, actor, message: str = "") -
     token, prefix, digest = tokens.new(tokens.HOST_KIND)
     with transaction.atomic():
         row = HostToken.objects.create(host=host, name=name or "agent", prefix=prefix, hash=digest)
-        _record_created(row, host, actor, message or "host token created")
+        record_saved(row, None, host=host, actor=actor, message=message or "host token created")
     return row, token
 
 
@@ -33,13 +33,8 @@ def create_user_token(user, name: str = "", *, actor, message: str = "") -> tupl
         row = UserToken.objects.create(
             user=user, name=name or user.get_username(), prefix=prefix, hash=digest
         )
-        _record_created(row, None, actor, message or "user token created")
+        record_saved(row, None, host=None, actor=actor, message=message or "user token created")
     return row, token
-
-
-def _record_created(row, host, actor, message: str) -> None:
-    audit.record(actor=actor, action=Change.Action.CREATE, obj=row, host=host, before=None,
-                 after=audit.state(row), message=message)  # fmt: skip
 
 
 def revoke_token(prefix: str, *, actor, message: str = "") -> HostToken | UserToken | None:
@@ -56,8 +51,7 @@ def revoke_token(prefix: str, *, actor, message: str = "") -> HostToken | UserTo
                 row.revoked_at = timezone.now()
                 row.save(update_fields=["revoked_at"])
                 host = row.host if isinstance(row, HostToken) else None
-                audit.record(actor=actor, action=Change.Action.UPDATE, obj=row, host=host, before=before,
-                             after=audit.state(row), message=message or "token revoked")  # fmt: skip
+                record_saved(row, before, host=host, actor=actor, message=message or "token revoked")
             return row
     return None
 
@@ -72,10 +66,10 @@ def set_role(user, role: str | None, *, actor, message: str = "") -> None:
         user = locked(get_user_model(), user.pk)
         before = audit.state(user)
         roles.set_role(user, role)
-        after = audit.state(user)
-        if after != before:
-            audit.record(actor=actor, action=Change.Action.UPDATE, obj=user, host=None, before=before, after=after,
-                         message=message or f"role set to {role or 'none'}")  # fmt: skip
+        if audit.state(user) != before:
+            record_saved(
+                user, before, host=None, actor=actor, message=message or f"role set to {role or 'none'}"
+            )
 
 
 def save_user(user, *, role=roles.UNCHANGED, actor, message: str = "") -> None:
@@ -86,28 +80,22 @@ def save_user(user, *, role=roles.UNCHANGED, actor, message: str = "") -> None:
         user.save()
         if role is not roles.UNCHANGED:
             roles.set_role(user, role)
-        after = audit.state(user)
-        if after != before:
-            action = Change.Action.CREATE if created else Change.Action.UPDATE
-            audit.record(actor=actor, action=action, obj=user, host=None, before=before, after=after,
-                         message=message)  # fmt: skip
+        if audit.state(user) != before:
+            record_saved(user, before, host=None, actor=actor, message=message)
 
 
 def record_user_change(user, *, before: dict, actor, message: str = "") -> None:
     """The history row of a user account change that Django itself wrote (the admin's password
     form), in the caller's transaction."""
-    after = audit.state(user)
-    if after != before:
-        audit.record(actor=actor, action=Change.Action.UPDATE, obj=user, host=None, before=before, after=after,
-                     message=message)  # fmt: skip
+    if audit.state(user) != before:
+        record_saved(user, before, host=None, actor=actor, message=message)
 
 
 def delete_user(user, *, actor, message: str = "") -> None:
     with transaction.atomic():
         gone = audit.object_state(locked(get_user_model(), user.pk))
         user.delete()
-        audit.record(actor=actor, action=Change.Action.DELETE, about=gone, host=None, before=gone.state,
-                     after=None, message=message)  # fmt: skip
+        record_deleted(gone, host=None, actor=actor, message=message)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -123,7 +111,5 @@ def export_with_secrets(
     "reveal" row in the host's history. (Every page shows it masked.)"""
     with transaction.atomic():
         export = export or export_host(host)
-        state = audit.state(host)
-        audit.record(actor=actor, action=Change.Action.REVEAL, obj=host, host=host, before=state, after=state,
-                     message=message)  # fmt: skip
+        record_revealed(host, host=host, actor=actor, message=message)
     return export

@@ -8,9 +8,9 @@ from django.db import transaction
 
 from .. import audit, policy
 from ..iaxconf import Section
-from ..models import CallNumberLimit, Change, GeneralSettings, Host, Key, Registration
+from ..models import CallNumberLimit, GeneralSettings, Host, Key, Registration
 from . import storage
-from .core import KEEP, Refused, check_version, lock_host, locked, version_of
+from .core import KEEP, Refused, check_version, lock_host, locked, record_deleted, record_saved, version_of
 
 
 def general_version(host: Host) -> int:
@@ -35,10 +35,7 @@ def save_general(
         general.comment = storage.comment_text(section.comments)
         general.save()
         storage.write_general(general, section.entries)
-        audit.record(
-            actor=actor, action=Change.Action.CREATE if before is None else Change.Action.UPDATE, obj=general,
-            host=host, before=before, after=audit.state(general), batch=batch, message=message,
-        )  # fmt: skip
+        record_saved(general, before, host=host, actor=actor, batch=batch, message=message)
         return general
 
 
@@ -91,11 +88,7 @@ def save_registration(
         elif before is None:
             registration.position = storage.next_position(host.registrations)
         registration.save()
-        audit.record(
-            actor=actor, action=Change.Action.CREATE if before is None else Change.Action.UPDATE,
-            obj=registration, host=host, before=before, after=audit.state(registration), batch=batch,
-            message=message,
-        )  # fmt: skip
+        record_saved(registration, before, host=host, actor=actor, batch=batch, message=message)
         return registration
 
 
@@ -136,10 +129,7 @@ def save_callnumber_limit(
         elif before is None:
             limit.position = storage.next_position(host.callnumber_limits)
         limit.save()
-        audit.record(
-            actor=actor, action=Change.Action.CREATE if before is None else Change.Action.UPDATE, obj=limit,
-            host=host, before=before, after=audit.state(limit), batch=batch, message=message,
-        )  # fmt: skip
+        record_saved(limit, before, host=host, actor=actor, batch=batch, message=message)
         return limit
 
 
@@ -156,5 +146,4 @@ def _delete(obj, *, actor, expected_version, batch, message) -> None:
         check_version(obj, expected_version, str(obj))
         gone = audit.object_state(obj)
         obj.delete()
-        audit.record(actor=actor, action=Change.Action.DELETE, about=gone, host=obj.host, before=gone.state,
-                     after=None, batch=batch, message=message)  # fmt: skip
+        record_deleted(gone, host=obj.host, actor=actor, batch=batch, message=message)

@@ -10,9 +10,9 @@ from django.db.models.functions import Lower
 from .. import audit, policy
 from ..exporter import endpoint_section
 from ..iaxconf import Section
-from ..models import Change, Endpoint, Host, Key
+from ..models import Endpoint, Host, Key
 from . import storage
-from .core import Refused, check_version, lock_host, locked
+from .core import Refused, check_version, lock_host, locked, record_deleted, record_revealed, record_saved
 
 
 def with_current_secrets(section: Section, endpoint: Endpoint | None) -> Section:
@@ -69,10 +69,7 @@ def save_endpoint(
             keys=keys,
             bases=bases,
         )
-        audit.record(
-            actor=actor, action=Change.Action.CREATE if before is None else Change.Action.UPDATE, obj=endpoint,
-            host=host, before=before, after=audit.state(endpoint), batch=batch, message=message,
-        )  # fmt: skip
+        record_saved(endpoint, before, host=host, actor=actor, batch=batch, message=message)
         return endpoint
 
 
@@ -103,8 +100,7 @@ def delete_endpoint(
             )])  # fmt: skip
         gone = audit.object_state(endpoint)
         storage.delete_endpoint_rows([endpoint.pk])
-        audit.record(actor=actor, action=Change.Action.DELETE, about=gone, host=endpoint.host, before=gone.state,
-                     after=None, batch=batch, message=message)  # fmt: skip
+        record_deleted(gone, host=endpoint.host, actor=actor, batch=batch, message=message)
 
 
 REVEALED = "secret revealed"
@@ -115,7 +111,5 @@ def reveal_secrets(endpoint: Endpoint, *, actor) -> list[str]:
     else is changed, and its version stays)."""
     with transaction.atomic():
         secrets = [e.value for e in endpoint_section(endpoint).entries if e.name.lower() == storage.SECRET]
-        state = audit.state(endpoint)
-        audit.record(actor=actor, action=Change.Action.REVEAL, obj=endpoint, host=endpoint.host, before=state,
-                     after=state, message=REVEALED)  # fmt: skip
+        record_revealed(endpoint, host=endpoint.host, actor=actor, message=REVEALED)
     return secrets

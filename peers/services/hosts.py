@@ -8,9 +8,9 @@ from django.db import transaction
 
 from .. import audit, policy
 from ..iaxconf import values
-from ..models import Change, GeneralSettings, Host
+from ..models import GeneralSettings, Host
 from . import storage
-from .core import Refused, check_version, locked
+from .core import Refused, check_version, locked, record_saved
 
 
 def _check(name: str, description: str) -> None:
@@ -43,8 +43,7 @@ def create_host(name: str, *, description: str = "", actor, batch=None, message:
         host = Host.objects.create(name=name, description=description)
         general = GeneralSettings.objects.create(host=host)
         for obj in (host, general):
-            audit.record(actor=actor, action=Change.Action.CREATE, obj=obj, host=host, before=None,
-                         after=audit.state(obj), batch=batch, message=message)  # fmt: skip
+            record_saved(obj, None, host=host, actor=actor, batch=batch, message=message)
         return host
 
 
@@ -58,8 +57,7 @@ def update_host(
         before = audit.state(host)
         host.description = description
         host.save(update_fields=["description", "updated_at"])
-        audit.record(actor=actor, action=Change.Action.UPDATE, obj=host, host=host, before=before,
-                     after=audit.state(host), message=message)  # fmt: skip
+        record_saved(host, before, host=host, actor=actor, message=message)
         return host
 
 

@@ -7,8 +7,8 @@ from django.db.models import Q
 
 from .. import audit, policy
 from ..keys import KeyMaterial, KeyProblem, check_name
-from ..models import Change, Endpoint, Key, Registration
-from .core import Refused, check_version, locked
+from ..models import Endpoint, Key, Registration
+from .core import Refused, check_version, locked, record_deleted, record_saved
 
 
 def _refusal(problem: KeyProblem, name: str, code: str = "invalid-key") -> Refused:
@@ -56,10 +56,7 @@ def store_key(
         if material.private_pem or not keep_private:
             key.private_pem, key.private_encrypted = material.private_pem, material.private_encrypted
         key.save()
-        audit.record(
-            actor=actor, action=Change.Action.CREATE if before is None else Change.Action.UPDATE, obj=key,
-            host=None, before=before, after=audit.state(key), batch=batch, message=message,
-        )  # fmt: skip
+        record_saved(key, before, host=None, actor=actor, batch=batch, message=message)
         return key
 
 
@@ -85,5 +82,4 @@ def delete_key(
             )
         gone = audit.object_state(key)
         key.delete()
-        audit.record(actor=actor, action=Change.Action.DELETE, about=gone, host=None, before=gone.state, after=None,
-                     batch=batch, message=message)  # fmt: skip
+        record_deleted(gone, host=None, actor=actor, batch=batch, message=message)

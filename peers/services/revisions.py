@@ -28,7 +28,7 @@ from ..models import (
 from ..revisions import host_snapshot, whole_checksum
 from . import storage
 from .config import delete_callnumber_limit, delete_registration
-from .core import Conflict, Refused, lock_host
+from .core import Conflict, Refused, lock_host, record_saved
 from .endpoints import delete_endpoint
 from .keys import delete_key
 
@@ -266,11 +266,9 @@ def revert_change(change: Change, *, actor, message: str = "") -> uuid.UUID:
             _restore_general(obj.host, data)
         else:
             raise NotRevertible(f"{change.object_repr} cannot be brought back on its own; revert the host")
-        action = Change.Action.CREATE if current is None else Change.Action.UPDATE
-        audit.record(
-            actor=actor, action=action, obj=obj, host=host if model is not Key else None, before=current,
-            after=audit.state(obj), batch=batch, message=message,
-        )  # fmt: skip
+        record_saved(
+            obj, current, host=host if model is not Key else None, actor=actor, batch=batch, message=message
+        )
     return batch
 
 

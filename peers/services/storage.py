@@ -87,15 +87,6 @@ def _typed_value(directive: str, value: str) -> object | None:
     return value
 
 
-def valid(rule, value: str) -> bool:
-    """True when the value rule accepts the value."""
-    try:
-        rule(value)
-    except values.Invalid:
-        return False
-    return True
-
-
 def split_entries(entries: Iterable[Entry]) -> EndpointData:
     """The single place that decides which line of a section goes into which column."""
     data = EndpointData()
@@ -127,14 +118,14 @@ def split_entries(entries: Iterable[Entry]) -> EndpointData:
                 continue
         elif name == "inkeys":
             names = [n.strip() for n in entry.value.split(":")]
-            if valid(values.key_names, entry.value) and len(set(names)) == len(names):
+            if values.is_valid(values.key_names, entry.value) and len(set(names)) == len(names):
                 data.inkeys = names
                 seen.add(name)
                 if entry.comments:
                     data.column_comments[name] = comment_text(entry.comments)
                 continue
         elif name == "outkey":
-            if valid(values.key_name, entry.value):
+            if values.is_valid(values.key_name, entry.value):
                 data.outkey = entry.value.strip()
                 seen.add(name)
                 if entry.comments:
