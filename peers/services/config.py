@@ -73,8 +73,9 @@ def save_registration(
             secret = ""
         elif secret is KEEP:
             secret = registration.secret if registration is not None else ""
+        comment = comment.replace("\r\n", "\n")
         line = registration_line(username, secret, key, remote_host, remote_port)
-        verdict = policy.registration_verdict(line)
+        verdict = policy.registration_verdict(line, comment.split("\n") if comment else [])
         if not verdict.allowed:
             raise Refused(verdict.introduced)
         before = audit.state(registration) if registration is not None else None
@@ -82,14 +83,10 @@ def save_registration(
         registration.username, registration.secret, registration.remote_host = username, secret, remote_host
         registration.remote_port = remote_port
         registration.key = Key.objects.get(name=key) if key else None
-        registration.comment = comment.replace("\r\n", "\n")
-        if position is not None:
-            registration.position = position
-        elif before is None:
-            registration.position = storage.next_position(host.registrations)
-        registration.save()
-        record_saved(registration, before, host=host, actor=actor, batch=batch, message=message)
-        return registration
+        registration.comment = comment
+        return _save_row(
+            registration, before, position, host.registrations, actor=actor, batch=batch, message=message
+        )
 
 
 def delete_registration(
@@ -118,25 +115,34 @@ def save_callnumber_limit(
         if limit is not None:
             limit = locked(CallNumberLimit, limit.pk)
             check_version(limit, expected_version, f"{limit}")
-        verdict = policy.limit_verdict(network, value)
+        comment = comment.replace("\r\n", "\n")
+        verdict = policy.limit_verdict(network, value, comment.split("\n") if comment else [])
         if not verdict.allowed:
             raise Refused(verdict.introduced)
         before = audit.state(limit) if limit is not None else None
         limit = limit or CallNumberLimit(host=host)
-        limit.network, limit.limit, limit.comment = network, value, comment.replace("\r\n", "\n")
-        if position is not None:
-            limit.position = position
-        elif before is None:
-            limit.position = storage.next_position(host.callnumber_limits)
-        limit.save()
-        record_saved(limit, before, host=host, actor=actor, batch=batch, message=message)
-        return limit
+        limit.network, limit.limit, limit.comment = network, value, comment
+        return _save_row(
+            limit, before, position, host.callnumber_limits, actor=actor, batch=batch, message=message
+        )
 
 
 def delete_callnumber_limit(
     limit: CallNumberLimit, *, actor, expected_version: int | None = None, batch=None, message: str = ""
 ) -> None:
     _delete(limit, actor=actor, expected_version=expected_version, batch=batch, message=message)
+
+
+def _save_row(obj, before: dict | None, position: int | None, rows, *, actor, batch, message: str):
+    """Save a registration or limit at ``position`` (a new one: after the host's last) and
+    record it."""
+    if position is not None:
+        obj.position = position
+    elif before is None:
+        obj.position = storage.next_position(rows)
+    obj.save()
+    record_saved(obj, before, host=obj.host, actor=actor, batch=batch, message=message)
+    return obj
 
 
 def _delete(obj, *, actor, expected_version, batch, message) -> None:
