@@ -1,19 +1,19 @@
 """The audit trail: snapshots of config objects, the ``Change`` rows and their field-by-field diff.
 
-``record`` is called explicitly by ``peers.services`` (and ``record_many`` by the importer and by
-reverts) inside the transaction that makes the change, so the row and the change commit or roll
-back together. There are no signals.
+``record`` and ``record_many`` are called only by ``peers.services``, inside the transaction that
+makes the change, so the row and the change commit or roll back together. There are no signals.
 
 Two kinds of state:
 
 * ``state(obj)`` / ``host_objects(host)``: the complete, unmasked state of config objects, as plain
   JSON-able dicts. ``host_objects`` reads a whole host with a constant number of queries. Published
   revisions keep this (see ``peers.revisions``, encrypted at rest); it is what a revert restores from.
-* ``snapshot(obj)`` / ``mask(state)``: the same with every secret (``Endpoint.secret`` and
-  ``extra_secrets``, ``Registration.secret``, ``secret`` option rows of older states,
-  ``Key.private_pem``) replaced by ``"********"``
-  (or ``""`` when it is empty). Only masked snapshots are stored in ``Change`` rows; ``secrets_changed``
-  lists the secrets that differ from the previous state, so history can say "secret changed".
+* ``snapshot(obj)`` / ``mask(state)``: the same with every secret field (``Endpoint.secret`` and
+  ``extra_secrets``, ``Registration.secret``, ``Key.private_pem``, a user's password hash)
+  replaced by ``"********"`` (or ``""`` when it is empty), and every option line masked by its
+  directive (``iaxconf.mask``: an invalid register line kept as written loses its password). Only
+  masked snapshots are stored in ``Change`` rows; ``secrets_changed`` lists the secrets that differ
+  from the previous state, so history can say "secret changed".
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from django.db.models import Model
 
 from iaxadmin.logs import log_change, log_changes
 
-from .iaxconf.mask import MASK
+from .iaxconf.mask import MASK, mask_value
 from .models import (
     TYPED_COLUMNS,
     CallNumberLimit,
@@ -47,9 +47,6 @@ from .models import (
 )
 from .security.roles import assigned_role
 
-# option rows holding a secret: repeated secret= lines were option rows before they moved to
-# Endpoint.extra_secrets (migration 0004); kept so older Change rows and snapshots stay masked
-SECRET_OPTION_NAMES = frozenset({"secret"})
 SECRETS_CHANGED = "secrets_changed"
 
 ENDPOINT_FIELDS = (
@@ -264,14 +261,10 @@ def limit_objects(host: Host) -> dict[tuple, ObjectState]:
 # Masking
 
 
-def _secret_options(data: dict) -> list[str]:
-    return [o["value"] for o in data.get("options", ()) if o["name"].lower() in SECRET_OPTION_NAMES]
-
-
-def _masked(value):
-    if value is None:
-        return None
-    return MASK if value else ""
+def _secret_options(data: dict) -> list[tuple[str, str]]:
+    """The option rows holding a secret: a register line kept as written because it is invalid
+    (its password), or any other line the mask hides."""
+    return [(o["name"], o["value"]) for o in data.get("options", ()) if mask_value(o["name"], o["value"]) != o["value"]]
 
 
 def mask(data: dict | None, kind: str, *, compared_to: dict | None = None) -> dict | None:
@@ -284,14 +277,11 @@ def mask(data: dict | None, kind: str, *, compared_to: dict | None = None) -> di
     other = compared_to or {}
     for name in SECRET_FIELDS.get(kind, ()):
         if name in masked:
-            masked[name] = _masked(data[name])
+            masked[name] = mask_value("secret", data[name])  # the whole field is a secret
             if data[name] != other.get(name) and (data[name] or other.get(name)):
                 changed.append(name)
-    if "options" in data and kind in ("endpoint", "template"):
-        masked["options"] = [
-            {**o, "value": _masked(o["value"])} if o["name"].lower() in SECRET_OPTION_NAMES else dict(o)
-            for o in data["options"]
-        ]
+    if "options" in data:  # masked by directive ([general] and endpoint lines alike)
+        masked["options"] = [{**o, "value": mask_value(o["name"], o["value"])} for o in data["options"]]
         if _secret_options(data) != _secret_options(other):
             changed.append("options.secret")
     masked[SECRETS_CHANGED] = changed
@@ -462,7 +452,7 @@ def _flatten(data: dict | None) -> dict[str, object]:
             continue
         if name == "options" and isinstance(value, list):
             for i, row in enumerate(value):
-                if row["value"] == MASK or row["name"].lower() in SECRET_OPTION_NAMES:
+                if row["value"] == MASK:
                     flat[f"options[{i}] {row['name']}"] = row["value"]
                     continue
                 comment = f"  ; {row['comment']}" if row.get("comment") else ""

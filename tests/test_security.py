@@ -276,3 +276,13 @@ def test_undoing_a_token_change_is_refused_with_a_message(demo, django_user_mode
     response = admin.post(reverse("peers:change-revert", args=[change.pk]), follow=True)
     assert response.status_code == 200
     assert "Not reverted" in response.content.decode()
+
+
+def test_an_invalid_register_line_kept_as_written_never_reaches_the_history_in_clear(db):
+    from peers.iaxconf.parse import parse
+
+    text = "[general]\nbindport=4569\nregister => me:Leaky-Pass-99@bad host name\n"
+    services.import_document(parse(text).document, host_name="leaky", actor="test")
+    change = Change.objects.get(object_type="general", host__name="leaky")
+    assert "Leaky-Pass-99" not in str(change.after)
+    assert {"name": "register", "value": "me:********@bad host name", "comment": ""} in change.after["options"]
