@@ -50,9 +50,10 @@ Quick start::
     res_crypto refuses a private key readable by group or others (``ERROR ... bad
     permissions``) and any key that is not 1024-bit RSA. A passphrase-protected private key is
     ``[Needs Passcode]`` until its passcode is typed at ``keys init``: pass ``passcodes`` (one
-    string for all, or ``{key name: passcode}``) to ``start``, or call
-    ``instance.keys_init(passcodes)`` (it answers each ``>>>> passcode for ... key`` prompt on
-    the console socket and returns the key names prompted for).
+    string for all, or ``{key name: passcode}``) to ``start``, which types them and only then
+    loads chan_iax2 (as ``asterisk -i`` would: registrations sign with the keys from the first
+    try), or call ``instance.keys_init(passcodes)`` later (it answers each ``>>>> passcode for ...
+    key`` prompt on the console socket and returns the key names prompted for).
 
 ``Instance``
     ``name``, ``port``, ``pid``, ``running``, ``root`` (runtime directory), ``etc`` (the config as
