@@ -63,8 +63,15 @@ Quick start::
     * ``peers() -> list[PeerRow]``, ``users() -> list[UserRow]``, ``peer(name) -> PeerDetail |
       None``, ``peer_names() -> list[str]`` (whole names; the tables cut them at 15 bytes),
       ``registry() -> list[RegistryRow]``, ``keys() -> list[KeyRow]``, ``iax_running()``.
-    * ``snapshot() -> Snapshot``: all of the above plus the log, in one call (``Snapshot.problems``,
-      ``Snapshot.config_rejected``).
+    * ``snapshot() -> Snapshot``: all of the above plus what the load logged (read before the show
+      commands, which log lines of their own), in one call (``Snapshot.problems``,
+      ``Snapshot.config_rejected``; ``Snapshot.iax_running`` is False, and the tables empty, when
+      chan_iax2 declined to load, e.g. on an invalid ``calltokenoptional``).
+    * Registrations: judge them by ``RegistryRow.perceived`` (set by the server's REGACK) or the
+      server's ``peer(name)["Addr->IP"]``, not only by ``state``: Asterisk 22.10.1 sets "Request
+      Sent" after sending the request, so on a loaded CPU the answer can be processed first and
+      the state then stays "Request Sent" until the next refresh. Peer names with blanks cannot be
+      listed by ``peer_names()`` (the CLI completion splits at blanks).
     * ``log(levels=("NOTICE", "WARNING", "ERROR"), *, baseline=False) -> list[LogLine]``: what
       Asterisk logged, timestamps and thread/call ids removed, runtime paths shown as ``<etc>``,
       ``<keys>``, ``<runtime>``, and the sandbox's own start-up notices left out;

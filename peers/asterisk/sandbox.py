@@ -651,18 +651,28 @@ class Instance:
     def iax_running(self) -> bool:
         """chan_iax2 is loaded and running (it is, even with an iax.conf it rejected)."""
         shown = self.cli("module show like chan_iax2")
-        return any(line.startswith("chan_iax2.so") and " Running " in line for line in shown.split("\n"))
+        return any(
+            line.startswith("chan_iax2.so") and re.search(r"\d\s+Running\s", line)
+            for line in shown.split("\n")
+        )
 
     def snapshot(self) -> Snapshot:
-        """peers, users, every peer's details, registry, keys and the log, in one go."""
+        """peers, users, every peer's details, registry, keys and the log, in one go. The log is
+        what the load logged (read before the show commands, which log lines of their own). When
+        chan_iax2 is not running (it declined to load) its tables are empty and ``iax_running``
+        is False."""
+        log = self.log()
+        running = self.iax_running()
         details = {}
-        for name in self.peer_names():
-            found = self.peer(name)
-            if found is not None:
-                details[name] = found
+        if running:
+            for name in self.peer_names():
+                found = self.peer(name)
+                if found is not None:
+                    details[name] = found
         return Snapshot(
-            peers=self.peers(), users=self.users(), peer_details=details, registry=self.registry(),
-            keys=self.keys(), log=self.log(), iax_running=self.iax_running(),
+            peers=self.peers() if running else [], users=self.users() if running else [],
+            peer_details=details, registry=self.registry() if running else [], keys=self.keys(), log=log,
+            iax_running=running,
         )  # fmt: skip
 
     # -- keys -------------------------------------------------------------------------------------
