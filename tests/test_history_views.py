@@ -158,7 +158,7 @@ def test_publish_is_refused_with_the_findings(client_in, demo):
 def test_publish_is_refused_when_the_config_changed_after_the_preview(client_in, demo):
     url = reverse("peers:host-publish", args=["demo"])
     expected = client_in.get(url).context["expected"]
-    services.save_endpoint(demo, section("carol", "type=friend\nhost=dynamic"))
+    services.save_endpoint(demo, section("carol", "type=friend\nhost=dynamic\nsecret=C4rol-7yHq2m"))
     response = client_in.post(url, {"message": "x", "expected": expected})
     assert response.status_code == 409
     assert "changed while you were reading" in response.content.decode()

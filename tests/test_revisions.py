@@ -88,7 +88,7 @@ def test_publishing_is_refused_while_there_are_errors(demo):
 
 def test_publishing_is_refused_when_the_config_changed_since_the_preview(demo):
     seen = hashlib.sha256(revisions.preview_publish(demo).export.text.encode()).hexdigest()
-    services.save_endpoint(demo, section("carol", "type=friend\nhost=dynamic"))
+    services.save_endpoint(demo, section("carol", "type=friend\nhost=dynamic\nsecret=C4rol-7yHq2m"))
     with pytest.raises(revisions.PublishChanged):
         revisions.publish(demo, message="x", expected=seen)
     fresh = hashlib.sha256(export_host(demo).text.encode()).hexdigest()
@@ -314,7 +314,9 @@ def test_revert_keeps_the_order_of_rows_that_shared_a_position(host):
 
 def test_revert_restores_templates_and_inheritance(host):
     services.save_endpoint(host, section("tpl", "context=from-tpl\nallow=ulaw", template=True), position=0)
-    services.save_endpoint(host, section("bob", "type=peer\nhost=dynamic", bases=["tpl"]), position=1)
+    services.save_endpoint(
+        host, section("bob", "type=peer\nhost=dynamic\nsecret=B0b-7yHq2mZx", bases=["tpl"]), position=1
+    )
     r1 = revisions.publish(host, message="with a template")
     services.delete_endpoint(Endpoint.objects.get(name="bob"))
     services.delete_endpoint(Endpoint.objects.get(name="tpl"))

@@ -111,8 +111,10 @@ def test_trunk_and_rsa_examples_register_and_load_without_warnings(tmp_path, sta
     assert hq_instance.udp_sockets() == [f"127.0.0.1:{hq_port}"]
     assert _problems(hq_instance) == [] and _problems(branch_instance) == []
     assert [(k.name, k.status) for k in branch_instance.keys()] == [("branch-sign", "[Loaded]")]
-    registered = branch_instance.wait_until(lambda: branch_instance.registry()[0].state == "Registered")
+    registered = branch_instance.wait_until(
+        lambda: branch_instance.registry()[0].state == "Registered", timeout=30
+    )
     assert registered, branch_instance.registry()
     assert hq_instance.peer("branch")["Addr->IP"] == f"127.0.0.1 Port {branch_port}"
     assert hq_instance.peer("branch")["Encryption"] == "(aes128,keyrotate)"
-    assert branch_instance.wait_until(lambda: branch_instance.peers()[0].status.startswith("OK"))
+    assert branch_instance.wait_until(lambda: branch_instance.peers()[0].status.startswith("OK"), timeout=30)
