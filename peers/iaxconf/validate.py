@@ -973,4 +973,13 @@ peer addressing, defaultip, port after host ... 19.4, 19.5; 12
 authentication, keys .......................... 19.6, 19.7
 encryption .................................... 19.8
 values (transfer, qualify, tos, codecs, ...) .. 19.9 - 19.15
+
+Settled by running Asterisk 22.10.1 (tests/asterisk/test_disagreements.py), issue 13:
+open-registration (error) ..................... register_verify: a host=dynamic peer without secret,
+                                                dbsecret or inkeys is registered without authentication
+empty-secret-after-secret (error) ............. build_user joins secrets with ';', authenticate_verify
+                                                tries each: an empty part matches MD5(challenge)
+codecpriority-no-effect (warning) ............. codecpriority only sets flags; host sets none
+addition-to-template (error) .................. config.c: (+) finds no template; the file is rejected
+defaultip-needs-dynamic (now a warning) ....... create_addr: defaultip is a static host's fallback
 """
