@@ -87,6 +87,14 @@ Parsers (:mod:`peers.asterisk.cli`) for the texts, usable on their own: ``parse_
 ``UserRow.secret`` is the secret ``iax2 show users`` prints in clear text: show
 ``UserRow.masked()`` to people.
 
+Checking a configuration (:mod:`peers.asterisk.check`, no Django):
+``check_config(files, findings=..., asterisk=None) -> CheckResult`` loads ``files`` into a throwaway
+instance and sets the validator's prediction (peers, users, registrations, keys, findings) beside
+what Asterisk loaded and logged; ``CheckResult.status`` is clean/complained/unavailable (exit
+0/1/2) and ``report()`` the text ``iax_check`` prints. :mod:`peers.asterisk.hostcheck` (Django)
+does it for a host's export or a published revision. :mod:`peers.asterisk.compare` compares two
+loads of one configuration (the corpus tests).
+
 Finding Asterisk (:func:`find_asterisk`): an explicit path (``iax_check --asterisk``), then
 ``ASTERISK_BIN``, then the shared ``build`` script (``../shared/asterisk/build``, found by
 :func:`shared_dir`; it prints the binary it built once per machine), then ``asterisk`` on
