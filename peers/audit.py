@@ -264,7 +264,11 @@ def limit_objects(host: Host) -> dict[tuple, ObjectState]:
 def _secret_options(data: dict) -> list[tuple[str, str]]:
     """The option rows holding a secret: a register line kept as written because it is invalid
     (its password), or any other line the mask hides."""
-    return [(o["name"], o["value"]) for o in data.get("options", ()) if mask_value(o["name"], o["value"]) != o["value"]]
+    return [
+        (o["name"], o["value"])
+        for o in data.get("options", ())
+        if mask_value(o["name"], o["value"]) != o["value"]
+    ]
 
 
 def mask(data: dict | None, kind: str, *, compared_to: dict | None = None) -> dict | None:

@@ -144,7 +144,16 @@ def test_endpoint_crud_secrets_are_write_only(api, demo):
     update = {**body, "entries": [{"name": "host", "value": "dynamic"}, {"name": "context", "value": "c2"}]}
     assert api.put(f"/hosts/{demo.name}/endpoints/carol", update).json()["secret_set"] is True
     assert Endpoint.objects.get(host=demo, name="carol").secret == SECRET
-    cleared = api.put(f"/hosts/{demo.name}/endpoints/carol", {**update, "clear_secret": True}).json()
+    # a host=dynamic friend without a secret would accept anyone's registration (open-registration,
+    # an error): the secret is cleared on a static friend
+    static = {
+        **update,
+        "entries": [{"name": "host", "value": "192.0.2.10"}, {"name": "context", "value": "c2"}],
+    }
+    refused = api.put(f"/hosts/{demo.name}/endpoints/carol", {**update, "clear_secret": True})
+    assert refused.status_code == 400
+    assert [f["code"] for f in refused.json()["findings"]] == ["open-registration"]
+    cleared = api.put(f"/hosts/{demo.name}/endpoints/carol", {**static, "clear_secret": True}).json()
     assert cleared["secret_set"] is False
 
     assert "carol" in [e["name"] for e in api.get(f"/hosts/{demo.name}/endpoints").json()]
@@ -209,7 +218,7 @@ def test_templates(api, demo):
             "name": "kid",
             "kind": "peer",
             "bases": ["base-t"],
-            "entries": [{"name": "host", "value": "dynamic"}],
+            "entries": [{"name": "host", "value": "dynamic"}, {"name": "secret", "value": "Kd7-q2Wx9pLm"}],
         },
     )
     assert child.status_code == 201, child.json()

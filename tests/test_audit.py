@@ -79,7 +79,7 @@ def test_an_endpoint_snapshot_includes_bases_inkeys_and_outkey(host, make_key):
 
 
 def test_deleting_an_endpoint_writes_a_delete_change(host):
-    endpoint = services.save_endpoint(host, section("bob", "type=peer\nhost=dynamic"), actor="test")
+    endpoint = services.save_endpoint(host, section("bob", "type=peer\nhost=192.0.2.9"), actor="test")
     pk = endpoint.pk
     services.delete_endpoint(endpoint, actor="api:deploy")
     change = Change.objects.get(action="delete")
@@ -89,7 +89,7 @@ def test_deleting_an_endpoint_writes_a_delete_change(host):
         "api:deploy",
         host,
     )
-    assert change.before["peer_host"] == "dynamic" and change.after is None
+    assert change.before["peer_host"] == "192.0.2.9" and change.after is None
 
 
 def test_actor_none_is_recorded_as_system_and_a_token_as_api(host):
@@ -203,10 +203,10 @@ def test_unchanged_secret_reads_unchanged(host):
 
 def test_clearing_a_secret_reads_cleared(host):
     endpoint = services.save_endpoint(
-        host, section("bob", f"type=peer\nhost=dynamic\nsecret={SECRET}"), actor="test"
+        host, section("bob", f"type=peer\nhost=192.0.2.9\nsecret={SECRET}"), actor="test"
     )
     services.save_endpoint(
-        host, section("bob", "type=peer\nhost=dynamic"), endpoint=endpoint, position=0, actor="test"
+        host, section("bob", "type=peer\nhost=192.0.2.9"), endpoint=endpoint, position=0, actor="test"
     )
     change = Change.objects.get(action="update")
     assert [(d.field, d.before, d.after) for d in audit.diff(change.before, change.after)] == [
@@ -217,7 +217,7 @@ def test_clearing_a_secret_reads_cleared(host):
 @pytest.mark.parametrize(
     "write",
     [
-        lambda host: services.save_endpoint(host, section("bob", "type=peer\nhost=dynamic"), actor="test"),
+        lambda host: services.save_endpoint(host, section("bob", "type=peer\nhost=192.0.2.9"), actor="test"),
         lambda host: services.save_general(
             host, Section("general", [Entry("bindport", "4570")]), actor="test"
         ),
@@ -355,7 +355,7 @@ def test_iax_import_records_the_os_user(tmp_path: Path, monkeypatch):
 
 def test_iax_audit_writes_masked_csv_and_json(host):
     services.save_endpoint(
-        host, section("bob", f"type=peer\nhost=dynamic\nsecret={SECRET}"), actor="cli:root"
+        host, section("bob", f"type=peer\nhost=192.0.2.9\nsecret={SECRET}"), actor="cli:root"
     )
     services.save_registration(host, username="me", secret=SECRET2, remote_host="h.example", actor=None)
     out = io.StringIO()
@@ -373,9 +373,9 @@ def test_iax_audit_writes_masked_csv_and_json(host):
 
 
 def test_iax_audit_filters_by_date(host):
-    services.save_endpoint(host, section("bob", "type=peer\nhost=dynamic"), actor="test")
+    services.save_endpoint(host, section("bob", "type=peer\nhost=192.0.2.9"), actor="test")
     Change.objects.update(at="2026-01-15T12:00:00Z")
-    services.save_endpoint(host, section("carol", "type=peer\nhost=dynamic"), actor="test")
+    services.save_endpoint(host, section("carol", "type=peer\nhost=192.0.2.9"), actor="test")
 
     def rows(*args):
         out = io.StringIO()

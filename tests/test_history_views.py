@@ -117,7 +117,9 @@ def test_change_detail_shows_fields_and_secrets_only_as_changed(client_in, demo,
 
 
 def test_change_revert_view(client_in, demo, admin):
-    services.save_endpoint(demo, section("carol", "type=friend\nhost=dynamic"), actor=admin)
+    services.save_endpoint(
+        demo, section("carol", "type=friend\nhost=dynamic\nsecret=C4rol-7yHq2m"), actor=admin
+    )
     change = Change.objects.get(object_repr="[carol]")
     response = client_in.post(reverse("peers:change-revert", args=[change.pk]))
     assert response.status_code == 302
@@ -158,7 +160,9 @@ def test_publish_is_refused_with_the_findings(client_in, demo):
 def test_publish_is_refused_when_the_config_changed_after_the_preview(client_in, demo):
     url = reverse("peers:host-publish", args=["demo"])
     expected = client_in.get(url).context["expected"]
-    services.save_endpoint(demo, section("carol", "type=friend\nhost=dynamic"), actor="test")
+    services.save_endpoint(
+        demo, section("carol", "type=friend\nhost=dynamic\nsecret=C4rol-7yHq2m"), actor="test"
+    )
     response = client_in.post(url, {"message": "x", "expected": expected})
     assert response.status_code == 409
     assert "changed while you were reading" in response.content.decode()

@@ -174,7 +174,9 @@ def test_a_change_rolled_back_is_not_logged(captured, django_capture_on_commit_c
     host = Host.objects.create(name="pbx1")
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         with pytest.raises(RuntimeError), transaction.atomic():
-            services.save_endpoint(host, section("carol", "type=friend\nhost=dynamic"), actor="test")
+            services.save_endpoint(
+                host, section("carol", "type=friend\nhost=dynamic\nsecret=C4rol-7yHq2m"), actor="test"
+            )
             raise RuntimeError("a later step of the same change failed")
     assert callbacks == [] and captured[1].getvalue() == ""
 

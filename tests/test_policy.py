@@ -26,7 +26,7 @@ BAD = [
     ("inkeys", "a.pub"),  # a file name, not a key name
     ("outkey", "nokey"),  # no such key
     ("context", "a b"),
-    ("defaultip", "not-an-ip"),
+    ("defaultip", "bad host"),
     ("host", "bad host"),
     ("requirecalltoken", "perhaps"),
     ("callerid", '"Unbalanced <100>'),

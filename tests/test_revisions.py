@@ -92,7 +92,9 @@ def test_publishing_is_refused_while_there_are_errors(demo):
 
 def test_publishing_is_refused_when_the_config_changed_since_the_preview(demo):
     seen = hashlib.sha256(revisions.preview_publish(demo).export.text.encode()).hexdigest()
-    services.save_endpoint(demo, section("carol", "type=friend\nhost=dynamic"), actor="test")
+    services.save_endpoint(
+        demo, section("carol", "type=friend\nhost=dynamic\nsecret=C4rol-7yHq2m"), actor="test"
+    )
     with pytest.raises(services.Conflict):
         services.publish(demo, message="x", expected=seen, actor="test")
     fresh = hashlib.sha256(export_host(demo).text.encode()).hexdigest()
@@ -333,7 +335,10 @@ def test_revert_restores_templates_and_inheritance(host):
         host, section("tpl", "context=from-tpl\nallow=ulaw", template=True), position=0, actor="test"
     )
     services.save_endpoint(
-        host, section("bob", "type=peer\nhost=dynamic", bases=["tpl"]), position=1, actor="test"
+        host,
+        section("bob", "type=peer\nhost=dynamic\nsecret=B0b-7yHq2mZx", bases=["tpl"]),
+        position=1,
+        actor="test",
     )
     r1 = services.publish(host, message="with a template", actor="test")
     services.delete_endpoint(Endpoint.objects.get(name="bob"), actor="test")

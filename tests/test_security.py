@@ -285,4 +285,6 @@ def test_an_invalid_register_line_kept_as_written_never_reaches_the_history_in_c
     services.import_document(parse(text).document, host_name="leaky", actor="test")
     change = Change.objects.get(object_type="general", host__name="leaky")
     assert "Leaky-Pass-99" not in str(change.after)
-    assert {"name": "register", "value": "me:********@bad host name", "comment": ""} in change.after["options"]
+    assert {"name": "register", "value": "me:********@bad host name", "comment": ""} in change.after[
+        "options"
+    ]

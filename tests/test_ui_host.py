@@ -316,19 +316,19 @@ def test_import_confirm_refuses_an_unknown_upload(ann, db):
 
 
 def test_findings_link_to_the_field_that_causes_them(ann, demo):
-    broken = store(demo, section("broken", "type=peer\nhost=192.0.2.1\ndefaultip=192.0.2.2"))
+    broken = store(demo, section("broken", "type=user\nauth=md5\npermit=192.0.2.1"))
     response = ann.get(reverse("peers:host-findings", args=["demo"]))
     html = response.content.decode()
     edit = reverse("peers:endpoint-edit", args=["demo", broken.pk])
-    assert f'href="{edit}#row-defaultip"' in html
+    assert f'href="{edit}#row-auth"' in html
     assert response.context["counts"]["errors"] == 1
 
 
 def test_edit_page_shows_the_stored_findings_at_their_field(ann, demo):
-    broken = store(demo, section("broken", "type=peer\nhost=192.0.2.1\ndefaultip=192.0.2.2"))
+    broken = store(demo, section("broken", "type=user\nauth=md5\npermit=192.0.2.1"))
     html = ann.get(reverse("peers:endpoint-edit", args=["demo", broken.pk])).content.decode()
-    row = html.split('id="row-defaultip"')[1].split('id="row-')[0]
-    assert "error: defaultip=192.0.2.2 only applies to host=dynamic peers" in row
+    row = html.split('id="row-auth"')[1].split('id="row-')[0]
+    assert "error: auth=md5 needs a secret (or dbsecret)" in row
 
 
 # Agent tokens and deployment status (issue 6) ----------------------------------------------------

@@ -255,8 +255,9 @@ def test_cross_field_finding_shows_at_its_field(ann, demo):
     html = ann.post(
         url, {"name": "p1", "host": "192.0.2.9", "defaultip": "192.0.2.1"}, headers=HX
     ).content.decode()
-    assert 'id="row-defaultip" class="field has-error' in html
-    assert "only applies to host=dynamic peers" in html
+    # a warning since Asterisk was seen to use defaultip as the fallback of a static host
+    assert 'id="row-defaultip" class="field has-warning' in html
+    assert "is only used while 192.0.2.9 does not resolve" in html
 
 
 def test_create_friend_saves_codecs_and_acl_in_order(ann, demo):
@@ -314,9 +315,12 @@ def test_edit_form_never_shows_the_secret_and_blank_keeps_it(ann, demo):
     alice.refresh_from_db()
     assert alice.secret == "Vq8-mU2x!rT4pz"
     assert alice.kind == "friend"
-    ann.post(url, {**data, "clear_secret": "on"})
+    # alice is a host=dynamic friend: without a secret anyone could register as her
+    refused = ann.post(url, {**data, "clear_secret": "on"})
+    row = refused.content.decode().split('id="row-secret"')[1].split('id="row-')[0]
+    assert 'class="field has-error"' in row and "accepts a registration as alice from anyone" in row
     alice.refresh_from_db()
-    assert alice.secret is None
+    assert alice.secret == "Vq8-mU2x!rT4pz"
 
 
 def test_edit_keeps_inherited_type_out_of_the_section(ann, demo):

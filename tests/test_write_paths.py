@@ -457,7 +457,7 @@ COMMAND_WRITES = {
     "iax_rotate_key": (lambda w, tmp: [], "update", "encryption"),
     "iax_export": (lambda w, tmp: ["--host", H, "--out", str(tmp / "out")], "reveal", "host"),
 }
-COMMAND_READS = {"iax_audit", "iax_validate"}
+COMMAND_READS = {"iax_audit", "iax_validate", "iax_check"}
 
 
 def _conf_file(tmp: Path) -> str:

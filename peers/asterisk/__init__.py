@@ -50,9 +50,10 @@ Quick start::
     res_crypto refuses a private key readable by group or others (``ERROR ... bad
     permissions``) and any key that is not 1024-bit RSA. A passphrase-protected private key is
     ``[Needs Passcode]`` until its passcode is typed at ``keys init``: pass ``passcodes`` (one
-    string for all, or ``{key name: passcode}``) to ``start``, or call
-    ``instance.keys_init(passcodes)`` (it answers each ``>>>> passcode for ... key`` prompt on
-    the console socket and returns the key names prompted for).
+    string for all, or ``{key name: passcode}``) to ``start``, which types them and only then
+    loads chan_iax2 (as ``asterisk -i`` would: registrations sign with the keys from the first
+    try), or call ``instance.keys_init(passcodes)`` later (it answers each ``>>>> passcode for ...
+    key`` prompt on the console socket and returns the key names prompted for).
 
 ``Instance``
     ``name``, ``port``, ``pid``, ``running``, ``root`` (runtime directory), ``etc`` (the config as
@@ -62,8 +63,15 @@ Quick start::
     * ``peers() -> list[PeerRow]``, ``users() -> list[UserRow]``, ``peer(name) -> PeerDetail |
       None``, ``peer_names() -> list[str]`` (whole names; the tables cut them at 15 bytes),
       ``registry() -> list[RegistryRow]``, ``keys() -> list[KeyRow]``, ``iax_running()``.
-    * ``snapshot() -> Snapshot``: all of the above plus the log, in one call (``Snapshot.problems``,
-      ``Snapshot.config_rejected``).
+    * ``snapshot() -> Snapshot``: all of the above plus what the load logged (read before the show
+      commands, which log lines of their own), in one call (``Snapshot.problems``,
+      ``Snapshot.config_rejected``; ``Snapshot.iax_running`` is False, and the tables empty, when
+      chan_iax2 declined to load, e.g. on an invalid ``calltokenoptional``).
+    * Registrations: judge them by ``RegistryRow.perceived`` (set by the server's REGACK) or the
+      server's ``peer(name)["Addr->IP"]``, not only by ``state``: Asterisk 22.10.1 sets "Request
+      Sent" after sending the request, so on a loaded CPU the answer can be processed first and
+      the state then stays "Request Sent" until the next refresh. Peer names with blanks cannot be
+      listed by ``peer_names()`` (the CLI completion splits at blanks).
     * ``log(levels=("NOTICE", "WARNING", "ERROR"), *, baseline=False) -> list[LogLine]``: what
       Asterisk logged, timestamps and thread/call ids removed, runtime paths shown as ``<etc>``,
       ``<keys>``, ``<runtime>``, and the sandbox's own start-up notices left out;
@@ -78,6 +86,14 @@ Parsers (:mod:`peers.asterisk.cli`) for the texts, usable on their own: ``parse_
 ``parse_users``, ``parse_peer``, ``parse_registry``, ``parse_keys``, ``parse_matches``.
 ``UserRow.secret`` is the secret ``iax2 show users`` prints in clear text: show
 ``UserRow.masked()`` to people.
+
+Checking a configuration (:mod:`peers.asterisk.check`, no Django):
+``check_config(files, findings=..., asterisk=None) -> CheckResult`` loads ``files`` into a throwaway
+instance and sets the validator's prediction (peers, users, registrations, keys, findings) beside
+what Asterisk loaded and logged; ``CheckResult.status`` is clean/complained/unavailable (exit
+0/1/2) and ``report()`` the text ``iax_check`` prints. :mod:`peers.asterisk.hostcheck` (Django)
+does it for a host's export or a published revision. :mod:`peers.asterisk.compare` compares two
+loads of one configuration (the corpus tests).
 
 Finding Asterisk (:func:`find_asterisk`): an explicit path (``iax_check --asterisk``), then
 ``ASTERISK_BIN``, then the shared ``build`` script (``../shared/asterisk/build``, found by

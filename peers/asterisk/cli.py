@@ -242,11 +242,12 @@ def parse_keys(text: str) -> list[KeyRow]:
 
 
 def parse_matches(text: str) -> list[str]:
-    """The words of a ``_command matchesarray`` answer (ends with ``_EOF_``), in order, once each."""
+    """The names of a ``_command matchesarray`` answer, in order, once each. Asterisk prints the
+    longest prefix common to all matches first (empty when there is none, so the answer then
+    starts with a blank; a single match is printed twice), then the matches, then ``_EOF_``."""
+    tokens = text.split("_EOF_")[0].strip("\r\n").split(" ")
     words: list[str] = []
-    for word in text.split():
-        if word == "_EOF_":
-            break
-        if word not in words:
+    for word in tokens[1:]:
+        if word and word not in words:
             words.append(word)
     return words

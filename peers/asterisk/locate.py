@@ -11,8 +11,8 @@ written anywhere in the repository; the folder is looked for, in this order:
    directory that holds the repository the clone was made from).
 
 A candidate counts only if it holds ``reference/`` or ``asterisk/build``. The tests
-(``tests/reference.py``) and ``.ci/run`` (``python3 -m peers.asterisk.locate --shared``) use
-this one function.
+(``tests/reference.py``) and ``.ci/run`` (``python3 -m peers.asterisk --shared``) use this one
+function.
 
 ``find_asterisk(explicit)`` finds the ``asterisk`` binary: the path given explicitly (the
 ``--asterisk`` option of ``iax_check``), then ``ASTERISK_BIN``, then the shared ``build`` script
@@ -140,7 +140,7 @@ def find_asterisk(explicit: str | os.PathLike[str] | None = None, *, build: bool
 
 
 def main(argv: list[str]) -> int:
-    """``python3 -m peers.asterisk.locate --shared`` prints the shared folder (exit 1: none);
+    """``python3 -m peers.asterisk --shared`` prints the shared folder (exit 1: none);
     ``--asterisk`` prints the Asterisk binary (exit 2: none)."""
     if argv == ["--shared"]:
         shared = shared_dir()
@@ -156,9 +156,5 @@ def main(argv: list[str]) -> int:
             print(exc, file=sys.stderr)
             return 2
         return 0
-    print("usage: python3 -m peers.asterisk.locate --shared | --asterisk", file=sys.stderr)
+    print("usage: python3 -m peers.asterisk --shared | --asterisk", file=sys.stderr)
     return 64
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

@@ -355,7 +355,8 @@ class Sandbox:
         directory). ``keys``: a key directory or mapping (overrides ``config``'s ``keys/``); files
         from a directory keep their modes, files from a mapping get 0600 (``.key``) / 0644.
         ``passcodes``: the passphrase of every encrypted private key (one string) or by key name;
-        they are typed at ``keys init`` once Asterisk is up. ``bind="override"`` (default) binds
+        they are typed at ``keys init`` once Asterisk is up, and chan_iax2 is loaded after that (as
+        with ``asterisk -i``), so registrations can sign with those keys from the first try. ``bind="override"`` (default) binds
         chan_iax2 to 127.0.0.1:``port`` (default: the first port from 4569 no other instance of this
         sandbox uses) and comments the file's own bind lines in place; ``bind="keep"`` leaves the
         file as it is (still inside the namespace). ``modules``: extra modules to load.
@@ -378,10 +379,16 @@ class Sandbox:
             instance = Instance(self, name, port)
             self.instances.append(instance)
         try:
-            instance._prepare(config, keys, bind, modules)
+            # With passcodes, chan_iax2 is loaded only once the keys are: its registrations sign
+            # with them at once (as after 'asterisk -i', which asks for passcodes at start-up).
+            instance._prepare(config, keys, bind, modules, defer_iax=bool(passcodes))
             instance._launch(timeout)
             if passcodes:
                 instance.keys_init(passcodes)
+                loaded = instance.cli("module load chan_iax2.so")
+                if "Loaded chan_iax2.so" not in loaded:
+                    raise AsteriskStartError(f"chan_iax2 did not load after keys init: {loaded.strip()}")
+                instance.sync_log()
         except BaseException:
             instance.stop()
             raise
@@ -456,7 +463,7 @@ class Instance:
 
     # -- files ------------------------------------------------------------------------------------
 
-    def _prepare(self, config, keys, bind: str, modules: Iterable[str]) -> None:
+    def _prepare(self, config, keys, bind: str, modules: Iterable[str], *, defer_iax: bool = False) -> None:
         moddir, datadir = _asterisk_dirs(self.sandbox.binary)
         for sub in ("etc", "run", "log", "lib", "db", "spool", "agi", "keyhome/keys"):
             (self.root / sub).mkdir(parents=True)
@@ -525,8 +532,8 @@ class Instance:
             "[options]\nverbose = 3\ndebug = 0\nhideconnect = yes\nentityid = 02:00:00:00:00:01\n"
         )
         (self.etc / "asterisk.conf").write_text(self.conf.read_text())
-        wanted = [*MODULES, *modules]
-        loads = "".join(f"load => {m}.so\n" for m in dict.fromkeys(wanted) if (moddir / f"{m}.so").is_file())
+        wanted = [m for m in dict.fromkeys([*MODULES, *modules]) if not (defer_iax and m == "chan_iax2")]
+        loads = "".join(f"load => {m}.so\n" for m in wanted if (moddir / f"{m}.so").is_file())
         (self.etc / "modules.conf").write_text("[modules]\nautoload = no\n" + loads)
         (self.etc / "logger.conf").write_text(
             "[general]\ndateformat = %F %T\n\n[logfiles]\nfull.log => notice,warning,error,verbose\n"
@@ -644,18 +651,28 @@ class Instance:
     def iax_running(self) -> bool:
         """chan_iax2 is loaded and running (it is, even with an iax.conf it rejected)."""
         shown = self.cli("module show like chan_iax2")
-        return any(line.startswith("chan_iax2.so") and " Running " in line for line in shown.split("\n"))
+        return any(
+            line.startswith("chan_iax2.so") and re.search(r"\d\s+Running\s", line)
+            for line in shown.split("\n")
+        )
 
     def snapshot(self) -> Snapshot:
-        """peers, users, every peer's details, registry, keys and the log, in one go."""
+        """peers, users, every peer's details, registry, keys and the log, in one go. The log is
+        what the load logged (read before the show commands, which log lines of their own). When
+        chan_iax2 is not running (it declined to load) its tables are empty and ``iax_running``
+        is False."""
+        log = self.log()
+        running = self.iax_running()
         details = {}
-        for name in self.peer_names():
-            found = self.peer(name)
-            if found is not None:
-                details[name] = found
+        if running:
+            for name in self.peer_names():
+                found = self.peer(name)
+                if found is not None:
+                    details[name] = found
         return Snapshot(
-            peers=self.peers(), users=self.users(), peer_details=details, registry=self.registry(),
-            keys=self.keys(), log=self.log(), iax_running=self.iax_running(),
+            peers=self.peers() if running else [], users=self.users() if running else [],
+            peer_details=details, registry=self.registry() if running else [], keys=self.keys(), log=log,
+            iax_running=running,
         )  # fmt: skip
 
     # -- keys -------------------------------------------------------------------------------------

@@ -54,10 +54,10 @@ RULES: dict[str, v.Rule] = {
     "bindport": v.integer(1024, 65535),
     "callerid": v.callerid,
     "calltokenexpiration": v.integer(1, None),
-    "calltokenoptional": v.network,
+    "calltokenoptional": v.calltoken_network,
     "cid_number": v.text(79),
     "codecpriority": v.choice("caller", "host", "disabled", "reqonly"),
-    "connectedline": v.choice("yes", "no", "send", "receive"),
+    "connectedline": v.bool_or("send", "receive", otherwise="Asterisk then neither sends nor receives it"),
     "context": v.text(
         79, pattern=v.CONTEXT_RE, what="a dialplan context name (no spaces, ',', '[', ']' or '=')"
     ),
@@ -67,9 +67,9 @@ RULES: dict[str, v.Rule] = {
     "delayreject": v.boolean,
     "deny": v.acl_entries,
     "description": v.text(79),
-    "disallow": v.codec_list,
-    "encryption": v.choice("yes", "aes128", "no"),
-    "forceencryption": v.choice("yes", "aes128", "no"),
+    "disallow": v.codec_list_or_nothing,
+    "encryption": v.bool_or("aes128", otherwise="Asterisk reads anything else as no"),
+    "forceencryption": v.bool_or("aes128", otherwise="Asterisk reads anything else as no"),
     "fullname": v.text(79),
     "hasvoicemail": v.boolean,
     "host": v.peer_host,
@@ -107,7 +107,7 @@ RULES: dict[str, v.Rule] = {
     "regcontext": v.text(79, pattern=v.CONTEXT_RE, what="a dialplan context name"),
     "regexten": v.regexten,
     "register": v.register_line,
-    "requirecalltoken": v.choice("yes", "no", "auto"),
+    "requirecalltoken": v.bool_or("auto", otherwise="Asterisk warns and keeps the default"),
     "resyncthreshold": v.integer(-1, None),
     "rtautoclear": v.bool_or_int,
     "rtcachefriends": v.boolean,
@@ -118,12 +118,12 @@ RULES: dict[str, v.Rule] = {
     "sendani": v.boolean,
     "setvar": v.setvar,
     "shrinkcallerid": v.boolean,
-    "sourceaddress": v.ip_with_port,
+    "sourceaddress": v.source_address,
     "srvlookup": v.boolean,
     "subscribe_network_change_event": v.boolean,
     "timezone": v.timezone,
     "tos": v.tos,
-    "transfer": v.choice("yes", "no", "mediaonly"),
+    "transfer": v.bool_or("mediaonly", otherwise="Asterisk reads anything else as no"),
     "trunk": v.boolean,
     "trunkfreq": v.integer(10, 1000),
     "trunkmaxsize": v.integer(0, None),
@@ -161,7 +161,7 @@ RENDER_ORDER: tuple[tuple[str, ...], ...] = (
     ("bindport",), ("bindaddr",), ("iaxthreadcount",), ("iaxmaxthreadcount",),
     ("tos",), ("cos",),
     ("description",), ("username",), ("host",), ("defaultip",), ("port",), ("sourceaddress",), ("mask",),
-    ("callerid",), ("fullname",), ("cid_number",), ("mailbox",), ("hasvoicemail",), ("regexten",),
+    ("callerid", "fullname", "cid_number"), ("mailbox",), ("hasvoicemail",), ("regexten",),
     ("auth",), ("secret",), ("dbsecret",), ("inkeys",), ("outkey",),
     ("encryption",), ("forceencryption",),
     ("context",), ("peercontext",),
@@ -181,6 +181,18 @@ RENDER_ORDER: tuple[tuple[str, ...], ...] = (
     ("rtautoclear",), ("minregexpire",), ("maxregexpire",), ("regcontext",),
     ("srvlookup",), ("register",),
 )  # fmt: skip
+
+# callerid, fullname and cid_number share a slot: each overwrites the name and/or number the
+# others set, in file order (build_peer/build_user), so their order is kept as given.
+
+# Values that may be longer than values.MAX_LINE: Asterisk reads whole lines of up to
+# values.MAX_FILE_LINE bytes, and ACL lists are the values that grow that long.
+LONG_VALUES = frozenset({"permit", "deny"})
+
+# Repeated lines that add up instead of the last one winning: encryption values are OR-ed (a later
+# "no" cannot switch it off; forceencryption=no only drops the forcing), and codecpriority only
+# sets flags (host sets none, so it cannot undo caller/disabled/reqonly).
+COMBINING = frozenset({"encryption", "forceencryption", "codecpriority"})
 
 # Directives that repeat but where the order of lines matters to Asterisk (codec preference,
 # last-match-wins ACL, default context first, a later setvar replaces an earlier one).
@@ -243,7 +255,10 @@ class Directive:
 
     def check(self, value: str) -> None:
         """Raise values.Invalid when the value is not what chan_iax2 accepts for this directive."""
-        v.check_line_safe(value)
+        if self.name in LONG_VALUES:  # the whole "name=value" line must fit Asterisk's line buffer
+            v.check_line_safe(value, max_length=v.MAX_FILE_LINE - len(self.name) - 1)
+        else:
+            v.check_line_safe(value)
         RULES[self.name](value)
 
 

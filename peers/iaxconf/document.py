@@ -126,3 +126,34 @@ def expansions(document: Document) -> list[list[Entry] | None]:
         entries_of(s, frozenset({s.name.lower()})) if not s.is_template and s.is_endpoint else None
         for s in document.sections
     ]
+
+
+def inherited_entries(section: Section, earlier: list[Section]) -> list[Entry]:
+    """The lines ``section`` copies from its bases when Asterisk reads its header: each base is
+    the first of the ``earlier`` sections with that name (compared without case), itself
+    expanded, in the order the bases are listed (main/config.c copies them at the header, so
+    lines added to a base later are not inherited). Unknown bases and loops give nothing."""
+
+    def expand(current: Section, seen: frozenset[str]) -> list[Entry]:
+        found: list[Entry] = []
+        for base_name in current.bases:
+            lowered = base_name.lower()
+            base = next((s for s in earlier if s.name.lower() == lowered), None)
+            if base is None or lowered in seen:
+                continue
+            found.extend(expand(base, seen | {lowered}))
+            found.extend(base.entries)
+        return found
+
+    return expand(section, frozenset({section.name.lower()}))
+
+
+def flatten(section: Section, earlier: list[Section]) -> None:
+    """Write the lines ``section`` inherits into it (copies, without their comments) ahead of its
+    own and drop its bases: the same lines for Asterisk, with no reference left to bases that
+    change later."""
+    copies = [
+        Entry(e.name, e.value, [], e.line, e.file, e.operator) for e in inherited_entries(section, earlier)
+    ]
+    section.entries[:0] = copies
+    section.bases = []

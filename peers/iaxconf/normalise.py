@@ -1,9 +1,15 @@
 """Read a parsed document the way Asterisk's config reader combines its sections, before it is
 stored (pure: Document in, Document and findings out).
 
-* ``[name](+)`` sections are appended to the earlier section of that name;
-* ``key += value`` is appended to the previous ``key`` line of the section;
+* ``[name](+)`` sections are appended to the earlier section of that name; a ``(+)`` on a template
+  makes Asterisk reject the whole file (its lookup skips templates), so it stops the import;
+* ``key += value`` is appended to the previous ``key`` line of the section, which may be a line
+  the section inherited (Asterisk appends to the copy in the section);
 * a second section with the same name is merged into the first (reported);
+* Asterisk copies a base's lines when it reads the header of a section that inherits from it, so
+  lines added to the base later (by ``(+)`` or a second section of that name) are not inherited,
+  and ``+=`` on an inherited line changes the copy: such a section is stored with the lines it
+  inherits written out and no bases (finding ``flattened-inheritance``, a warning);
 * the lines of a second ``[general]`` (which chan_iax2 never reads) are kept as comment lines
   marked ``(ignored by Asterisk)``, next to where they were, and reported with file and line;
 * the header lines iaxadmin itself writes at the top of an export are dropped.
@@ -14,11 +20,12 @@ file), so none is dropped. Comments are stored in clear, so a secret kept in one
 
 from __future__ import annotations
 
-from .document import Document, Entry, Section
+from .document import Document, Entry, Section, flatten, inherited_entries
 from .mask import mask_value
 from .validate import Finding
 
 IGNORED = "(ignored by Asterisk) "
+FLATTENED = "flattened-inheritance"  # warning: a section stored with its inherited lines written out
 # every header line the exporter writes starts with ";iaxadmin:", so an import can drop it
 HEADER_MARK = "iaxadmin:"
 
@@ -51,6 +58,7 @@ class _Builder:
         self.document = Document(header=header, trailer=[])
         self.carry: list[str] = []
         self.last_trailer = trailer
+        self.findings: list[Finding] = []
 
     def new_section(self, section: Section) -> Section:
         copy = Section(
@@ -61,11 +69,60 @@ class _Builder:
         self.document.sections.append(copy)
         return copy
 
+    def earlier(self, section: Section) -> list[Section]:
+        sections = self.document.sections
+        return sections[: next(i for i, s in enumerate(sections) if s is section)]
+
+    def flatten_users_of(self, target: Section, why: str) -> None:
+        """Lines are about to be added to ``target``: every section that inherited from it before
+        gets what it really inherited written out (Asterisk copied target's lines at its header)."""
+        lowered = target.name.lower()
+        for section in self.document.sections:
+            if section is not target and any(b.lower() == lowered for b in section.bases):
+                flatten(section, self.earlier(section))
+                self.findings.append(
+                    Finding(
+                        "warning",
+                        FLATTENED,
+                        section.name,
+                        None,
+                        None,
+                        f"[{section.name}] inherits from [{target.name}] before {why} adds lines to it; "
+                        f"Asterisk copies [{target.name}]'s lines when it reads [{section.name}], so they "
+                        f"are not inherited. iaxadmin stored [{section.name}] with the lines it really has "
+                        "written out, without the inheritance",
+                        section.line,
+                        section.file,
+                    )  # fmt: skip
+                )
+
     def add_entries(self, target: Section, entries: list[Entry], leading: list[str]) -> None:
         self.carry.extend(leading)
         for entry in entries:
             if entry.operator == "+=":
                 previous = next((e for e in reversed(target.entries) if e.name == entry.name), None)
+                if previous is None and target.bases:
+                    inherited = [
+                        e for e in inherited_entries(target, self.earlier(target)) if e.name == entry.name
+                    ]
+                    if inherited:
+                        # Asterisk appends to the section's copy of the inherited line
+                        flatten(target, self.earlier(target))
+                        previous = [e for e in target.entries if e.name == entry.name][len(inherited) - 1]
+                        self.findings.append(
+                            Finding(
+                                "warning",
+                                FLATTENED,
+                                target.name,
+                                entry.name,
+                                mask_value(entry.name, entry.value),
+                                f"{entry.name} += appends to the {entry.name} line [{target.name}] inherits, as "
+                                f"Asterisk does; iaxadmin stored [{target.name}] with its inherited lines written "
+                                "out, without the inheritance",
+                                entry.line,
+                                entry.file,
+                            )  # fmt: skip
+                        )
                 if previous is not None:
                     previous.value += entry.value
                     previous.comments.extend(self.carry + list(entry.comments))
@@ -122,6 +179,15 @@ def normalise(document: Document) -> tuple[Document, list[Finding]]:
                     f"[{section.name}](+) adds to a section that is not defined before it",
                     [(section.file, section.line, f"[{section.name}](+) has no earlier [{section.name}]")],
                 )
+            if section.is_addition and target.is_template:
+                raise NormaliseError(
+                    f"[{section.name}](+) adds to a template; Asterisk rejects the whole file",
+                    [(section.file, section.line, f"[{section.name}](+): (+) only finds a section that is "
+                      f"not a template, and [{target.name}] is one; add the lines to the template itself")],
+                )  # fmt: skip
+            builder.flatten_users_of(
+                target, f"[{section.name}](+)" if section.is_addition else f"a second [{section.name}]"
+            )
             if not section.is_addition:
                 if section.bases != target.bases or section.is_template != target.is_template:
                     raise NormaliseError(
@@ -146,4 +212,4 @@ def normalise(document: Document) -> tuple[Document, list[Finding]]:
             continue
         by_name[lowered] = builder.new_section(section)
         builder.add_entries(by_name[lowered], section.entries, [])
-    return builder.finish(), findings
+    return builder.finish(), findings + builder.findings

@@ -16,7 +16,7 @@ How the text is read (reference: ``iax-syntax.md`` section 1):
   markers into plain code plus a ``;`` comment, so line numbers do not move.
 * Names and values are stripped of the C locale's whitespace, CRLF endings and a UTF-8 BOM are
   accepted, a missing final newline is fine. A file that is not UTF-8 is read as Latin-1 (note
-  ``not-utf8``). As in Asterisk a line of 8191 bytes or more is skipped (note ``line-too-long``).
+  ``not-utf8``). As in Asterisk a line of more than 8190 bytes is skipped (note ``line-too-long``).
 * ``name += value`` gives ``Entry.operator == "+="`` and keeps the value's leading whitespace,
   because Asterisk appends the text after ``+=`` literally (trailing blanks trimmed);
   ``name => value`` gives ``"=>"``. A backslash as the first character of a line escapes it
@@ -31,15 +31,18 @@ Asterisk exactly what the original meant (nothing), and still shows the admin wh
 * a ``#directive`` line: unknown directives (``unknown-directive``, e.g. a ``# text`` comment),
   ``#exec`` which is never run (``exec-not-run``), a directive without argument
   (``directive-without-argument``), an include that ``parse()`` does not follow
-  (``include-not-followed``) or a ``#tryinclude``/``#includeifexists`` target that does not exist
-  (``include-missing``). A followed ``#include`` is kept as a comment too, just before the first
+  (``include-not-followed``) or a ``#tryinclude`` target that does not exist
+  (``include-missing``). ``#includeifexists`` is an unknown directive to Asterisk 22 (it warns and
+  skips the line, whatever the file), so it is one here too. A followed ``#include`` is kept as a comment too, just before the first
   line read from the included file (whose entries carry that file's name in ``Entry.file``);
 * text after a section header that Asterisk ignores (``[name] (!)``: options must follow ``]``
   directly; ``header-ignored-text``), kept as a comment of that section;
 * lines in an unterminated block comment (note ``unterminated-comment``).
 
-Notes that keep the line's meaning: ``header-whitespace`` (``[ name ]``: the name is stripped here,
-Asterisk keeps the spaces) and ``addition-filter`` (``[name](+filter)`` is read as ``(+)``).
+Notes that keep the line's meaning: ``header-whitespace`` (``[ name ]`` or ``[a]( t)``: names and
+options are kept as written, blanks included, as Asterisk keeps them: ``[ general ]`` is a section
+named ``" general "``, and a base ``" t"`` that does not exist makes Asterisk reject the file) and
+``addition-filter`` (``[name](+filter)`` is read as ``(+)``).
 
 Comments are kept without their leading ``;`` (``; preferred`` -> ``" preferred"``):
 
@@ -57,17 +60,20 @@ Errors (``ConfigSyntaxError``, what makes Asterisk reject the file): ``[name`` w
 line before the first section header, an invalid leading escape (``\\`` before a blank), a
 ``--;`` that closes no block comment (Asterisk then ignores the rest of the file), block comments
 nested deeper than 128, and in ``parse_file`` a missing ``#include`` target, an include loop or
-includes nested deeper than 10 levels (a ``#tryinclude`` that is too deep is skipped with a note,
-as Asterisk does).
+more than 10 includes nested below the main file (a ``#tryinclude`` that is too deep is skipped
+with a note, as Asterisk does). In an included file Asterisk itself only stops reading that file
+at such an error and goes on with the file that included it; the parser refuses the whole import
+instead, so nothing is stored that Asterisk read only in part.
 
 Includes: the target (in ``"..."``, ``<...>`` or bare) is found by an :class:`IncludeSource`.
-``parse_file`` (the command line) uses :class:`DiskFiles`: relative to the including file's
-directory, then each of ``include_dirs`` (Asterisk itself looks in its config directory); shell
-globs and ``{a,b}`` are expanded, the matches read in sorted order. ``parse_uploads`` (the web
-import) uses :class:`UploadedFiles`: only the files uploaded with the import, never the server's
-disk. The included lines continue the current section. ``#includeifexists`` is read as ``#tryinclude``;
-Asterisk 22's config.c knows only ``#include``, ``#tryinclude`` and ``#exec`` and would warn
-about it and skip the line.
+A relative target is looked up where Asterisk looks, in its config directory: here the main
+file's folder, whichever file holds the ``#include``. ``parse_file`` (the command line) uses
+:class:`DiskFiles`: the main file's directory, then each of ``include_dirs``; shell globs and
+``{a,b}`` are expanded, the matches read in sorted order. ``parse_uploads`` (the web import)
+uses :class:`UploadedFiles`: only the files uploaded with the import, never the server's disk.
+The included lines continue the current section, and the lines after an ``#include`` continue
+the section that was current before it, whatever sections the included file opened (config.c
+keeps each file's current section).
 
 Speed: no parse tree is built. The Transformer passed to Lark runs one callback per line during
 the LALR parse and appends entries straight to their section. On a generated 10,000-peer file (2 MB) ``parse`` takes
@@ -106,12 +112,12 @@ __all__ = [
     "parse_uploads",
 ]
 
-MAX_INCLUDE_DEPTH = 10  # the main file is level 1, as in config.c (max_include_level)
+MAX_INCLUDE_DEPTH = 10  # includes nested below the main file, as config.c's max_include_level allows
 MAX_COMMENT_NESTING = 128  # config.c MAX_NESTED_COMMENTS
-MAX_LINE_BYTES = 8191  # config.c reads lines into char[8192] and skips the longer ones
+MAX_LINE_BYTES = 8191  # config.c reads lines (newline included) into char[8192]: 8190 bytes of text
 
 _WS = " \t\n\r\f\v"  # isspace() in the C locale: what ast_strip removes
-_INCLUDES = {"include": "include", "tryinclude": "tryinclude", "includeifexists": "tryinclude"}
+_INCLUDES = {"include": "include", "tryinclude": "tryinclude"}  # config.c knows no #includeifexists
 _CODE = re.compile(r"(?:\\;|[^;])*")  # a line up to its first unescaped ';'
 
 
@@ -281,8 +287,10 @@ def _prepare(text: str, file: str | None, notes: list[Note]) -> str:
     for index, line in enumerate(lines[:-1]):
         if has_long and len(line) >= MAX_LINE_BYTES // 4:
             size = len(line.encode("utf-8", "surrogatepass")) + 1
-            if size >= MAX_LINE_BYTES:
-                message = f"line of {size} bytes: Asterisk skips lines of {MAX_LINE_BYTES} bytes or more"
+            if size > MAX_LINE_BYTES:
+                message = (
+                    f"line of {size - 1} bytes: Asterisk skips lines longer than {MAX_LINE_BYTES - 1} bytes"
+                )
                 notes.append(Note(file, index + 1, "line-too-long", message + "; kept as a comment"))
                 lines[index] = ";" + line
                 continue
@@ -412,15 +420,16 @@ class IncludeSource(Protocol):
 
 
 class DiskFiles:
-    """Includes on this machine's disk: relative to the including file's directory, then each
-    of ``include_dirs``; absolute paths as they are; shell globs and ``{a,b}`` expanded, matches in
-    sorted order. Only for the command line, where the admin names their own files."""
+    """Includes on this machine's disk: relative to the main file's directory (Asterisk looks in
+    its config directory, whichever file holds the ``#include``), then each of ``include_dirs``;
+    absolute paths as they are; shell globs and ``{a,b}`` expanded, matches in sorted order. Only
+    for the command line, where the admin names their own files."""
 
     def __init__(self, include_dirs: Iterable[str | os.PathLike[str]] = ()) -> None:
         self.include_dirs = [os.fspath(d) for d in include_dirs]
 
     def find(self, target: str, including: str | None) -> tuple[list[str], str]:
-        directory = os.path.dirname(including) if including else ""
+        directory = os.path.dirname(including) if including else ""  # the main file (see _include)
         bases = [""] if os.path.isabs(target) else [directory, *self.include_dirs]
         for base in bases:
             found: list[str] = []
@@ -445,8 +454,8 @@ class DiskFiles:
 class UploadedFiles:
     """Includes resolved among the files uploaded with a web import, and nothing else: the server
     never opens a path that came from a request. Names are the uploaded files' relative names;
-    a target is looked up relative to the including file's folder, then to the top of the upload
-    (where Asterisk would look in its config directory); a glob matches uploaded names only. An
+    a target is looked up relative to the main file's folder (Asterisk's config directory), then
+    to the top of the upload; a glob matches uploaded names only. An
     absolute path, a ``..`` that leaves the uploaded files, or a name that was not uploaded finds
     nothing, and the reason says to upload the file too."""
 
@@ -504,6 +513,7 @@ class _Builder:
         self.pending: list[tuple[str, str | None, int]] = []  # (comment, file, line)
         self.files = files  # where #include targets are found; None: they are not followed
         self.stack: list[str] = []  # identities of the files being read, outermost first
+        self.main: str | None = None  # the main file: includes are found relative to its folder
         self.file: str | None = None
         self.text = ""
 
@@ -531,6 +541,8 @@ class _Builder:
     def read_file(self, name: str) -> None:
         """Read one file of ``self.files`` (the main file or an include it found)."""
         data = self.files.read(name)
+        if self.main is None:
+            self.main = name
         self.stack.append(self.files.identity(name))
         try:
             self.read_text(_decode(data, name, self.notes), name)
@@ -590,17 +602,18 @@ class _Builder:
         parts = {t.type: t for t in tokens}
         lsqb = tokens[0]
         line = lsqb.line
-        raw_name = _unescape(parts.get("NAME", ""))
-        name = raw_name.strip(_WS)
-        if not name:
+        # config.c keeps a header's name and options as written, blanks included: [ general ] is a
+        # section named " general " (not [general]) and in [a]( t) or [a]( ! ) the option is the
+        # name of a base that does not exist, which makes Asterisk reject the file.
+        name = _unescape(parts.get("NAME", ""))
+        if not name.strip(_WS):
             self._error(line, lsqb.column + _indent(lsqb), "empty section name")
         section = Section(name, line=line, file=self.file)
-        trimmed = name != raw_name
+        blanks = name != name.strip(_WS)
         if "LPAR" in parts:
-            for raw in _unescape(parts.get("OPTIONS", "")).split(","):
-                option = raw.strip(_WS)
-                trimmed = trimmed or option != raw
-                if not option:
+            for option in _unescape(parts.get("OPTIONS", "")).split(","):
+                blanks = blanks or option != option.strip(_WS)
+                if not option.strip(_WS):
                     self._error(line, parts["LPAR"].column, "empty option in section header")
                 if option == "!":
                     section.is_template = True
@@ -611,10 +624,10 @@ class _Builder:
                         self._note(line, "addition-filter", message)
                 else:
                     section.bases.append(option)
-        if trimmed:
+        if blanks:
             message = (
-                f"blanks around a name in the header of [{name}] are removed here; Asterisk keeps them "
-                "(and would not find a base or section written with them)"
+                f"the header of [{name}] has blanks around a name, which Asterisk keeps as part of it "
+                f"([ general ] is a section named ' general ', and ( t) names a base ' t')"
             )
             self._note(line, "header-whitespace", message)
         if self.section is None and self.pending:
@@ -690,24 +703,29 @@ class _Builder:
         self.notes.append(Note(self.file, line, code, message))
 
     def _include(self, kind: str, word: str, target: str, line: int, column: int) -> None:
-        found, why = self.files.find(target, self.file)
+        # config.c looks a relative target up in the config directory, not beside the including file
+        found, why = self.files.find(target, self.main)
         if not found:
             if kind == "tryinclude":
                 self._note(line, "include-missing", f"'#{word} {target}' {why}; skipped")
                 return
             self._error(line, column, f"'{target}' was listed as a #include but it {why}")
-        if len(self.stack) >= MAX_INCLUDE_DEPTH:
+        if len(self.stack) > MAX_INCLUDE_DEPTH:
             message = f"includes nested deeper than {MAX_INCLUDE_DEPTH} levels at '#{word} {target}'"
             if kind == "tryinclude":
                 self._note(line, "include-depth", message + "; skipped")
                 return
             self._error(line, column, message)
+        section = self.section
         for name in found:
             identity = self.files.identity(name)
             if identity in self.stack:
                 chain = [*self.stack[self.stack.index(identity) :], identity]
                 self._error(line, column, "include loop: " + " -> ".join(os.path.basename(p) for p in chain))
             self.read_file(name)
+        # config.c: the lines after an #include continue the section that was current in this
+        # file, whatever sections the included file opened
+        self.section = section
 
     # -- errors ------------------------------------------------------------------------------
 

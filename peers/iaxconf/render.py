@@ -20,6 +20,10 @@ from .document import Document, Entry, Section
 
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")  # as values.CONTROL_RE
 _NAME_UNSAFE = re.compile(r"[\x00-\x20\x7f-\x9f\u2028\u2029\[\]();=\\]")
+# A header name or base may hold blanks: Asterisk keeps them ([ general ] is a section named
+# " general "), and they cannot break out of the line.
+_BLANKS = " \t"  # what is left of C isspace() once control characters are refused
+_HEADER_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\[\]();=\\]")
 
 
 class RenderError(ValueError):
@@ -41,13 +45,19 @@ def _comment(text: str) -> str:
 
 
 def _header(section: Section) -> str:
-    if not section.name or _NAME_UNSAFE.search(section.name) or len(section.name) > 79:
+    if not section.name.strip(_BLANKS) or _HEADER_UNSAFE.search(section.name) or len(section.name) > 79:
         raise RenderError(f"section name {section.name!r} cannot be written as an iax.conf header")
     options = (
         (["!"] if section.is_template else []) + (["+"] if section.is_addition else []) + list(section.bases)
     )
     for option in section.bases:
-        if not option or _NAME_UNSAFE.search(option) or "," in option or option == "!" or option[0] == "+":
+        if (
+            not option.strip(_BLANKS)
+            or _HEADER_UNSAFE.search(option)
+            or "," in option
+            or option == "!"
+            or option[0] == "+"
+        ):
             raise RenderError(f"base name {option!r} cannot be written in a section header")
     return f"[{section.name}]" + (f"({','.join(options)})" if options else "")
 

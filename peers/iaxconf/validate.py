@@ -10,15 +10,13 @@ fix it. The rules are listed in ``RULES_DOC`` with the part of the reference tha
 
 from __future__ import annotations
 
-import functools
 import operator
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from . import values as v
-from .catalogue import FOREIGN, FRIEND, GENERAL, PEER, SECTION_TYPES, USER, catalogue
-from .document import Document, Entry, Section, expansions
+from .catalogue import COMBINING, FOREIGN, FRIEND, GENERAL, PEER, SECTION_TYPES, USER, catalogue
+from .document import Document, Entry, Section, expansions, flatten
 from .mask import MASK, mask_value
 
 ERROR = "error"
@@ -141,11 +139,10 @@ def check_value(name: str, value: str) -> v.Invalid | None:
     return problem
 
 
-@functools.lru_cache(maxsize=256)
 def _auth_words(value: str | None) -> frozenset[str]:
-    if not value:
-        return frozenset()
-    return frozenset(w for w in re.split(r"[,\s]+", value.lower()) if w)
+    """The methods chan_iax2 finds in an auth= value (case-sensitive substrings: md5rsa is both,
+    RSA is none)."""
+    return v.auth_method_set(value)
 
 
 def _last(entries: Iterable[Entry], name: str) -> Entry | None:
@@ -299,7 +296,13 @@ def validate(document: Document, *, keys: Mapping[str, KeyInfo] | None = None) -
             try:
                 v.check_section_name(section.name)
             except v.Invalid as exc:
-                out.add(ERROR, "invalid-section-name", section, f"section name '{section.name}' {exc.message}",
+                message = exc.message
+                if exc.rule == "whitespace":  # in a header Asterisk keeps them: [ general ] is " general "
+                    message = (
+                        "has blanks at its start or end, which Asterisk keeps as part of the name (so "
+                        "[ general ] is a section named ' general ', not [general]); remove them"
+                    )
+                out.add(ERROR, "invalid-section-name", section, f"section name '{section.name}' {message}",
                         rule=exc.rule, value=section.name, part="name")  # fmt: skip
             if lowered in seen:
                 out.add(
@@ -343,6 +346,7 @@ def validate(document: Document, *, keys: Mapping[str, KeyInfo] | None = None) -
     # encryption/forceencryption values are OR-ed together and never switched off (iax-syntax.md 6):
     # any line that turns encryption on in [general] turns it on for every peer and user.
     general_encryption = next((e for e in general_entries if _enables_encryption(e)), None)
+    general_codec = [(" in [general]", e) for e in _all(general_entries, "codecpriority")]
     template_users: dict[str, set[str]] = {}
     lineage: dict[tuple[str, ...], tuple[frozenset[str], list[Entry], dict[str, list[Entry]]]] = {}
     marked: set[tuple[tuple[str, ...], str]] = set()
@@ -408,7 +412,8 @@ def validate(document: Document, *, keys: Mapping[str, KeyInfo] | None = None) -
                     elif (key, kind) not in marked:
                         marked.add((key, kind))
                         mark(section, kind, frozenset({lowered}))
-                _check_endpoint(cross, section, kind, entries, general_auth, general_encryption, keys, ix)
+                _check_endpoint(cross, section, kind, entries, general_auth, general_encryption, keys, ix,
+                                general_codec)  # fmt: skip
         added = len(lines.findings) - before
         if added:
             owners.extend([index] * added)
@@ -462,7 +467,11 @@ def _check_type(out: _Collector, section: Section, ix: _Index) -> None:
 def _merge_additions(out: _Collector, document: Document) -> Document:
     """``[name](+)`` appends its lines to the earlier section of that name, and chan_iax2 sees one
     section (iax-syntax.md 1; ``[general](+)`` is how section 2 says to extend [general]). Fold each
-    addition into its target; an addition without one makes Asterisk reject the whole file."""
+    addition into its target. An addition without a target, or whose target is a template
+    (Asterisk's lookup skips templates), makes Asterisk reject the whole file: error. Sections that
+    inherited from the target before the addition copied its lines then, so they get the lines
+    they inherited written out (``flatten``) and do not see the addition. (The import normalises
+    documents the same way first: ``normalise.py``.)"""
     if not any(s.is_addition for s in document.sections):
         return document
     merged: list[Section] = []
@@ -479,6 +488,19 @@ def _merge_additions(out: _Collector, document: Document) -> Document:
                     f"[{section.name}](+) adds lines to a section that is not defined before it; Asterisk "
                     "rejects the whole file", value=section.name)  # fmt: skip
             continue
+        if merged[at].is_template:
+            out.add(ERROR, "addition-to-template", section,
+                    f"[{section.name}](+) adds lines to a template; Asterisk's (+) only finds sections that are "
+                    "not templates, so it rejects the whole file. Add the lines to the template itself",
+                    value=section.name)  # fmt: skip
+            continue
+        for index in range(at + 1, len(merged)):
+            if any(b.lower() == lowered for b in merged[index].bases):
+                copy = replace(
+                    merged[index], entries=list(merged[index].entries), bases=list(merged[index].bases)
+                )
+                flatten(copy, merged[:index])
+                merged[index] = copy
         merged[at] = replace(merged[at], entries=[*merged[at].entries, *section.entries])
     return Document(sections=merged, header=document.header, trailer=document.trailer)
 
@@ -595,6 +617,8 @@ def _name_is_read(out: _Collector, section: Section, entry: Entry, plan: tuple, 
 
 def _repeats(name: str, kinds: set[str]) -> bool:
     directive = catalogue()[name]
+    if directive.name in COMBINING:  # repeated lines add up; see _check_codecpriority
+        return True
     if not directive.repeatable:
         return False
     if name in {"secret", "context"}:  # lists on users only; a peer keeps the last one
@@ -684,7 +708,8 @@ def _check_limits(out: _Collector, section: Section) -> None:
 
 
 _ENCRYPTION_NAMES = frozenset({"encryption", "forceencryption"})
-_ENCRYPTION_ON = frozenset({"yes", "aes128"})
+# get_encrypt_methods: "aes128" or any ast_true word (yes, on, true, 1, y, t) turns AES-128 on
+_ENCRYPTION_ON = v.TRUE_WORDS | {"aes128"}
 
 
 def _enables_encryption(entry: Entry) -> bool:
@@ -692,7 +717,9 @@ def _enables_encryption(entry: Entry) -> bool:
     return entry.name.lower() in _ENCRYPTION_NAMES and entry.value.strip().lower() in _ENCRYPTION_ON
 
 
-def _check_endpoint(out, section, kind, entries, general_auth, general_encryption, keys, ix: _Index) -> None:
+def _check_endpoint(
+    out, section, kind, entries, general_auth, general_encryption, keys, ix: _Index, general_codec=()
+) -> None:
     is_peer = kind in (PEER, FRIEND)
     is_user = kind in (USER, FRIEND)
 
@@ -711,10 +738,19 @@ def _check_endpoint(out, section, kind, entries, general_auth, general_encryptio
                 f"[{section.name}] is a {kind} without host=; set host=dynamic or the peer's address", None,
                 directive="host", value="")  # fmt: skip
     if defaultip is not None and not dynamic:
-        now = f"host={host.value}" if host is not None else "no host="
-        out.add(ERROR, "defaultip-needs-dynamic", section,
-                f"defaultip={defaultip.value} only applies to host=dynamic peers and this one has {now}; "
-                "chan_iax2 ignores it. Remove defaultip or set host=dynamic", defaultip)  # fmt: skip
+        # build_peer/create_addr: a static peer whose host does not resolve is called at defaultip
+        # instead, and a defaultip that does not resolve drops the whole peer (test_disagreements.py)
+        if host is not None:
+            out.add(WARNING, "defaultip-needs-dynamic", section,
+                    f"defaultip={defaultip.value} on a peer with host={host.value} is only used while "
+                    f"{host.value} does not resolve, and if {defaultip.value} itself does not resolve chan_iax2 "
+                    "drops the whole peer. Remove defaultip unless you want that fallback (it is meant for "
+                    "host=dynamic peers, until they register)", defaultip)  # fmt: skip
+        else:
+            out.add(WARNING, "defaultip-needs-dynamic", section,
+                    f"defaultip={defaultip.value} is never used on a peer without host= (its address is the "
+                    "placeholder 0.0.0.0), and if it does not resolve chan_iax2 drops the whole peer. Set "
+                    "host=dynamic, or remove defaultip", defaultip)  # fmt: skip
     if is_peer and host is not None and not dynamic:
         port = ix.last("port")
         if port is not None and ix.position(port) < ix.position(host):
@@ -726,11 +762,15 @@ def _check_endpoint(out, section, kind, entries, general_auth, general_encryptio
     own_auth = ix.last("auth")
     auth_entry = own_auth or general_auth
     auth = _auth_words(auth_entry.value if auth_entry else None)
-    secrets = [e for e in ix.all("secret") if e.value != ""]
+    secret_lines = ix.all("secret")
+    secrets = [e for e in secret_lines if e.value != ""]
     dbsecret = ix.last("dbsecret")
     inkeys = ix.last("inkeys")
     outkey = ix.last("outkey")
-    has_secret = bool(secrets) or dbsecret is not None
+    # A user keeps every secret (joined with ';'); a peer only the last line's (build_user/build_peer).
+    peer_secret = bool(secret_lines) and secret_lines[-1].value != ""
+    has_secret = (peer_secret if kind == PEER else bool(secrets)) or dbsecret is not None
+    holes = _check_auth_holes(out, section, kind, dynamic, secret_lines, dbsecret, inkeys, ix)
 
     # [general] reports its own plaintext; here only the section's own auth line counts.
     if own_auth is not None and "plaintext" in _auth_words(own_auth.value):
@@ -752,8 +792,9 @@ def _check_endpoint(out, section, kind, entries, general_auth, general_encryptio
                     f"auth={auth_entry.value}{source} includes rsa but neither outkey= (to sign our calls) nor "
                     "inkeys= (to verify the peer) is set", **point_at(auth_entry))  # fmt: skip
 
-    for entry in ix.all("secret"):
-        _check_secret_strength(out, section, entry)
+    for entry in secret_lines:
+        if entry not in holes:
+            _check_secret_strength(out, section, entry)
 
     if keys is not None:
         if inkeys is not None and check_value("inkeys", inkeys.value) is None:
@@ -783,16 +824,22 @@ def _check_endpoint(out, section, kind, entries, general_auth, general_encryptio
                     f"{source} turns on encryption, which is only negotiated when md5 is among the auth methods "
                     f"(auth={auth_entry.value}); use auth=md5 or md5,rsa", **point_at(trigger))  # fmt: skip
         for entry in ix.all("encryption"):
-            if entry.value.strip().lower() == "no":
+            if entry.value.strip().lower() in v.FALSE_WORDS:
                 out.add(WARNING, "encryption-no-has-no-effect", section,
-                        f"encryption=no cannot turn off the encryption that {source} turns on; the values only "
-                        "add methods", entry)  # fmt: skip
+                        f"encryption={entry.value} cannot turn off the encryption that {source} turns on; the "
+                        "values only add methods", entry)  # fmt: skip
+
+    if is_user:
+        inherited_codec = [(" from a template", e) for e in ix.inherited.get("codecpriority", ())]
+        _check_codecpriority(
+            out, section, ix.own.get("codecpriority", []), [*general_codec, *inherited_codec]
+        )
 
     token = ix.last("requirecalltoken")
-    if token is not None and token.value.strip().lower() == "no":
+    if token is not None and token.value.strip().lower() in v.FALSE_WORDS:
         out.add(WARNING, "calltoken-disabled", section,
-                "requirecalltoken=no turns off call-token validation, which protects against spoofed-source "
-                "call-number exhaustion; prefer auto", token)  # fmt: skip
+                f"requirecalltoken={token.value} turns off call-token validation, which protects against "
+                "spoofed-source call-number exhaustion; prefer auto", token)  # fmt: skip
 
     if is_user and not has_secret and inkeys is None:
         if section.name.lower() == "guest":
@@ -803,6 +850,73 @@ def _check_endpoint(out, section, kind, entries, general_auth, general_encryptio
             out.add(WARNING, "open-user", section,
                     f"[{section.name}] is a {kind} without secret, inkeys or permit/deny: anyone who knows "
                     "the name can call in as it. Set a secret or restrict it with deny/permit", None)  # fmt: skip
+
+
+_CODEC_PRIORITY = {"host": 0, "caller": 1, "disabled": 2, "reqonly": 3}  # flags set: none < ... < all
+
+
+def _check_codecpriority(
+    out: _Collector, section: Section, own: list[Entry], before: list[tuple[str, Entry]]
+) -> None:
+    """codecpriority only sets flags (caller: the caller's order; disabled: no preferences;
+    reqonly: also the requested codec only), in [general] and then in each user, which starts
+    from [general]'s; ``host`` sets nothing. So a later line cannot undo an earlier, stronger one
+    (tests/asterisk/test_disagreements.py reads the result in 'iax2 show users'): warning
+    ``codecpriority-no-effect`` on the section's last line when that happens. ``before`` are the
+    lines that count first, with where they are ("in [general]", "from a template")."""
+    mine = [e for e in own if e.value.strip().lower() in _CODEC_PRIORITY]
+    if not mine:
+        return
+    candidates = [(where, e) for where, e in before if e.value.strip().lower() in _CODEC_PRIORITY]
+    candidates += [("", e) for e in mine]
+    where, strongest = max(candidates, key=lambda item: _CODEC_PRIORITY[item[1].value.strip().lower()])
+    last = mine[-1]
+    if _CODEC_PRIORITY[strongest.value.strip().lower()] > _CODEC_PRIORITY[last.value.strip().lower()]:
+        target = "[general]" if section.is_general else f"[{section.name}]"
+        out.add(WARNING, "codecpriority-no-effect", section,
+                f"codecpriority={last.value} does not undo codecpriority={strongest.value}{where}: chan_iax2 only "
+                f"adds these settings up, so {target} keeps {strongest.value.strip().lower()}. Remove the "
+                f"codecpriority={strongest.value} line instead", last)  # fmt: skip
+
+
+def _check_auth_holes(out, section, kind, dynamic, secret_lines, dbsecret, inkeys, ix) -> list[Entry]:
+    """Authentication Asterisk does not ask for (error findings; tests/asterisk/test_disagreements.py
+    shows each one in Asterisk 22.10.1). Returns the empty secret lines reported here.
+
+    * ``open-registration``: a host=dynamic peer without a secret, dbsecret or inkeys accepts a
+      registration under its name from anyone its permit/deny lets in (register_verify asks for
+      no authentication), and then sends that peer's calls to them. A peer keeps only its last
+      secret line, so ``secret=`` after a real one leaves it without one.
+    * ``empty-secret-after-secret``: a user joins its secret lines with ';' and tries each part, so
+      an empty line after a real one (its own or a template's) is an empty secret that matches
+      the MD5 of the challenge alone: anyone who knows the user's name calls in as it."""
+    reported: list[Entry] = []
+    if kind in (USER, FRIEND):
+        real = False
+        for entry in secret_lines:
+            if entry.value != "":
+                real = True
+            elif real:
+                reported.append(entry)
+                out.add(ERROR, "empty-secret-after-secret", section,
+                        f"an empty secret= after a real one: chan_iax2 joins [{section.name}]'s secrets with ';' and "
+                        "accepts any of them, and the empty one matches the MD5 of the challenge alone, so anyone "
+                        "who knows the name calls in as it. Remove the empty line", entry, value="")  # fmt: skip
+    if kind in (PEER, FRIEND) and dynamic and dbsecret is None and inkeys is None:
+        final = secret_lines[-1] if secret_lines else None
+        if final is None or final.value == "":
+            emptied = final is not None and any(e.value != "" for e in secret_lines)
+            why = " (its last secret= line is empty, and a peer keeps only the last one)" if emptied else ""
+            acl = " its permit/deny lets in" if ix.has("permit") or ix.has("deny") or ix.has("acl") else ""
+            if final is not None:
+                reported.append(final)
+            out.add(ERROR, "open-registration", section,
+                    f"[{section.name}] is a host=dynamic peer without a secret{why}, dbsecret or inkeys: chan_iax2 "
+                    f"accepts a registration as {section.name} from anyone{acl} without authentication, and "
+                    "then sends its calls to them. Set a secret (or inkeys for RSA)",
+                    final if final is not None and emptied else None,
+                    **({} if final is not None and emptied else {"directive": "secret", "value": ""}))  # fmt: skip
+    return reported
 
 
 def _check_private_key(out: _Collector, section: Section, name: str, where: str, entry: Entry, keys) -> None:
@@ -848,6 +962,7 @@ def _check_secret_strength(out: _Collector, section: Section, entry: Entry) -> N
 
 def _check_general(out: _Collector, general: Section, keys) -> None:
     entries = general.entries
+    _check_codecpriority(out, general, _all(entries, "codecpriority"), [])
     order = [e.name.lower() for e in entries]
 
     def first_index(name: str) -> int | None:
@@ -907,4 +1022,13 @@ peer addressing, defaultip, port after host ... 19.4, 19.5; 12
 authentication, keys .......................... 19.6, 19.7
 encryption .................................... 19.8
 values (transfer, qualify, tos, codecs, ...) .. 19.9 - 19.15
+
+Settled by running Asterisk 22.10.1 (tests/asterisk/test_disagreements.py), issue 13:
+open-registration (error) ..................... register_verify: a host=dynamic peer without secret,
+                                                dbsecret or inkeys is registered without authentication
+empty-secret-after-secret (error) ............. build_user joins secrets with ';', authenticate_verify
+                                                tries each: an empty part matches MD5(challenge)
+codecpriority-no-effect (warning) ............. codecpriority only sets flags; host sets none
+addition-to-template (error) .................. config.c: (+) finds no template; the file is rejected
+defaultip-needs-dynamic (now a warning) ....... create_addr: defaultip is a static host's fallback
 """

@@ -39,6 +39,7 @@ DSCP_NAMES = frozenset(
 LEGACY_TOS_NAMES = frozenset({"lowdelay", "throughput", "reliability", "mincost", "none"})
 
 MAX_LINE = 255  # chan_iax2 copies most strings into 80-byte buffers; 255 is the register-line cap
+MAX_FILE_LINE = 8190  # main/config.c reads lines of up to 8190 bytes and skips longer ones
 KEY_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
 HOSTNAME_RE = re.compile(
     r"^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)*\.?$"
@@ -184,6 +185,24 @@ def choice(*choices: str) -> Rule:
     return rule
 
 
+def bool_or(*words: str, otherwise: str) -> Rule:
+    """Any ast_true/ast_false word (yes/no, on/off, true/false, y/n, t/f, 1/0, in any case) or one of
+    ``words``: what chan_iax2 reads for encryption, forceencryption, transfer, connectedline and
+    requirecalltoken. ``otherwise`` says what Asterisk does with anything else."""
+    extra = tuple(w.lower() for w in words)
+
+    def rule(value: str) -> None:
+        word = value.strip().lower()
+        if word in TRUE_WORDS or word in FALSE_WORDS or word in extra:
+            return
+        raise Invalid(
+            "choice",
+            f"is not yes/no (or on/off, true/false, 1/0) or {' or '.join(extra)}; {otherwise}",
+        )
+
+    return rule
+
+
 def text(max_length: int = 79, *, pattern: re.Pattern[str] | None = None, what: str = "") -> Rule:
     def rule(value: str) -> None:
         if len(value) > max_length:
@@ -239,6 +258,12 @@ def codec_list(value: str) -> None:
             )
 
 
+def codec_list_or_nothing(value: str) -> None:
+    """disallow=: an empty value does nothing, and Asterisk says nothing about it."""
+    if value.strip():
+        codec_list(value)
+
+
 def tos(value: str) -> None:
     word = value.strip().lower()
     if word in DSCP_NAMES:
@@ -271,10 +296,25 @@ def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
         return None
 
 
+def _numeric(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """An address literal as Asterisk's ast_sockaddr_parse reads one without a port: IPv4 or IPv6,
+    optionally in brackets ([::1], [192.0.2.1])."""
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    return _ip(text)
+
+
+def _is_v4(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """IPv4, or IPv4-mapped IPv6 (::ffff:a.b.c.d), which Asterisk's ACLs turn into IPv4."""
+    return address.version == 4 or address.ipv4_mapped is not None
+
+
 def hostname_or_ip(value: str) -> None:
     text_value = value.strip()
-    if _ip(text_value) is not None:
+    if _numeric(text_value) is not None:
         return
+    if text_value.startswith("["):
+        raise Invalid("host", "has brackets around something that is not an IP address")
     if ":" in text_value and not text_value.count(":") > 1:
         raise Invalid("host", "must not contain a port; put the port in port=")
     if not HOSTNAME_RE.fullmatch(text_value) or text_value.replace(".", "").isdigit():
@@ -293,7 +333,7 @@ def ip_address(value: str) -> None:
 
 
 def ip_with_port(value: str) -> None:
-    """ip, ip:port, [ipv6] or [ipv6]:port (bindaddr, sourceaddress)."""
+    """ip, ip:port, [ipv6] or [ipv6]:port (bindaddr)."""
     text_value = value.strip()
     match = re.fullmatch(r"\[([^\]]+)\](?::([0-9]+))?", text_value)
     if match:
@@ -310,59 +350,104 @@ def ip_with_port(value: str) -> None:
         raise Invalid("port", "has a port that is not a number from 1 to 65535")
 
 
-def netmask(value: str) -> None:
-    address = _ip(value.strip())
-    if address is None:
-        raise Invalid("mask", "is not a netmask (for example 255.255.255.0)")
-    bits = int(address)
-    width = address.max_prefixlen
-    inverted = (~bits) & ((1 << width) - 1)
-    if inverted & (inverted + 1):
-        raise Invalid("mask", "is not a contiguous netmask")
-
-
-def _network(entry: str, *, allow_not: bool) -> None:
-    text_value = entry.strip()
-    if allow_not and text_value.startswith("!"):
-        text_value = text_value[1:].strip()
-    if "/" in text_value:
-        address_text, mask_text = text_value.split("/", 1)
+def source_address(value: str) -> None:
+    """sourceaddress: an address or host name of this machine, optionally with :port
+    ([IPv6]:port). chan_iax2 resolves a name (ast_get_ip) and uses the socket bound there."""
+    text_value = value.strip()
+    match = re.fullmatch(r"\[([^\]]+)\](?::([0-9]+))?", text_value)
+    if match:
+        host, port = match.group(1), match.group(2)
+        if _ip(host) is None:
+            raise Invalid("ip", "has brackets around something that is not an IP address")
+    elif text_value.count(":") == 1:
+        host, port = text_value.split(":")
     else:
-        address_text, mask_text = text_value, None
-    address = _ip(address_text.strip())
+        host, port = text_value, None
+    if _ip(host) is None and (not HOSTNAME_RE.fullmatch(host) or host.replace(".", "").isdigit()):
+        raise Invalid("ip", "is not an address or host name of this machine, optionally with :port")
+    if port is not None and not (DIGITS_RE.fullmatch(port) and 0 < int(port) <= 65535):
+        raise Invalid("port", "has a port that is not a number from 1 to 65535")
+
+
+def netmask(value: str) -> None:
+    """mask=: any address literal; Asterisk applies it bit by bit, so it need not be contiguous."""
+    if _numeric(value.strip()) is None:
+        raise Invalid("mask", "is not a netmask (for example 255.255.255.0)")
+
+
+_DROPS_REST = (
+    "; Asterisk stops reading the line at this entry, so it and every entry after it are dropped "
+    "(a deny silently loses them)"
+)
+
+
+def _network(entry: str, *, allow_not: bool, consequence: str = "") -> None:
+    """One ACL entry, read as ast_append_ha reads it: the text between commas, split at '/',
+    nothing stripped (a blank in the address makes it invalid), the address an IP literal
+    (brackets allowed), the mask a prefix length or an address of the same family; IPv4-mapped
+    IPv6 (::ffff:a.b.c.d) counts as IPv4."""
+    shown = entry
+    text_value = entry
+    if allow_not and text_value.startswith("!"):
+        text_value = text_value[1:]
+    address_text, slash, mask_text = text_value.partition("/")
+    address = _numeric(address_text)
     if address is None:
-        raise Invalid("acl", f"'{entry.strip()}' does not start with an IP address")
-    if mask_text is None:
-        return
-    mask_text = mask_text.strip()
-    if DIGITS_RE.fullmatch(mask_text):
-        if int(mask_text) > address.max_prefixlen:
-            raise Invalid("acl", f"'{entry.strip()}' has a prefix length over {address.max_prefixlen}")
-        return
-    mask = _ip(mask_text)
-    if mask is None or mask.version != address.version:
-        raise Invalid(
-            "acl", f"'{entry.strip()}' has a mask that is not a prefix length or a same-family netmask"
+        why = (
+            "has a blank in it"
+            if address_text != address_text.strip() or " " in address_text
+            else ("does not start with an IP address")
         )
-    try:
-        netmask(mask_text)
-    except Invalid:
-        raise Invalid("acl", f"'{entry.strip()}' has a mask that is not contiguous") from None
+        raise Invalid("acl", f"'{shown}' {why}{consequence}")
+    if not slash:
+        return
+    v4 = _is_v4(address)
+    if "." in mask_text or ":" in mask_text:
+        mask = _numeric(mask_text)
+        if mask is None:
+            raise Invalid(
+                "acl", f"'{shown}' has a mask that is not an address or a prefix length{consequence}"
+            )
+        if _is_v4(mask) != v4:
+            family = "IPv4 (an IPv4-mapped address counts as IPv4)" if v4 else "IPv6"
+            raise Invalid("acl", f"'{shown}' needs an {family} mask, like its address{consequence}")
+        return
+    # sscanf("%d") reads the prefix length: blanks around it are skipped
+    if not re.fullmatch(r"\s*[0-9]+\s*", mask_text):
+        raise Invalid("acl", f"'{shown}' has a mask that is not an address or a prefix length{consequence}")
+    limit = 32 if v4 else 128
+    if int(mask_text) > limit:
+        mapped = " (an IPv4-mapped address is read as IPv4)" if address.version == 6 else ""
+        raise Invalid("acl", f"'{shown}' has a prefix length over {limit}{mapped}{consequence}")
 
 
 def acl_entries(value: str) -> None:
     entries = value.split(",")
     for entry in entries:
         if not entry.strip():
-            raise Invalid("acl", "has an empty entry; write [!]address[/mask] entries separated by ,")
-        _network(entry, allow_not=True)
+            raise Invalid(
+                "acl", "has an empty entry; write [!]address[/mask] entries separated by , without blanks"
+            )
+        _network(entry, allow_not=True, consequence=_DROPS_REST if len(entries) > 1 else "")
 
 
 def network(value: str) -> None:
     """address[/mask] without '!' (calltokenoptional, [callnumberlimits])."""
     if "," in value:
-        raise Invalid("acl", "takes a single address[/mask]; write one line per range")
+        raise Invalid(
+            "acl", "takes a single address[/mask] (Asterisk ignores the rest); write one line per range"
+        )
     _network(value, allow_not=False)
+
+
+def calltoken_network(value: str) -> None:
+    """calltokenoptional: an invalid range makes chan_iax2 refuse to load at all."""
+    try:
+        network(value)
+    except Invalid as exc:
+        raise Invalid(
+            exc.rule, exc.message + "; chan_iax2 refuses to load with an invalid calltokenoptional"
+        ) from None
 
 
 def acl_names(value: str) -> None:
@@ -394,14 +479,40 @@ def key_names(value: str) -> None:
             )
 
 
+AUTH_METHODS = ("md5", "rsa", "plaintext")
+
+
+def auth_method_set(value: str | None) -> frozenset[str]:
+    """The methods chan_iax2 finds in an auth= value: it looks for each name with strstr, so the
+    search is case-sensitive and the names need no separator (md5rsa is md5 and rsa)."""
+    if not value:
+        return frozenset()
+    return frozenset(m for m in AUTH_METHODS if m in value)
+
+
 def auth_methods(value: str) -> None:
-    words = [w for w in re.split(r"[,\s]+", value.strip().lower()) if w]
-    if not words:
+    found = auth_method_set(value)
+    rest = value
+    for method in AUTH_METHODS:
+        rest = rest.replace(method, " ")
+    leftover = re.findall(r"[A-Za-z0-9_]+", rest)
+    fallback = "" if found else "; with no method found Asterisk falls back to md5"
+    if leftover:
+        word = leftover[0]
+        lowered = word.lower()
+        if any(m in lowered for m in AUTH_METHODS):
+            raise Invalid(
+                "auth",
+                f"'{word}' is not read: chan_iax2 looks for md5, rsa and plaintext in lower case only; "
+                f"write {lowered}{fallback}",
+            )
+        raise Invalid(
+            "auth",
+            f"'{word}' is not an authentication method (chan_iax2 ignores it); use md5, rsa or plaintext{fallback}",
+        )
+    if not found:
         raise Invalid("auth", "is empty; use md5, rsa or plaintext (comma-separated)")
-    for word in words:
-        if word not in {"md5", "rsa", "plaintext"}:
-            raise Invalid("auth", f"'{word}' is not an authentication method; use md5, rsa or plaintext")
-    if len(set(words)) != len(words):
+    if any(value.count(m) > 1 for m in AUTH_METHODS):
         raise Invalid("auth", "names a method twice")
 
 
@@ -426,7 +537,7 @@ def setvar(value: str) -> None:
 def callerid(value: str) -> None:
     if len(value) > 160:
         raise Invalid("too-long", "is too long; name and number are each cut at 79 characters")
-    if value.count('"') % 2:
+    if re.sub(r"\\.", "", value).count('"') % 2:  # \" inside a name is an escaped quote
         raise Invalid("callerid", 'has an unbalanced quote; write "Name" <number>')
     if "<" in value and not re.search(r"<[^<>]*>\s*$", value):
         raise Invalid("callerid", 'has a number part that is not closed by >; write "Name" <number>')
@@ -462,11 +573,9 @@ def register_line(value: str) -> None:
     if secret_part.startswith("["):
         if not secret_part.endswith("]") or not _is_key_name(secret_part[1:-1]):
             raise Invalid("register", "has a key reference that is not [keyname]", part="key")
-    elif len(secret_part) > 79 or re.search(r"[\s\[\];]", secret_part):
+    elif len(secret_part) > 79 or re.search(r"[\[\];]", secret_part):
         raise Invalid(
-            "register",
-            "has a secret that is over 79 characters or contains spaces, brackets or ';'",
-            part="secret",
+            "register", "has a secret that is over 79 characters or contains brackets or ';'", part="secret"
         )
     if "/" in server or "~" in server:
         raise Invalid(

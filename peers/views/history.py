@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from .. import audit, history, revisions, services
+from ..asterisk import hostcheck
 from ..exporter import export_host
 from ..models import Change, Host, Revision
 from ..security.roles import role_required
@@ -136,6 +137,7 @@ def _publish_page(request, host: Host, *, status: int = 200, **extra) -> HttpRes
         "preview": preview,
         "lines": revisions.diff_lines(preview.diff),
         "expected": hashlib.sha256(preview.export.text.encode("utf-8")).hexdigest(),
+        "asterisk_available": hostcheck.available(),
         **extra,
     }
     return render(request, "peers/history/publish.html", context, status=status)
@@ -147,6 +149,8 @@ def host_publish(request, name):
     host = get_host(name)
     if request.method == "GET":
         return _publish_page(request, host)
+    if request.POST.get("action") == "check":  # the configuration loaded into real Asterisk first
+        return _publish_page(request, host, check=hostcheck.check_host(host, build=False))
     message = request.POST.get("message", "").strip()
     if not message:
         return _publish_page(request, host, message_error="Say what changed and why.")

@@ -63,3 +63,16 @@ def start(sandbox, ports):
     yield run
     for instance in started:
         instance.stop(graceful=False)
+
+
+def pytest_terminal_summary(terminalreporter):
+    from .test_corpus_asterisk import STATS
+
+    if STATS["files"]:
+        terminalreporter.write_line(
+            "Asterisk corpus comparison: {files} files loaded as written and as exported, the same in "
+            "{peers} peers (every 'iax2 show peer'), {users} users, {registrations} registrations and {keys} "
+            "keys; {problems} WARNING/ERROR lines in the exports' loads, each also in the original's".format(
+                **STATS
+            )
+        )

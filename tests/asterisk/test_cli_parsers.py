@@ -122,5 +122,8 @@ def test_keys_show_with_a_name_longer_than_its_column():
     assert [k.loaded for k in parse_keys(KEYS)] == [True, False, True]
 
 
-def test_matches():
+def test_matches_skip_the_common_prefix_asterisk_prints_first():
     assert parse_matches(" alice bob-with-a-long-name _EOF_") == ["alice", "bob-with-a-long-name"]
+    assert parse_matches("p p1 p10 p2 _EOF_") == ["p1", "p10", "p2"]
+    assert parse_matches("alice alice _EOF_") == ["alice"]
+    assert parse_matches("_EOF_") == []

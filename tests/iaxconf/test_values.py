@@ -141,12 +141,36 @@ def test_integer_rejects_what_is_not_an_ascii_whole_number(value):
 # ---------------------------------------------------------------------------------------------
 # Choices (sections 6, 7, 10, 11 and the JSON catalogue)
 
+# chan_iax2 reads these with ast_true/ast_false plus their own words (tests/asterisk/
+# test_disagreements.py loads encryption=on, encryption=1, forceencryption=true,
+# requirecalltoken=on/off/0 into Asterisk 22.10.1 and reads them back with 'iax2 show peer').
+BOOL_WORDS = ["yes", "No", "on", "OFF", "true", "False", "y", "n", "t", "f", "1", "0"]
+BOOL_OR = [
+    ("transfer", ["mediaonly", "MediaOnly"], ["notransfer", "media", "", "2"], "mediaonly"),
+    ("requirecalltoken", ["auto", "AUTO"], ["optional", "", "enable"], "auto"),
+    ("encryption", ["aes128", "AES128"], ["aes256", "des", "encrypted"], "aes128"),
+    ("forceencryption", ["aes128"], ["force", "always"], "aes128"),
+    ("connectedline", ["send", "receive"], ["both", "sendreceive"], "send or receive"),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [(name, value) for name, extra, _, _ in BOOL_OR for value in BOOL_WORDS + extra]
+)
+def test_true_false_words_and_the_directives_own_words_are_accepted(name, value):
+    check(name, value)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "listed"), [(name, value, listed) for name, _, bad, listed in BOOL_OR for value in bad]
+)
+def test_other_words_are_rejected_naming_what_asterisk_does(name, value, listed):
+    assert_rejected(
+        name, value, "choice", f"is not yes/no (or on/off, true/false, 1/0) or {listed}; Asterisk"
+    )
+
+
 CHOICES = [
-    ("transfer", ["yes", "no", "mediaonly", "MediaOnly"], ["notransfer", "true", "media", ""], "yes, no, mediaonly"),
-    ("requirecalltoken", ["yes", "no", "auto", "AUTO"], ["optional", "true", ""], "yes, no, auto"),
-    ("encryption", ["yes", "aes128", "no", "AES128"], ["aes256", "true", "des"], "yes, aes128, no"),
-    ("forceencryption", ["yes", "aes128", "no"], ["force", "on"], "yes, aes128, no"),
-    ("connectedline", ["yes", "no", "send", "receive"], ["both", "true"], "yes, no, send, receive"),
     ("codecpriority", ["caller", "host", "disabled", "reqonly"], ["callee", "yes"], "caller, host, disabled, reqonly"),
     ("amaflags", ["default", "omit", "billing", "documentation"], ["bill", "yes"], "default, omit, billing, documentation"),
     ("bandwidth", ["low", "medium", "high", "High"], ["ultra", "1", ""], "low, medium, high"),
@@ -326,6 +350,9 @@ def test_qualify_rejects_other_values(value):
         "192.0.2.1",
         "2001:db8::1",
         "_iax.example",
+        "[2001:db8::1]",  # brackets: Asterisk reads them (test_disagreements.py)
+        "[::1]",
+        "[192.0.2.1]",
     ],
 )
 def test_host_accepts_dynamic_host_names_and_ip_addresses(value):
@@ -337,11 +364,15 @@ def test_host_rejects_a_port_and_points_to_port(value):
     assert_rejected("host", value, "host", "must not contain a port; put the port in port=")
 
 
-@pytest.mark.parametrize(
-    "value", ["[2001:db8::1]", "bad host", "-bad.example.com", "1.2.3", "999.1.1.1", "", "a..b"]
-)
+@pytest.mark.parametrize("value", ["bad host", "-bad.example.com", "1.2.3", "999.1.1.1", "", "a..b"])
 def test_host_rejects_what_is_not_a_host_name_or_address(value):
     assert_rejected("host", value, "host", "is not a host name or an IP address")
+
+
+def test_host_rejects_brackets_around_a_name():
+    assert_rejected(
+        "host", "[pbx.example.com]", "host", "has brackets around something that is not an IP address"
+    )
 
 
 def test_defaultip_takes_a_host_or_address_without_port():
@@ -383,8 +414,10 @@ def test_mask_accepts_contiguous_netmasks(value):
     check("mask", value)
 
 
-def test_mask_rejects_a_non_contiguous_netmask():
-    assert_rejected("mask", "255.0.255.0", "mask", "is not a contiguous netmask")
+@pytest.mark.parametrize("value", ["255.0.255.0", "[255.255.0.0]", "[ffff::]"])
+def test_mask_accepts_non_contiguous_and_bracketed_masks(value):
+    # Asterisk applies the mask bit by bit (ast_sockaddr_parse accepts any address; test_disagreements.py)
+    check("mask", value)
 
 
 @pytest.mark.parametrize("value", ["24", "/24", "example.com", ""])
@@ -406,7 +439,13 @@ def test_mask_rejects_what_is_not_a_netmask(value):
         "!2001:db8::1",
         "::/0",
         "10.0.0.0/8,192.168.0.0/16",
-        "10.0.0.0/8, !10.1.0.0/16",
+        "10.0.0.0/8,!10.1.0.0/16",
+        "192.0.2.0/255.0.255.0",  # not contiguous: Asterisk applies it bit by bit
+        "[2001:db8::1]/128",
+        "[::1]",
+        "::ffff:10.0.0.0/8",  # IPv4-mapped: read as IPv4, so an IPv4 prefix length
+        "::ffff:10.0.0.0/::ffff:255.0.0.0",
+        "10.0.0.0/ 8",  # sscanf reads the prefix length past blanks
     ],
 )
 def test_acl_entries_accept_address_with_cidr_or_dotted_mask(value):
@@ -417,13 +456,22 @@ def test_acl_entries_accept_address_with_cidr_or_dotted_mask(value):
 @pytest.mark.parametrize(
     ("value", "fragment"),
     [
-        ("192.0.2.0/ffff::", "has a mask that is not a prefix length or a same-family netmask"),
-        ("2001:db8::/255.255.0.0", "has a mask that is not a prefix length or a same-family netmask"),
-        ("192.0.2.0/", "has a mask that is not a prefix length or a same-family netmask"),
-        ("192.0.2.0/255.0.255.0", "has a mask that is not contiguous"),
+        ("192.0.2.0/ffff::", "needs an IPv4 (an IPv4-mapped address counts as IPv4) mask, like its address"),
+        ("2001:db8::/255.255.0.0", "needs an IPv6 mask, like its address"),
+        ("192.0.2.0/", "has a mask that is not an address or a prefix length"),
         ("192.0.2.0/33", "has a prefix length over 32"),
         ("2001:db8::/129", "has a prefix length over 128"),
-        ("192.0.2.0/٢٤", "has a mask that is not a prefix length"),
+        ("192.0.2.0/٢٤", "has a mask that is not an address or a prefix length"),
+        # Asterisk 22.10.1 refuses these (test_disagreements.py): a blank inside an entry, an
+        # IPv4-mapped address with an IPv6 prefix length or mask
+        ("10.0.0.0 /8", "'10.0.0.0 /8' has a blank in it"),
+        ("! 1.2.3.4", "'! 1.2.3.4' has a blank in it"),
+        (
+            "10.0.0.1, 10.0.0.2",
+            "' 10.0.0.2' has a blank in it; Asterisk stops reading the line at this entry",
+        ),
+        ("::ffff:10.0.0.0/96", "has a prefix length over 32 (an IPv4-mapped address is read as IPv4)"),
+        ("::ffff:10.0.0.0/ffff:ffff:ffff:ffff:ffff:ffff:ff00:0", "needs an IPv4"),
         ("office.example.com", "does not start with an IP address"),
         ("10.0.0.0/8,", "has an empty entry"),
         ("", "has an empty entry"),
@@ -484,17 +532,24 @@ def test_inkeys_reject_empty_names_commas_and_suffixes(value, name):
 
 
 @pytest.mark.parametrize(
-    "value", ["md5", "rsa", "plaintext", "md5,rsa", "md5, rsa", "MD5,RSA", "md5,rsa,plaintext"]
+    "value",
+    ["md5", "rsa", "plaintext", "md5,rsa", "md5, rsa", "md5,rsa,plaintext", "md5rsa", "rsa md5", "md5;rsa"],
 )
 def test_auth_accepts_comma_lists_of_methods(value):
+    # chan_iax2 looks for each name with strstr: no separator is needed (md5rsa, test_disagreements.py)
     check("auth", value)
 
 
 @pytest.mark.parametrize(
     ("value", "fragment"),
     [
-        ("sha1", "'sha1' is not an authentication method"),
-        ("md5;rsa", "'md5;rsa' is not an authentication method"),
+        ("sha1", "'sha1' is not an authentication method (chan_iax2 ignores it)"),
+        (
+            "RSA",
+            "'RSA' is not read: chan_iax2 looks for md5, rsa and plaintext in lower case only; write rsa; "
+            "with no method found Asterisk falls back to md5",
+        ),
+        ("md5,RSA", "'RSA' is not read"),
         ("md5,md5", "names a method twice"),
         ("", "is empty"),
     ],
@@ -611,6 +666,7 @@ def test_text_rules_match_the_whole_value():
         "alice:[my_key-1]@pbx.example.com:4570",
         "alice:@pbx.example.com",
         "a" * 79 + ":" + "s" * 79 + "@pbx.example.com",
+        "alice:pa ss word@pbx.example.com",  # Asterisk registers with it (test_disagreements.py)
     ],
 )
 def test_register_accepts_user_secret_or_key_at_host_and_port(value):
@@ -631,7 +687,7 @@ REGISTER_ERRORS = [
     ("alice:[mykey@pbx.example.com", "has a key reference that is not [keyname]"),
     ("alice:[mykey.key]@pbx.example.com", "has a key reference that is not [keyname]"),
     ("alice:" + "s" * 80 + "@pbx.example.com", "has a secret that is over 79 characters"),
-    ("alice:s3;cret@pbx.example.com", "contains spaces, brackets or ';'"),
+    ("alice:s3;cret@pbx.example.com", "contains brackets or ';'"),
     ("alice:s3cret@pbx.example.com/100", "has a /extension or ~expiry part; that is sip.conf syntax"),
     ("alice:s3cret@pbx.example.com:4569/100", "has a /extension or ~expiry part"),
     ("alice@pbx.example.com~3600", "has a /extension or ~expiry part"),
