@@ -126,3 +126,23 @@ def expansions(document: Document) -> list[list[Entry] | None]:
         entries_of(s, frozenset({s.name.lower()})) if not s.is_template and s.is_endpoint else None
         for s in document.sections
     ]
+
+
+def sourced_entries(section: Section, by_name: dict[str, Section]) -> list[tuple[Entry, str]]:
+    """The section's effective entries after template inheritance, each with the name of the
+    section it is written in: the bases' lines first in their listed order (recursively), then the
+    section's own, as ``expansions`` orders them. ``by_name`` maps lower-cased names to sections
+    (the first of two sections with one name); unknown bases and loops are skipped."""
+
+    def walk(current: Section, seen: frozenset[str]) -> list[tuple[Entry, str]]:
+        result: list[tuple[Entry, str]] = []
+        for base_name in current.bases:
+            lowered = base_name.lower()
+            base = by_name.get(lowered)
+            if base is None or lowered in seen:
+                continue
+            result.extend(walk(base, seen | {lowered}))
+        result.extend((entry, current.name) for entry in current.entries)
+        return result
+
+    return walk(section, frozenset({section.name.lower()}))

@@ -148,6 +148,8 @@ def integer(minimum: int | None = None, maximum: int | None = None, *, also: Ite
         if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
             raise Invalid("range", f"is out of range; expected {_range_text(minimum, maximum, extra)}")
 
+    # what a form needs to offer the right input (catalogue.input_for): read, never used to judge
+    rule.minimum, rule.maximum, rule.also = minimum, maximum, extra  # type: ignore[attr-defined]
     return rule
 
 
@@ -172,6 +174,7 @@ def choice(*choices: str) -> Rule:
         if value.strip().lower() not in allowed:
             raise Invalid("choice", "is not one of " + ", ".join(allowed))
 
+    rule.choices = allowed  # type: ignore[attr-defined]  # for catalogue.input_for
     return rule
 
 
