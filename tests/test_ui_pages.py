@@ -143,17 +143,35 @@ def test_list_full_page_without_js_has_the_search_form(ann, demo):
         ({"type": "peer"}, {"alice", "bob", "branch", "provider"}),
         ({"type": "user"}, {"alice", "bob", "hq-rsa"}),
         ({"type": "friend"}, {"alice", "bob"}),
-        ({"address": "dynamic"}, {"office-phone", "branch"}),
+        ({"address": "dynamic"}, {"office-phone", "alice", "bob", "branch"}),  # alice, bob: inherited
         ({"address": "static"}, {"provider"}),
         ({"trunk": "yes"}, {"branch", "provider"}),
         ({"auth": "rsa"}, {"provider", "hq-rsa"}),
-        ({"q": "from-"}, {"office-phone", "branch", "hq-rsa"}),
+        ({"q": "from-"}, {"office-phone", "alice", "bob", "branch", "hq-rsa"}),
         ({"q": "demo-pbx"}, {"provider"}),
     ],
 )
 def test_list_filters(ann, demo, params, expected):
     response = ann.get(reverse("peers:endpoint-list", args=["demo"]), params)
     assert {row["endpoint"].name for row in response.context["rows"]} == expected
+
+
+def test_list_shows_effective_values_and_where_they_come_from(ann, demo):
+    html = ann.get(reverse("peers:endpoint-list", args=["demo"]), {"q": "alice"}).content.decode()
+    # alice sets neither host nor context: both come from the office-phone template
+    assert 'title="inherited from [office-phone]">dynamic' in html
+    assert 'title="inherited from [office-phone]">from-office' in html
+    assert 'title="Asterisk\'s default">no' in html  # trunk: not set anywhere, Asterisk's "no"
+
+
+def test_list_filters_see_inherited_and_default_values(ann, demo):
+    url = reverse("peers:endpoint-list", args=["demo"])
+    names = lambda params: {r["endpoint"].name for r in ann.get(url, params).context["rows"]}  # noqa: E731
+    assert names({"trunk": "no"}) == {"office-phone", "alice", "bob", "hq-rsa"}  # the default is no
+    store(demo, section("rsa-tpl", "auth=rsa\ninkeys=hq", template=True))
+    store(demo, section("dave", "type=user\ncontext=x", bases=["rsa-tpl"]))
+    assert names({"auth": "rsa"}) == {"provider", "hq-rsa", "rsa-tpl", "dave"}
+    assert names({"q": "x", "type": "user"}) == {"dave"}
 
 
 def test_list_has_findings_filter_uses_the_validator(ann, demo):
