@@ -147,3 +147,51 @@ def endpoint_rows(host: Host, params: Mapping[str, str]) -> tuple[list[Listed], 
         else:
             rows = [r for r in rows if r.name in by_section]
     return rows, by_section
+
+
+# -------------------------------------------------------------------------------------------------
+# One section being edited
+
+
+@dataclass
+class SectionContext:
+    """What a form needs to show a section's effective values: its templates as the exporter
+    writes them (``by_name``, lower-cased) and their ids (for links)."""
+
+    by_name: dict[str, Section] = field(default_factory=dict)
+    ids: dict[str, int] = field(default_factory=dict)
+
+    def effective(self, section: Section) -> dict[str, Effective]:
+        """Every directive's effective value, secrets masked."""
+        return {name: found.masked() for name, found in effective(section, self.by_name).items()}
+
+    def inherited_lines(self, section: Section, names):
+        from .iaxconf.effective import inherited_lines
+
+        return [(n, line) for n, line in inherited_lines(section, self.by_name, names)]
+
+
+def section_context(host: Host, bases: list[str], *, endpoint: Endpoint | None = None) -> SectionContext:
+    """The templates ``bases`` reach on ``host`` (directly or through their own bases), read with a
+    few queries per level of inheritance."""
+    from django.db.models.functions import Lower
+
+    from .exporter import build_document
+
+    found: dict[str, int] = {}
+    names = {b.lower() for b in bases}
+    rows = Endpoint.objects.filter(host=host).annotate(lowered=Lower("name"))
+    if endpoint is not None:
+        rows = rows.exclude(pk=endpoint.pk)
+    while names:
+        level = dict(rows.filter(lowered__in=names).values_list("lowered", "id"))
+        found.update(level)
+        links = EndpointBase.objects.filter(endpoint_id__in=level.values()).values_list(
+            "base__name", flat=True
+        )
+        names = {n.lower() for n in links} - found.keys()
+    if not found:
+        return SectionContext()
+    document, _, _ = build_document(host, only=list(found.values()))
+    sections = [s for s in document.sections if s.is_endpoint]
+    return SectionContext(sections_by_name(sections), found)

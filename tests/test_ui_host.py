@@ -14,7 +14,7 @@ from peers.demo import seed_demo
 from peers.models import CallNumberLimit, Endpoint, GeneralOption, Host, Key, Registration
 from peers.security.roles import set_role
 
-from .conftest import section, store
+from .conftest import messages_of, section, store
 
 pytestmark = pytest.mark.django_db
 
@@ -80,8 +80,7 @@ def test_general_validate_fragment(ann, demo):
     response = ann.post(url, _general_data(tos="lowdelay"), headers=HX)
     html = response.content.decode()
     assert response.status_code == 200
-    assert html.lstrip().startswith('<div id="row-tos" class="field has-error')
-    assert "pre-DSCP name" in html
+    assert "pre-DSCP name" in messages_of(html, "tos")
 
 
 def test_general_preview_fragment(ann, demo):
@@ -118,7 +117,7 @@ def test_registration_inline_check_fragment(ann, demo):
     response = ann.post(url, {"username": "a b", "remote_host": "example.org"}, headers=HX)
     html = response.content.decode()
     assert response.status_code == 200
-    assert html.lstrip().startswith('<div id="row-username" class="field has-error')
+    assert "needs a user name" in messages_of(html, "username")
 
 
 def test_registration_edit_keeps_the_secret_when_blank_and_never_shows_it(ann, demo):
@@ -157,7 +156,7 @@ def test_limit_bad_network_is_flagged(ann, demo):
     assert 'id="row-network" class="field has-error' in response.content.decode()
     url = reverse("peers:row-validate", args=["limit"]) + "?field=network"
     html = ann.post(url, {"network": "nope", "limit": "1"}, headers=HX).content.decode()
-    assert html.lstrip().startswith('<div id="row-network" class="field has-error')
+    assert "does not start with an IP address" in messages_of(html, "network")
 
 
 # -- keys ---------------------------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -13,7 +15,7 @@ from peers.exporter import endpoint_section
 from peers.models import CallNumberLimit, Endpoint, Registration
 from peers.security.roles import set_role
 
-from .conftest import section, store
+from .conftest import messages_of, section, store
 
 pytestmark = pytest.mark.django_db
 
@@ -232,20 +234,23 @@ def _friend_data(**overrides):
     return data
 
 
-def test_validate_returns_only_the_requested_row_with_the_codec_message(ann, demo):
+def test_validate_answers_every_fields_messages_out_of_band(ann, demo):
     url = reverse("peers:endpoint-validate", args=["demo", "friend"]) + "?field=allow"
     response = ann.post(url, _friend_data(allow="disallow=all\nallow=g722\nallow=g711"), headers=HX)
     html = response.content.decode()
     assert response.status_code == 200
-    assert html.lstrip().startswith('<div id="row-allow" class="field has-error')
-    assert "row-name" not in html
-    assert "&#x27;g711&#x27; is not a codec IAX2 can carry" in html
+    assert "&#x27;g711&#x27; is not a codec IAX2 can carry" in messages_of(html, "allow")
+    assert messages_of(html, "name") == "" and messages_of(html, "qualify") == ""
+    assert "<input" not in html and "<select" not in html  # no input is ever swapped
+    # the live region says it
+    assert re.search(r'<div id="form-status" hx-swap-oob="innerHTML">allow / disallow: .*g711', html)
 
 
-def test_validate_a_good_value_gives_a_clean_row(ann, demo):
+def test_validate_a_good_value_gives_no_message(ann, demo):
     url = reverse("peers:endpoint-validate", args=["demo", "friend"]) + "?field=allow"
     html = ann.post(url, _friend_data(), headers=HX).content.decode()
-    assert "has-error" not in html and 'id="row-allow"' in html
+    assert messages_of(html, "allow") == ""
+    assert "allow / disallow: no problem." in html
 
 
 @pytest.mark.parametrize(
@@ -259,8 +264,27 @@ def test_validate_a_good_value_gives_a_clean_row(ann, demo):
 def test_validate_flags_bad_values_at_their_field(ann, demo, field, value, text):
     url = reverse("peers:endpoint-validate", args=["demo", "friend"]) + f"?field={field}"
     html = ann.post(url, _friend_data(**{field: value}), headers=HX).content.decode()
-    assert f'id="row-{field}" class="field has-error' in html
-    assert text in html
+    assert text in messages_of(html, field)
+
+
+def test_a_cross_field_error_clears_at_both_fields_when_one_is_fixed(ann, demo):
+    url = reverse("peers:endpoint-validate", args=["demo", "user"]) + "?field=auth"
+    data = {"name": "u1", "auth": "rsa", "context": "x"}
+    html = ann.post(url, data, headers=HX).content.decode()
+    assert "includes rsa but no inkeys" in messages_of(html, "auth")
+    # fixing the other field (inkeys) re-checks the whole section: auth's error is gone too
+    url = reverse("peers:endpoint-validate", args=["demo", "user"]) + "?field=inkeys"
+    html = ann.post(url, {**data, "inkeys": "hq"}, headers=HX).content.decode()
+    assert messages_of(html, "auth") == "" and messages_of(html, "inkeys") == ""
+
+
+def test_every_error_at_once(ann, demo):
+    url = reverse("peers:endpoint-validate", args=["demo", "friend"]) + "?field=qualify"
+    data = {"name": "c", "host": "dynamic", "auth": "rsa", "qualify": "sometimes", "context": "a b"}
+    html = ann.post(url, data, headers=HX).content.decode()
+    assert "must be yes, no" in messages_of(html, "qualify")
+    assert "is not a dialplan context name" in messages_of(html, "context")
+    assert "no inkeys" in messages_of(html, "auth")  # a two-field check, in the same round
 
 
 def test_validate_tos_is_not_offered_to_a_peer(ann, demo):
@@ -273,8 +297,7 @@ def test_cross_field_finding_shows_at_its_field(ann, demo):
     html = ann.post(
         url, {"name": "p1", "host": "192.0.2.9", "defaultip": "192.0.2.1"}, headers=HX
     ).content.decode()
-    assert 'id="row-defaultip" class="field has-error' in html
-    assert "only applies to host=dynamic peers" in html
+    assert "only applies to host=dynamic peers" in messages_of(html, "defaultip")
 
 
 def test_create_friend_saves_codecs_and_acl_in_order(ann, demo):

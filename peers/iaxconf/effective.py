@@ -120,3 +120,16 @@ def sections_by_name(sections: Iterable[Section]) -> dict[str, Section]:
     for section in sections:
         found.setdefault(section.name.lower(), section)
     return found
+
+
+def inherited_lines(
+    section: Section, by_name: dict[str, Section], names: Iterable[str]
+) -> list[tuple[str, Line]]:
+    """(directive, line) for every inherited line of these directives, in the order chan_iax2
+    reads them (for interleaved pairs: allow/disallow, permit/deny)."""
+    wanted = {n.lower() for n in names}
+    return [
+        (entry.name.lower(), Line(entry.value, source))
+        for entry, source in sourced_entries(section, by_name)
+        if source != section.name and entry.name.lower() in wanted
+    ]

@@ -68,6 +68,8 @@ def _form_urls(host: Host, kind: str, endpoint: Endpoint | None) -> dict[str, st
 
 
 def _endpoint_page(request, host, form, *, endpoint=None, title="", action="", conflict=None, status=200):
+    """The form page. The answer to a POST may hold the secret the user typed (kept in its
+    password box after a refused save), so it is never stored by a browser or a proxy."""
     form.enable_inline(_form_urls(host, form.kind, endpoint)["validate"])
     preview, preview_problem = form.preview()
     context = {
@@ -76,6 +78,7 @@ def _endpoint_page(request, host, form, *, endpoint=None, title="", action="", c
         "form": form,
         "endpoint": endpoint,
         "kind": form.kind,
+        "show_kind": form.kind not in title,
         "title": title,
         "action": action,
         "urls": _form_urls(host, form.kind, endpoint),
@@ -86,7 +89,8 @@ def _endpoint_page(request, host, form, *, endpoint=None, title="", action="", c
         if endpoint is not None and form.current_secrets()
         else "",
     }
-    return render(request, "peers/endpoint_form.html", context, status=status)
+    response = render(request, "peers/endpoint_form.html", context, status=status)
+    return no_store(response) if request.method == "POST" else response
 
 
 def _save(request, host, form, endpoint=None):
@@ -210,8 +214,12 @@ def endpoint_validate(request, name, kind):
     if field not in form.fields:
         return HttpResponseBadRequest("unknown field")
     form.is_valid()
-    form.enable_inline(_form_urls(host, form.kind, form.endpoint)["validate"])
-    return render(request, "peers/form_parts.html#field-row", {"row": form.row(field)})
+    return render(request, "peers/form_parts.html#messages", _messages_context(host, form, field))
+
+
+def _messages_context(host, form, field: str) -> dict:
+    """Every field's messages and effective value after checking the whole form, out of band."""
+    return {"host": host, "form": form, "rows": form.rows(), "status": form.status(field)}
 
 
 @role_required("editor")
@@ -227,9 +235,11 @@ def endpoint_preview(request, name, kind):
             action = reverse("peers:endpoint-edit", args=[host.name, form.endpoint.pk])
         else:
             action = reverse("peers:endpoint-create", args=[host.name, form.kind])
-        return _endpoint_page(request, host, form, endpoint=form.endpoint, title="Preview", action=action)
+        title = f"[{form.endpoint.name}]" if form.endpoint is not None else f"New {form.kind}"
+        return _endpoint_page(request, host, form, endpoint=form.endpoint, title=title, action=action)
     preview, problem = form.preview()
-    return render(request, "peers/form_parts.html#preview", {"preview": preview, "preview_problem": problem})
+    context = {"preview": preview, "preview_problem": problem, "oob": True}
+    return render(request, "peers/form_parts.html#preview", context)
 
 
 @role_required("editor")

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from .. import policy, services
-from ..forms import CallNumberLimitForm, RegistrationForm, Row
+from ..forms import CallNumberLimitForm, RegistrationForm
 from ..models import CallNumberLimit, Registration
 from ..security.roles import role_required
 from .common import conflict_items, get_host, host_nav
@@ -183,12 +183,8 @@ def row_validate(request, form_name):
     if field not in form.fields:
         return HttpResponseBadRequest("unknown field")
     form.is_valid()
-    _inline(form, form_name, registration)
-    return render(
-        request,
-        "peers/form_parts.html#field-row",
-        {"row": Row(form[field], form.field_warnings.get(field, []))},
-    )
+    context = {"form": form, "rows": form.rows(), "status": form.status(field)}
+    return render(request, "peers/form_parts.html#messages", context)
 
 
 def _inline(form, form_name: str, obj=None):
