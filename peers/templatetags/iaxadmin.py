@@ -27,8 +27,7 @@ def effective_cell(listed, name: str, suffix: str = ""):
     default = catalogue()[name].default_value
     if default is not None:
         return format_html(
-            '<span class="eff default" title="Asterisk\'s default">{}<span class="visually-hidden"> '
-            "(Asterisk's default)</span></span>",
+            '<span class="eff default" title="Asterisk\'s default">{}<span class="via"> (default)</span></span>',
             default,
         )
     return ""
