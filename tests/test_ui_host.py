@@ -420,3 +420,36 @@ def test_a_non_utf8_upload_is_read_and_reported_not_crashed(ann, db):
     response = ann.post(reverse("peers:import"), {"host": "latin", "conf": _upload("iax.conf", latin1)})
     assert response.status_code == 200
     assert response.context["report"] is not None
+
+
+# -- deletes ask first -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "title"),
+    [
+        ("registration", "Delete register =&gt; "),
+        ("limit", "Delete the call-number limit"),
+        ("key", "Delete the key"),
+    ],
+)
+def test_every_delete_asks_for_confirmation_first(ann, demo, make_key, kind, title):
+    if kind == "registration":
+        obj = Registration.objects.filter(host=demo).first()
+        url, model = reverse("peers:registration-delete", args=["demo", obj.pk]), Registration
+    elif kind == "limit":
+        obj = CallNumberLimit.objects.filter(host=demo).first()
+        url, model = reverse("peers:limit-delete", args=["demo", obj.pk]), CallNumberLimit
+    else:
+        obj = make_key("spare")
+        url, model = reverse("peers:key-delete", args=["spare"]), Key
+    list_html = ann.get({"registration": reverse("peers:registration-list", args=["demo"]),
+                         "limit": reverse("peers:limit-list", args=["demo"]),
+                         "key": reverse("peers:key-list")}[kind]).content.decode()  # fmt: skip
+    assert f'<a href="{url}">delete</a>' in list_html  # a link to the question, not a one-click POST
+    page = ann.get(url)
+    html = page.content.decode()
+    assert page.status_code == 200 and title in html and 'class="danger">Delete</button>' in html
+    assert model.objects.filter(pk=obj.pk).exists()  # asking deletes nothing
+    assert ann.post(url).status_code == 302
+    assert not model.objects.filter(pk=obj.pk).exists()

@@ -13,7 +13,7 @@ from .. import policy, services
 from ..forms import CallNumberLimitForm, RegistrationForm
 from ..models import CallNumberLimit, Registration
 from ..security.roles import role_required
-from .common import conflict_items, get_host, host_nav
+from .common import confirm_page, conflict_items, get_host, host_nav
 
 
 def _write(request, form, save) -> tuple[object | None, list | None]:
@@ -87,10 +87,17 @@ def registration_edit(request, name, pk):
 
 
 @role_required("editor")
-@require_POST
+@require_http_methods(["GET", "POST"])
 def registration_delete(request, name, pk):
     host = get_host(name)
     registration = get_object_or_404(Registration, host=host, pk=pk)
+    if request.method == "GET":
+        return confirm_page(
+            request, host=host, title=f"Delete register => {registration}?",
+            consequence=f"{host.name} stops registering as {registration.username} with "
+            f"{registration.remote_host} at the next publish. The deletion is recorded in the history.",
+            cancel_url=reverse("peers:registration-list", args=[host.name]),
+        )  # fmt: skip
     services.delete_registration(
         registration, actor=request.user, message=f"register => {registration} deleted"
     )
@@ -156,10 +163,17 @@ def limit_edit(request, name, pk):
 
 
 @role_required("editor")
-@require_POST
+@require_http_methods(["GET", "POST"])
 def limit_delete(request, name, pk):
     host = get_host(name)
     limit = get_object_or_404(CallNumberLimit, host=host, pk=pk)
+    if request.method == "GET":
+        return confirm_page(
+            request, host=host, title=f"Delete the call-number limit {limit}?",
+            consequence="Addresses in that range fall back to maxcallnumbers from [general] at the next "
+            "publish. The deletion is recorded in the history.",
+            cancel_url=reverse("peers:limit-list", args=[host.name]),
+        )  # fmt: skip
     services.delete_callnumber_limit(limit, actor=request.user, message=f"[callnumberlimits] {limit} deleted")
     messages.success(request, f"Deleted {limit}.")
     return redirect("peers:limit-list", host.name)
