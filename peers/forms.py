@@ -842,7 +842,11 @@ class RegistrationForm(FindingsMixin, InlineMixin, forms.Form):
 
 class CallNumberLimitForm(FindingsMixin, InlineMixin, forms.Form):
     network = forms.CharField(help_text="address[/mask], for example 203.0.113.0/24.")
-    limit = forms.IntegerField(min_value=0, help_text="Call numbers allowed per address in that range.")
+    # a CharField: the policy judges the number with the network, so both errors come at once
+    limit = forms.CharField(
+        widget=forms.NumberInput(attrs={"min": 0, "step": 1}),
+        help_text="Call numbers allowed per address in that range.",
+    )
     comment = forms.CharField(required=False, strip=False, widget=forms.Textarea(attrs={"rows": 1}))
 
     def __init__(self, *args, limit=None, version: int = 0, **kwargs) -> None:

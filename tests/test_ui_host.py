@@ -453,3 +453,25 @@ def test_every_delete_asks_for_confirmation_first(ann, demo, make_key, kind, tit
     assert model.objects.filter(pk=obj.pk).exists()  # asking deletes nothing
     assert ann.post(url).status_code == 302
     assert not model.objects.filter(pk=obj.pk).exists()
+
+
+def test_limit_form_gives_every_error_at_once_and_names_the_value_once(ann, demo):
+    response = ann.post(reverse("peers:limit-list", args=["demo"]), {"network": "10.0.0.0/33", "limit": "abc"})
+    errors = response.context["form"].errors
+    assert errors["network"] == [
+        "'10.0.0.0/33' has a prefix length over 32; a [callnumberlimits] line is address[/mask] = limit"
+    ]
+    assert "is not a whole number" in errors["limit"][0]  # the same round, from the same policy
+
+
+def test_a_get_on_a_post_only_url_is_a_real_405_page(ann, demo):
+    response = ann.get(reverse("peers:endpoint-validate", args=["demo", "friend"]))
+    html = response.content.decode()
+    assert response.status_code == 405 and response["Allow"] == "POST"
+    assert "This address does not answer a GET" in html and "Log out" in html
+
+
+def test_host_page_counts_in_the_singular_and_the_plural(ann, demo):
+    html = ann.get(reverse("peers:host-detail", args=["demo"])).content.decode()
+    assert "<strong>1</strong> user</a>" in html and "<strong>2</strong> friends</a>" in html
+    assert "1 users" not in html.replace("<strong>", "").replace("</strong>", "")

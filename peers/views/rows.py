@@ -109,7 +109,7 @@ def _save_limit(request, host, form, limit=None):
     def save():
         data = form.cleaned_data
         return services.save_callnumber_limit(
-            host, limit=limit, network=data["network"], value=data["limit"], comment=data.get("comment", ""),
+            host, limit=limit, network=data["network"], value=int(data["limit"]), comment=data.get("comment", ""),
             actor=request.user, expected_version=data.get("version"),
             message=f"[callnumberlimits] {data['network']} = {data['limit']}",
         )  # fmt: skip
