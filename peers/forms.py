@@ -45,9 +45,9 @@ PAIR_HELP = {
 }
 # Shown on a new section's form before anything is set (everything else is one search away).
 STARTERS = {
-    "peer": ("host", "username", "secret", "context"),
-    "user": ("secret", "context"),
-    "friend": ("host", "secret", "context"),
+    "peer": ("host", "username", "secret", "context", "allow"),
+    "user": ("secret", "context", "allow"),
+    "friend": ("host", "secret", "context", "allow"),
     "template": (),
     "general": (),
 }
@@ -139,7 +139,7 @@ class InlineMixin:
                     "hx-swap": "none",
                     # checked while typing (after a pause) and when the field is left
                     "hx-trigger": "input changed delay:500ms, change" if typed else "change",
-                    "hx-sync": "closest form:replace",
+                    "hx-sync": "this:replace",
                 }
             )
 

@@ -124,6 +124,9 @@ def key_delete(request, key_name):
     key = get_object_or_404(Key, name=key_name)
     if request.method == "GET":
         what = "public and private key" if key.has_private else "public key"
+        if key.outkey_of.exists() or key.inkey_links.exists() or key.registrations.exists():
+            messages.error(request, f"The key {key.name} is in use (see 'Used by'); it cannot be deleted.")
+            return redirect("peers:key-list")
         return confirm_page(
             request, host=None, title=f"Delete the key {key.name}?",
             consequence=f"Its {what} are removed from the database for every host; no section uses it now. "

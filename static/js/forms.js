@@ -7,9 +7,19 @@
   "use strict";
   document.documentElement.classList.add("js");
 
+  /* what the script itself does (a line moved, a value filled in) is said in its own live
+     region, so an inline check's answer in #form-status does not cut it off */
   function say(text) {
-    var status = document.getElementById("form-status");
-    if (status) status.textContent = text;
+    var status = document.getElementById("js-status");
+    if (!status) {
+      status = document.createElement("div");
+      status.id = "js-status";
+      status.className = "visually-hidden";
+      status.setAttribute("role", "status");
+      status.setAttribute("aria-live", "polite");
+      document.body.appendChild(status);
+    }
+    status.textContent = text;
   }
 
   function fire(element) {
@@ -119,6 +129,12 @@
       box.appendChild(button);
     });
     row.appendChild(box);
+    var handle = document.createElement("span");
+    handle.className = "drag-handle";
+    handle.setAttribute("aria-hidden", "true");
+    handle.title = "Drag to reorder";
+    handle.textContent = "⠿";
+    row.insertBefore(handle, row.firstChild);
     row.draggable = true;
   }
 
