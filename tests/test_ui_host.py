@@ -456,7 +456,9 @@ def test_every_delete_asks_for_confirmation_first(ann, demo, make_key, kind, tit
 
 
 def test_limit_form_gives_every_error_at_once_and_names_the_value_once(ann, demo):
-    response = ann.post(reverse("peers:limit-list", args=["demo"]), {"network": "10.0.0.0/33", "limit": "abc"})
+    response = ann.post(
+        reverse("peers:limit-list", args=["demo"]), {"network": "10.0.0.0/33", "limit": "abc"}
+    )
     errors = response.context["form"].errors
     assert errors["network"] == [
         "'10.0.0.0/33' has a prefix length over 32; a [callnumberlimits] line is address[/mask] = limit"
