@@ -444,3 +444,54 @@ def test_preview_without_javascript_is_the_whole_form_page(ann, demo):
     assert "peers/endpoint_form.html" in [t.name for t in response.templates]
     assert 'id="row-allow" class="field has-error' in html
     assert "allow=g711" in response.context["preview"]
+
+
+# -- the catalogue's inputs, as a browser without JavaScript posts them ----------------------------
+
+
+def test_the_inputs_post_what_a_plain_field_would(ann, demo):
+    data = {
+        "name": "erin", "host": "dynamic", "secret": "Erin-secret-8k2w", "other_lines": "",
+        "bases": ["office-phone", ""],
+        "allow__present": "1", "allow__op": ["disallow", "allow", "allow", "allow"],
+        "allow__value": ["all", "g722", "", "ulaw"],  # an empty line is skipped
+        "permit__present": "1", "permit__op": ["deny", "permit"], "permit__value": ["0.0.0.0/0.0.0.0", "192.0.2.0/24"],
+        "auth__present": "1", "auth": ["md5"], "trunk": "yes",
+    }  # fmt: skip
+    response = ann.post(reverse("peers:endpoint-create", args=["demo", "friend"]), data)
+    assert response.status_code == 302, response.context["form"].errors
+    text = endpoint_section(Endpoint.objects.get(host=demo, name="erin"))
+    lines = [f"{e.name}={e.value}" for e in text.entries]
+    assert text.bases == ["office-phone"]
+    assert lines[lines.index("disallow=all") : lines.index("disallow=all") + 3] == [
+        "disallow=all", "allow=g722", "allow=ulaw"
+    ]  # fmt: skip
+    assert "deny=0.0.0.0/0.0.0.0" in lines and "permit=192.0.2.0/24" in lines
+    assert "auth=md5" in lines and "trunk=yes" in lines
+
+
+def test_an_unchanged_choice_keeps_the_value_as_written(ann, demo):
+    store(
+        demo,
+        section("rsa-peer", "type=peer\nhost=192.0.2.7\nauth=rsa,md5\noutkey=demo-pbx\nsecret=Rsa-peer-3k9q"),
+    )
+    peer = Endpoint.objects.get(host=demo, name="rsa-peer")
+    url = reverse("peers:endpoint-edit", args=["demo", peer.pk])
+    html = ann.get(url).content.decode()
+    assert 'value="rsa" id="id_auth_1" checked' in html and 'value="md5" id="id_auth_0" checked' in html
+    data = {
+        "name": "rsa-peer", "host": "192.0.2.7", "outkey": "demo-pbx", "auth__present": "1", "other_lines": "",
+        "version": services.version_of(peer), "auth": ["md5", "rsa"],  # the browser posts in checkbox order
+    }  # fmt: skip
+    assert ann.post(url, data).status_code == 302
+    peer.refresh_from_db()
+    assert peer.auth == "rsa,md5"  # the same set: kept as it was written
+
+
+def test_a_value_an_input_cannot_offer_is_shown_as_written(ann, demo):
+    store(demo, section("odd", "type=peer\nhost=192.0.2.8\njitterbuffer=true\nport=0x10"))
+    html = ann.get(
+        reverse("peers:endpoint-edit", args=["demo", Endpoint.objects.get(name="odd").pk])
+    ).content.decode()
+    assert '<option value="true" selected>true (as written)</option>' in html
+    assert re.search(r'<input type="text" name="port" value="0x10"', html)  # not a number box that blanks it
