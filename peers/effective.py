@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from .exporter import export_host
 from .iaxconf import Entry, Section
-from .iaxconf.effective import Effective, effective, sections_by_name
+from .iaxconf.effective import Effective, Resolver, effective, sections_by_name
 from .iaxconf.values import TRUE_WORDS
 from .models import Endpoint, EndpointBase, Host
 
@@ -41,14 +41,23 @@ TYPE_FILTERS = {
 
 @dataclass
 class Listed:
-    """One section as the list shows it."""
+    """One section as the list shows it; its effective values are worked out when first asked
+    for (a page without a filter needs them for its 50 rows only)."""
 
     pk: int
     name: str
     kind: str
     is_template: bool
     bases: list[tuple[str, int]] = field(default_factory=list)  # (name, pk), in order
-    values: dict[str, Effective] = field(default_factory=dict)
+    section: Section | None = None
+    resolver: Resolver | None = None
+    _values: dict[str, Effective] | None = None
+
+    @property
+    def values(self) -> dict[str, Effective]:
+        if self._values is None:
+            self._values = self.resolver.resolve(self.section)
+        return self._values
 
     def value(self, name: str) -> str | None:
         """The value in force, or the catalogue default when it is a plain value ("no")."""
@@ -95,11 +104,12 @@ def listed_endpoints(host: Host) -> list[Listed]:
             if value is not None
         ]
         bases = [(names[b], b) for b in links.get(pk, ()) if b in names]
-        sections.append(Section(name, entries, is_template=is_template, bases=[n for n, _ in bases]))
-        listed.append(Listed(pk, name, kind, bool(is_template), bases))
-    by_name = sections_by_name(sections)
-    for item, section in zip(listed, sections, strict=True):
-        item.values = effective(section, by_name, LIST_COLUMNS)
+        section = Section(name, entries, is_template=is_template, bases=[n for n, _ in bases])
+        sections.append(section)
+        listed.append(Listed(pk, name, kind, bool(is_template), bases, section))
+    resolver = Resolver(sections_by_name(sections), LIST_COLUMNS)
+    for item in listed:
+        item.resolver = resolver
     return listed
 
 

@@ -130,3 +130,14 @@ def test_default_value_is_a_value_or_none():
     assert cat["qualify"].default_value == "no"
     assert cat["port"].default_value == "4569"
     assert cat["allow"].default_value is None  # described in words ("the [general] result")
+
+
+def test_the_resolver_gives_what_effective_gives(doc):
+    from peers.iaxconf.effective import Resolver
+
+    by = sections_by_name(doc.sections)
+    names = ("qualify", "host", "context", "allow", "secret", "trunk")
+    resolver = Resolver(by, names)
+    for section in doc.sections:
+        if section.is_endpoint:
+            assert resolver.resolve(section) == effective(section, by, names), section.name
