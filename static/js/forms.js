@@ -138,7 +138,19 @@
     row.draggable = true;
   }
 
+  function isEmpty(row) {
+    var value = row.querySelector("select:not([name$='__op']), input");
+    return !value || !value.value;
+  }
+
   function enhance(list) {
+    /* the spare empty lines are for browsers without JavaScript; here "Add a line" adds one */
+    var rows = Array.prototype.slice.call(list.querySelectorAll(":scope > li"));
+    var filled = rows.filter(function (row) { return !isEmpty(row); });
+    rows.forEach(function (row, index) {
+      if (isEmpty(row) && (filled.length || index > 0) && !row.querySelector("[autofocus]")) row.remove();
+    });
+    renumber(list);
     list.querySelectorAll(":scope > li").forEach(tools);
     var add = document.createElement("button");
     add.type = "button";

@@ -148,8 +148,11 @@ def test_friend_key_and_import_in_the_browser(page, demo):
     codecs = page.locator("#id_allow > li")
     codecs.nth(0).locator("select").nth(0).select_option("disallow")
     codecs.nth(0).locator("select").nth(1).select_option("all")
+    expect(codecs).to_have_count(1)  # the spare lines of the no-JavaScript form give way to "Add a line"
+    page.click("#row-allow .add-line")
     codecs.nth(1).locator("select").nth(1).select_option("g722")
     page.click("#row-allow .add-line")
+    expect(codecs.nth(2).locator("select").nth(1)).to_be_focused()
     codecs.nth(2).locator("select").nth(1).select_option("ulaw")
     # a bad value is flagged at its field while typing, with aria-invalid and the live region
     _add_directive(page, "qualify")
@@ -477,3 +480,41 @@ def test_phone_pages_fit_the_screen_and_the_preview_is_one_tap_away(login, demo)
     _shot(page, "phone-form.png")
     page.click(".title-row a:text('Preview')")
     expect(page.locator("#preview-text")).to_be_in_viewport()
+
+
+def test_the_forms_work_without_javascript(browser, live_server, login, demo):
+    from playwright.sync_api import expect
+
+    from peers.models import Endpoint
+
+    login()  # the user exists
+    context = browser.new_context(base_url=live_server.url, viewport=DESKTOP, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto("/login/")
+        page.fill("#id_username", "admin")
+        page.fill("#id_password", PASSWORD)
+        page.click("button[type=submit]")
+        page.goto("/hosts/demo/endpoints/new/friend/")
+        expect(page.locator("#directive-search")).to_be_hidden()  # the search needs JavaScript
+        page.fill("#id_name", "nojs")
+        page.fill("#id_host", "dynamic")
+        page.fill("#id_secret", "NoJs-secret-7q2x")
+        page.fill("#id_context", "from-nojs")
+        rows = page.locator("#id_allow > li")
+        expect(rows).to_have_count(2)  # spare lines to fill in
+        rows.nth(0).locator("select").nth(0).select_option("disallow")
+        rows.nth(0).locator("select").nth(1).select_option("all")
+        rows.nth(1).locator("select").nth(1).select_option("gsm")
+        page.click("#group-trunking summary")  # a closed group of "Add a directive"
+        page.select_option("#id_trunk", "yes")
+        page.click("button:text('Preview')")  # the no-JavaScript preview: the whole page again
+        expect(page.locator("#preview-text")).to_contain_text("disallow=all\nallow=gsm")
+        expect(page.locator("#id_secret")).to_have_value("NoJs-secret-7q2x")  # kept across the preview
+        expect(page.locator("#id_allow > li")).to_have_count(4)  # two more spare lines
+        page.click("button:text('Save')")
+        expect(page.locator(".messages")).to_contain_text("Saved [nojs].")
+        saved = Endpoint.objects.get(host__name="demo", name="nojs")
+        assert saved.trunk is True and saved.secret == "NoJs-secret-7q2x"
+    finally:
+        context.close()
