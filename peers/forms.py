@@ -439,13 +439,18 @@ class DirectiveForm(FindingsMixin, InlineMixin, forms.Form):
         return self.section_context()
 
     @cached_property
+    def shown_section(self) -> Section | None:
+        """The section the form holds, once per request, for its effective values."""
+        try:
+            return self.to_section()
+        except Exception:  # a half-typed name or base: show own values only
+            return None
+
+    @cached_property
     def effective_values(self) -> dict[str, Effective]:
         """Every directive's effective value for what the form holds now (secrets masked)."""
-        try:
-            section = self.to_section()
-        except Exception:  # a half-typed name or base: show own values only
-            return {}
-        return self.context.effective(section)
+        section = self.shown_section
+        return self.context.effective(section) if section is not None else {}
 
     # -- display ---------------------------------------------------------------------------------
 
@@ -459,11 +464,10 @@ class DirectiveForm(FindingsMixin, InlineMixin, forms.Form):
             row.default_value = directive.default_value
             if self.is_pair(name):
                 partner = next(d for d, primary in PAIRED.items() if primary == name)
-                try:
-                    section = self.to_section()
-                    row.inherited_lines = self.context.inherited_lines(section, (name, partner))
-                except Exception:
-                    row.inherited_lines = []
+                section = self.shown_section
+                row.inherited_lines = (
+                    self.context.inherited_lines(section, (name, partner)) if section else []
+                )
             if found is not None and found.origin and found.source == INHERITED:
                 row.origin_id = self.context.ids.get(found.origin.lower())
         return row
@@ -593,7 +597,7 @@ class EndpointForm(DirectiveForm):
         self.section_kind = kind
         self.excluded = () if kind == "template" else ("type",)
         if endpoint is not None and "current" not in kwargs:
-            kwargs["current"] = endpoint_section(endpoint)
+            kwargs["current"] = self.stored_section
         super().__init__(*args, **kwargs)
         self.fields["name"] = forms.CharField(
             help_text="Section name: letters, digits and - _ . (no spaces); unique on this host.",
@@ -685,10 +689,22 @@ class EndpointForm(DirectiveForm):
     def section_context(self) -> SectionContext:
         return section_context(self.host, self.bases_list(), endpoint=self.endpoint)
 
+    @cached_property
+    def stored_section(self) -> Section | None:
+        """The endpoint as stored (its secrets included), read once."""
+        return endpoint_section(self.endpoint) if self.endpoint is not None else None
+
     def _inherited_kind(self) -> str:
         names = [n.lower() for n in self.bases_list()]
         if not names:
             return ""
+        key = tuple(names)
+        cache = self.__dict__.setdefault("_kinds", {})
+        if key not in cache:
+            cache[key] = self._read_inherited_kind(names)
+        return cache[key]
+
+    def _read_inherited_kind(self, names: list[str]) -> str:
         found = Endpoint.objects.filter(host=self.host).annotate(lowered=Lower("name"))
         if self.endpoint is not None:
             found = found.exclude(pk=self.endpoint.pk)
@@ -716,7 +732,7 @@ class EndpointForm(DirectiveForm):
         )
         if self.raw("clear_secret"):
             return section
-        return with_current_secrets(section, self.endpoint)
+        return with_current_secrets(section, self.endpoint, stored=self.stored_section)
 
     def judge(self, section: Section) -> policy.Verdict:
         return policy.endpoint_verdict(self.host, section, endpoint=self.endpoint)
