@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .exporter import export_host
-from .iaxconf import Entry, Section
-from .iaxconf.effective import Effective, Resolver, effective, sections_by_name
+from .iaxconf import Entry, Section, catalogue
+from .iaxconf.effective import Effective, Line, Resolver, effective, sections_by_name
 from .iaxconf.values import TRUE_WORDS
 from .models import Endpoint, EndpointBase, Host
 
@@ -39,37 +39,36 @@ TYPE_FILTERS = {
 }
 
 
-@dataclass
 class Listed:
-    """One section as the list shows it; its effective values are worked out when first asked
-    for (a page without a filter needs them for its 50 rows only)."""
+    """One section as the list shows it. Its effective values are worked out when first asked
+    for, one directive at a time (a page without a filter needs them for its 50 rows only)."""
 
-    pk: int
-    name: str
-    kind: str
-    is_template: bool
-    bases: list[tuple[str, int]] = field(default_factory=list)  # (name, pk), in order
-    section: Section | None = None
-    resolver: Resolver | None = None
-    _values: dict[str, Effective] | None = None
+    __slots__ = ("pk", "name", "kind", "is_template", "bases", "columns", "resolver", "_values", "_inherited")
 
-    @property
-    def values(self) -> dict[str, Effective]:
-        if self._values is None:
-            self._values = self.resolver.resolve(self.section)
-        return self._values
+    def __init__(self, pk, name, kind, is_template, bases, columns, resolver) -> None:
+        self.pk, self.name, self.kind, self.is_template = pk, name, kind, is_template
+        self.bases: list[tuple[str, int]] = bases  # (name, pk), in order
+        self.columns: dict[str, str] = columns  # directive -> the section's own value
+        self.resolver: Resolver = resolver
+        self._values: dict[str, Effective] = {}
+        self._inherited = None
+
+    def __getitem__(self, name: str) -> Effective:  # templates: {% effective_cell e "host" %}
+        found = self._values.get(name)
+        if found is None:
+            if self._inherited is None:
+                self._inherited = self.resolver.inherited(self.name, [b for b, _ in self.bases])
+            text = self.columns.get(name)
+            own = (Line(text, self.name),) if text is not None else ()
+            found = self._values[name] = self.resolver.one(self.name, own, self._inherited, name)
+        return found
 
     def value(self, name: str) -> str | None:
         """The value in force, or the catalogue default when it is a plain value ("no")."""
-        found = self.values[name]
+        found = self[name]
         if found.value is not None:
             return found.value
-        from .iaxconf import catalogue
-
         return catalogue()[name].default_value
-
-    def __getitem__(self, name: str) -> Effective:  # templates: row.endpoint.host
-        return self.values[name]
 
 
 def _column_text(name: str, value) -> str:
@@ -79,7 +78,8 @@ def _column_text(name: str, value) -> str:
 
 
 def listed_endpoints(host: Host) -> list[Listed]:
-    """Every section of the host, in file order, with the effective values of LIST_COLUMNS."""
+    """Every section of the host, in file order, ready to give the effective values of
+    LIST_COLUMNS (two queries; the templates' lines are read from the same rows)."""
     columns = list(LIST_COLUMNS.values())
     rows = list(
         Endpoint.objects.filter(host=host)
@@ -94,22 +94,20 @@ def listed_endpoints(host: Host) -> list[Listed]:
     ):
         links[endpoint_id].append(base_id)
     names = {row[0]: row[1] for row in rows}
-    sections = []
+    used_as_base = {b for bases in links.values() for b in bases}
+    by_name: dict[str, Section] = {}
+    resolver = Resolver(by_name, LIST_COLUMNS)
     listed = []
     for row in rows:
         pk, name, kind, is_template = row[:4]
-        entries = [
-            Entry(directive, _column_text(directive, value))
-            for directive, value in zip(LIST_COLUMNS, row[4:], strict=True)
-            if value is not None
-        ]
+        own = {d: _column_text(d, v) for d, v in zip(LIST_COLUMNS, row[4:], strict=True) if v is not None}
         bases = [(names[b], b) for b in links.get(pk, ()) if b in names]
-        section = Section(name, entries, is_template=is_template, bases=[n for n, _ in bases])
-        sections.append(section)
-        listed.append(Listed(pk, name, kind, bool(is_template), bases, section))
-    resolver = Resolver(sections_by_name(sections), LIST_COLUMNS)
-    for item in listed:
-        item.resolver = resolver
+        if pk in used_as_base:  # a template (or section) others inherit from: its lines are needed
+            entries = [Entry(d, text) for d, text in own.items()]
+            by_name.setdefault(
+                name.lower(), Section(name, entries, is_template=is_template, bases=[n for n, _ in bases])
+            )
+        listed.append(Listed(pk, name, kind, bool(is_template), bases, own, resolver))
     return listed
 
 
@@ -118,24 +116,26 @@ def _words(value: str | None) -> set[str]:
 
 
 def _matches(item: Listed, params: Mapping[str, str]) -> bool:
+    """Whether a section passes the list's search and filters; its effective values are worked
+    out only when a filter needs them."""
     query = params.get("q", "").strip().lower()
     if query and query not in item.name.lower():
-        found = (v for name in SEARCHED for v in item.values[name].values)
+        found = (v for name in SEARCHED for v in item[name].values)
         if not any(query in value.lower() for value in found):
             return False
     kind = params.get("type", "")
     if kind in TYPE_FILTERS and not TYPE_FILTERS[kind](item):
         return False
     address = params.get("address", "")
-    host = (item.value("host") or "").lower()
-    if address == "dynamic" and host != "dynamic":
-        return False
-    if address == "static" and host in ("", "dynamic"):
-        return False
+    if address in ("dynamic", "static"):
+        host = (item.value("host") or "").lower()
+        if (address == "dynamic") != (host == "dynamic") or host == "":
+            return False
     trunk = params.get("trunk", "")
-    is_trunk = (item.value("trunk") or "").lower() in TRUE_WORDS
-    if (trunk == "yes" and not is_trunk) or (trunk == "no" and is_trunk):
-        return False
+    if trunk in ("yes", "no"):
+        is_trunk = (item.value("trunk") or "").lower() in TRUE_WORDS
+        if (trunk == "yes") != is_trunk:
+            return False
     auth = params.get("auth", "")
     if auth in ("md5", "rsa", "plaintext") and auth not in _words(item.value("auth")):
         return False
@@ -145,7 +145,9 @@ def _matches(item: Listed, params: Mapping[str, str]) -> bool:
 def endpoint_rows(host: Host, params: Mapping[str, str]) -> tuple[list[Listed], dict[str, list]]:
     """The host's sections that match the list's search and filters (by their effective values),
     and the findings by section name when the findings filter is used."""
-    rows = [item for item in listed_endpoints(host) if _matches(item, params)]
+    rows = listed_endpoints(host)
+    if any(params.get(name) for name in ("q", "type", "address", "trunk", "auth")):
+        rows = [item for item in rows if _matches(item, params)]
     findings = params.get("findings", "")
     by_section: dict[str, list] = {}
     if findings in ("any", "errors", "none"):

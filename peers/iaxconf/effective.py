@@ -19,13 +19,13 @@ from .mask import mask_value
 OWN, INHERITED, DEFAULT, UNSET = "own", "inherited", "default", "unset"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Line:
     value: str
     section: str  # where the line is written: the section itself or one of its templates
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Effective:
     """One directive of one section: its own lines, the lines it inherits, the catalogue default."""
 
@@ -165,28 +165,34 @@ class Resolver:
                 todo.extend(b.lower() for b in base.bases)
         return frozenset(found)
 
-    def _inherited(self, section: Section) -> dict[str, tuple[Line, ...]]:
-        bases = tuple(b.lower() for b in section.bases)
-        if not bases:
+    def inherited(self, name: str, bases: list[str]) -> dict[str, tuple[Line, ...]]:
+        """directive -> the lines a section called ``name`` inherits from ``bases``."""
+        key = tuple(b.lower() for b in bases)
+        if not key:
             return {}
-        own = section.name.lower()
-        hit = self._cache.get(bases)
+        own = name.lower()
+        hit = self._cache.get(key)
         if hit is not None and own not in hit[0]:
             return hit[1]
         found: dict[str, list[Line]] = {}
-        header = Section(section.name, [], bases=list(section.bases))
-        for entry, source in sourced_entries(header, self.by_name):
-            name = entry.name.lower()
-            if name in self.meta:
-                found.setdefault(name, []).append(Line(entry.value, source))
-        result = {name: tuple(lines) for name, lines in found.items()}
-        reach = self._reach(bases)
+        for entry, source in sourced_entries(Section(name, [], bases=list(bases)), self.by_name):
+            lowered = entry.name.lower()
+            if lowered in self.meta:
+                found.setdefault(lowered, []).append(Line(entry.value, source))
+        result = {directive: tuple(lines) for directive, lines in found.items()}
+        reach = self._reach(key)
         if own not in reach:
-            self._cache[bases] = (reach, result)
+            self._cache[key] = (reach, result)
         return result
 
+    def one(
+        self, name: str, own: tuple[Line, ...], inherited: dict[str, tuple[Line, ...]], directive: str
+    ) -> Effective:
+        default, repeatable = self.meta[directive]
+        return Effective(directive, name, own, inherited.get(directive, ()), default, repeatable)
+
     def resolve(self, section: Section) -> dict[str, Effective]:
-        inherited = self._inherited(section)
+        inherited = self.inherited(section.name, section.bases)
         own: dict[str, list[Line]] = {}
         for entry in section.entries:
             name = entry.name.lower()
