@@ -35,3 +35,22 @@ class DatabaseUnavailableMiddleware:
             response = HttpResponse(PAGE % MESSAGE, status=503, content_type="text/html; charset=utf-8")
         response["Retry-After"] = "30"
         return response
+
+
+class MethodNotAllowedPageMiddleware:
+    """A GET (or any method) a page does not take is answered with a real 405 page saying what
+    the URL is for, instead of Django's empty body (the API keeps its own answers)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code != 405 or response.content or request.path.startswith("/api/"):
+            return response
+        from django.shortcuts import render
+
+        allowed = response.get("Allow", "")
+        page = render(request, "405.html", {"allowed": allowed, "method": request.method}, status=405)
+        page["Allow"] = allowed
+        return page

@@ -92,6 +92,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "iaxadmin.middleware.DatabaseUnavailableMiddleware",
+    "iaxadmin.middleware.MethodNotAllowedPageMiddleware",  # a 405 is a page, not an empty body
 ]
 
 ROOT_URLCONF = "iaxadmin.urls"

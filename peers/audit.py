@@ -486,23 +486,70 @@ def _secret_diff(name: str, a, b, *, created: bool, deleted: bool, changed: bool
     return FieldDiff(name, said(a), "set" if b == MASK else "cleared", secret=True)
 
 
+def _option_lines(data: dict | None) -> list[str]:
+    """The option rows of a state that hold no secret, as the lines they are ("allow=g729")."""
+    lines = []
+    for row in (data or {}).get("options") or ():
+        if row["value"] == MASK:  # a whole secret line (the mask of iaxconf.mask)
+            continue
+        comment = f"  ; {row['comment']}" if row.get("comment") else ""
+        lines.append(f"{row['name']}={row['value']}{comment}")
+    return lines
+
+
+def _list_diff(old: list[str], new: list[str], *, changed_only: bool) -> list[FieldDiff]:
+    """Ordered lines compared as a list: one inserted codec line is one change, not every line
+    after it (difflib over the lines; ``options[i]`` is the line's place before, or after for an
+    insertion)."""
+    import difflib
+
+    result = []
+    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
+    for tag, a1, a2, b1, b2 in matcher.get_opcodes():
+        if tag == "equal":
+            if not changed_only:
+                result.extend(
+                    FieldDiff(f"options[{a1 + k}]", old[a1 + k], new[b1 + k]) for k in range(a2 - a1)
+                )
+            continue
+        for k in range(max(a2 - a1, b2 - b1)):
+            before = old[a1 + k] if a1 + k < a2 else None
+            after = new[b1 + k] if b1 + k < b2 else None
+            result.append(FieldDiff(f"options[{a1 + k if before is not None else b1 + k}]", before, after))
+    return result
+
+
 def diff(before: dict | None, after: dict | None, *, changed_only: bool = True) -> list[FieldDiff]:
-    """Field-by-field differences between two masked snapshots, in field order. Secrets never
-    show a value: "changed" / "unchanged" (and "set" / "not set" / "cleared")."""
-    old, new = _flatten(before), _flatten(after)
+    """Field-by-field differences between two masked snapshots, in field order; ordered lists of
+    lines (``options``) are compared as lists. Secrets never show a value: "changed" /
+    "unchanged" (and "set" / "not set" / "cleared"); an unchanged secret is listed only when every
+    field is asked for, and never as a change."""
     secrets_changed = set((after or {}).get(SECRETS_CHANGED, ()))
     created, deleted = before is None, after is None
+    keys = list(before or {}) + [k for k in (after or {}) if k not in (before or {})]
     result = []
-    for name in list(old) + [n for n in new if n not in old]:
-        a, b = old.get(name), new.get(name)
-        option_secret = name.startswith("options[") and " " in name
-        if a == MASK or b == MASK or name in secrets_changed or option_secret:
-            changed = name in secrets_changed or (option_secret and "options.secret" in secrets_changed)
-            if (created and b != MASK) or (deleted and a != MASK):
-                continue
-            result.append(_secret_diff(name, a, b, created=created, deleted=deleted, changed=changed))
-        elif not changed_only or a != b:
-            result.append(FieldDiff(name, a, b))
+    for key in keys:
+        if key == SECRETS_CHANGED:
+            continue
+        if key == "options":
+            result.extend(_list_diff(_option_lines(before), _option_lines(after), changed_only=changed_only))
+        old = _flatten({key: (before or {}).get(key)}) if before is not None and key in before else {}
+        new = _flatten({key: (after or {}).get(key)}) if after is not None and key in after else {}
+        if key == "options":  # only the rows holding a secret are left to compare one by one
+            old = {n: v for n, v in old.items() if " " in n}
+            new = {n: v for n, v in new.items() if " " in n}
+        for name in list(old) + [n for n in new if n not in old]:
+            a, b = old.get(name), new.get(name)
+            option_secret = name.startswith("options[") and " " in name
+            if a == MASK or b == MASK or name in secrets_changed or option_secret:
+                changed = name in secrets_changed or (option_secret and "options.secret" in secrets_changed)
+                if (created and b != MASK) or (deleted and a != MASK):
+                    continue
+                found = _secret_diff(name, a, b, created=created, deleted=deleted, changed=changed)
+                if found.changed or not changed_only:
+                    result.append(found)
+            elif not changed_only or a != b:
+                result.append(FieldDiff(name, a, b))
     return result
 
 

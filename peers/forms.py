@@ -2,27 +2,32 @@
 fields of a row) and asks the section policy (``peers.policy``) what a save would give; the form only
 puts each finding at its field. The same policy is applied again by the service layer when the view
 saves, and by the JSON API: a save is refused the same way, with the same finding codes, wherever it
-comes from.
+comes from. No form adds a rule of its own: its inputs (``peers.widgets``, chosen by each value
+rule through ``catalogue.input_for``) only make values quick to enter.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django import forms
 from django.db.models.functions import Lower
 
 from . import keys as rsa_keys
 from . import policy
+from .effective import SectionContext, section_context
 from .exporter import endpoint_section, general_section
 from .iaxconf import Document, Entry, Finding, Section, catalogue, render
 from .iaxconf import values as v
-from .iaxconf.catalogue import GROUPS
+from .iaxconf.catalogue import AUTH, BOOL, CHOICE, CODECS, GROUPS, KEY, KEYS, NUMBER
+from .iaxconf.effective import INHERITED, Effective
 from .iaxconf.mask import mask_document
 from .models import Endpoint, Key
 from .services import KEEP, with_current_secrets
 from .services.config import registration_line
 from .services.storage import inherited_kind
+from .widgets import Checklist, KeepingSelect, NumberOrText, OrderedChoices, OrderedPairs
 
 KINDS = ("peer", "user", "friend", "template")
 OTHER = "other_lines"
@@ -33,12 +38,19 @@ CODE_FIELDS = {"unknown-directive": OTHER, "foreign-directive": OTHER, "removed-
 # ACL): each pair is edited in one ordered list of name=value lines, under the first name.
 PAIRED = {"disallow": "allow", "deny": "permit"}
 PAIR_HELP = {
-    "allow": "One rule per line, in order: allow=codec or disallow=codec (a bare codec means allow). "
-    "Usually disallow=all first, then the codecs you want in preference order.",
-    "permit": "One rule per line, in order (the last match wins): deny=address/mask or permit=address/mask "
-    "(a bare address means permit). Usually deny=0.0.0.0/0.0.0.0 first, then what to permit.",
+    "allow": "One rule per line, in order: allow or disallow a codec. Usually disallow all first, then "
+    "the codecs you want in preference order.",
+    "permit": "One rule per line, in order (the last match wins): deny or permit address/mask. Usually "
+    "deny 0.0.0.0/0.0.0.0 first, then what to permit.",
 }
-OPEN_GROUPS = {"section", "identity", "network", "authentication", "dialplan", "codecs"}
+# Shown on a new section's form before anything is set (everything else is one search away).
+STARTERS = {
+    "peer": ("host", "username", "secret", "context", "allow"),
+    "user": ("secret", "context", "allow"),
+    "friend": ("host", "secret", "context", "allow"),
+    "template": (),
+    "general": (),
+}
 
 
 def lines_of(text: str | None) -> list[str]:
@@ -54,14 +66,46 @@ def comment_lines(text: str) -> list[str]:
 
 @dataclass
 class Row:
-    """One field as the templates show it: the bound field and the warnings found for it."""
+    """One field as the templates show it: the bound field, the warnings found for it, and (for a
+    directive) where its value comes from: set here, inherited from a template, or the default."""
 
     bound: forms.BoundField
     warnings: list[str] = field(default_factory=list)
+    effective: Effective | None = None
+    inherited_lines: list[tuple[str, object]] = field(default_factory=list)  # pairs: (name, Line)
+    origin_id: int | None = None  # the template the value in force comes from
+    suggestions: tuple[str, ...] = ()
+    default_value: str | None = None
 
     @property
     def name(self) -> str:
         return self.bound.name
+
+    @property
+    def id(self) -> str:
+        return self.bound.auto_id or f"id_{self.name}"
+
+    @property
+    def composite(self) -> bool:
+        return bool(getattr(self.bound.field.widget, "use_fieldset", False))
+
+    @property
+    def describedby(self) -> str:
+        return describedby(self.bound)
+
+    @property
+    def source(self) -> str:
+        return self.effective.source if self.effective is not None else ""
+
+
+def describedby(bound: forms.BoundField) -> str:
+    """The ids a field's input points at: its messages, its effective-value line and its help
+    (each always rendered by form_parts.html#field-row, so no reference is ever broken)."""
+    base = bound.auto_id or f"id_{bound.name}"
+    ids = [f"{base}_messages", f"{base}_state"]
+    if bound.help_text:
+        ids.append(f"{base}_helptext")
+    return " ".join(ids)
 
 
 def add_version_field(form: forms.Form, version: int | None) -> None:
@@ -73,25 +117,30 @@ def add_version_field(form: forms.Form, version: int | None) -> None:
 
 
 class InlineMixin:
-    """Adds htmx attributes so each field is checked on the server when it changes (style.md 4.1):
-    explicit URL with ?field=, explicit target, the whole form posted, the row swapped."""
+    """Checks the whole form on the server whenever a field changes (style.md 4.1): the field
+    posts the form to an explicit URL with ?field=, and the answer updates every field's messages
+    out of band (form_parts.html#messages), so an error about two fields clears at both as soon as
+    either is fixed. No input is ever swapped: what is typed, the focus and the caret stay."""
 
     def enable_inline(self, validate_url: str) -> None:
         join = "&" if "?" in validate_url else "?"
         for name, form_field in self.fields.items():
-            if isinstance(form_field.widget, forms.PasswordInput | forms.FileInput | forms.HiddenInput):
-                continue  # swapping the row would empty what was typed (never rendered back)
-            typed = isinstance(form_field.widget, forms.TextInput | forms.Textarea)
-            form_field.widget.attrs.update(
+            widget = form_field.widget
+            if isinstance(widget, forms.HiddenInput | forms.FileInput):
+                continue
+            widget.attrs["aria-describedby"] = describedby(self[name])
+            if isinstance(widget, forms.PasswordInput):
+                continue  # a secret is never posted to the check URL on its own accord
+            typed = isinstance(widget, forms.TextInput | forms.Textarea) and not getattr(
+                widget, "use_fieldset", False
+            )
+            widget.attrs.update(
                 {
                     "hx-post": f"{validate_url}{join}field={name}",
-                    "hx-target": f"#row-{name}",
-                    "hx-swap": "outerHTML",
+                    "hx-swap": "none",
                     # checked while typing (after a pause) and when the field is left
                     "hx-trigger": "input changed delay:500ms, change" if typed else "change",
                     "hx-sync": "this:replace",
-                    # the row is swapped around the input, which stays as it is (value, focus, caret)
-                    "hx-preserve": "true",
                 }
             )
 
@@ -108,7 +157,8 @@ class FindingsMixin:
         for finding in verdict.introduced:
             name = self.field_for(finding)
             if name is None or name not in self.fields:
-                self.add_error(None, finding.message)
+                if finding.message not in self.non_field_errors():
+                    self.add_error(None, finding.message)
             elif finding.message not in self.errors.get(name, []):
                 self.add_error(name, finding.message)
         for finding in verdict.findings:
@@ -129,11 +179,35 @@ class FindingsMixin:
     def general_warnings(self) -> list[str]:
         return self.field_warnings.get("", [])
 
+    def rows(self) -> list[Row]:
+        """Every visible field, for the out-of-band messages of an inline check."""
+        return [self.row(name) for name, f in self.fields.items() if not f.widget.is_hidden]
+
+    def row(self, name: str) -> Row:
+        return Row(self[name], self.field_warnings.get(name, []))
+
+    def first_error(self) -> str | None:
+        return next((name for name in self.fields if name in self.errors), None)
+
+    def status(self, name: str) -> str:
+        """One sentence for the page's live region after an inline check of ``name``."""
+        label = self[name].label if name in self.fields else name
+        mine = self.errors.get(name, [])
+        if mine:
+            return f"{label}: {mine[0]}"
+        others = sum(len(e) for n, e in self.errors.items() if n != name)
+        if others:
+            return f"{label}: no problem. {others} problem(s) left in this form."
+        return f"{label}: no problem."
+
 
 class DirectiveForm(FindingsMixin, InlineMixin, forms.Form):
-    """Fields for the directives a section kind reads, grouped as the catalogue groups them; an
-    "other lines" box keeps every line the form has no field for (so nothing is lost on save).
-    The fields are plain text: every value is judged by the section policy in ``clean()``."""
+    """Fields for the directives a section kind reads, each with the input its value rule calls
+    for; an "other lines" box keeps every line the form has no field for (so nothing is lost on
+    save). Every value is judged by the section policy in ``clean()``, nowhere else.
+
+    The page shows the directives set in the section first, then the ones it inherits, then a
+    search over every other directive (grouped as the catalogue groups them, with its help)."""
 
     section_kind = "general"
     excluded: tuple[str, ...] = ()
@@ -148,6 +222,12 @@ class DirectiveForm(FindingsMixin, InlineMixin, forms.Form):
         self.field_warnings: dict[str, list[str]] = {}
         self.findings: list[Finding] = []
         self.verdict: policy.Verdict | None = None
+        # the stored values as the form shows them (a bound form keeps a value written as it was
+        # when the same choice is posted back: "rsa,md5" stays "rsa,md5")
+        self.stored = self.initial_from(current) if current is not None else {}
+        if current is not None and not self.is_bound:
+            self.initial.update(self.stored)
+        self._key_names: list[str] | None = None
         for directive in self.directives:
             if directive.name not in PAIRED:
                 self.fields[directive.name] = self.directive_field(directive)
@@ -158,8 +238,6 @@ class DirectiveForm(FindingsMixin, InlineMixin, forms.Form):
             help_text="name=value, one per line: lines this form has no field for. They are validated "
             "like the rest and an unknown name is refused.",
         )
-        if current is not None and not self.is_bound:
-            self.initial.update(self.initial_from(current))
 
     def directive_kind(self) -> str:
         return self.section_kind
@@ -167,26 +245,54 @@ class DirectiveForm(FindingsMixin, InlineMixin, forms.Form):
     def is_pair(self, name: str) -> bool:
         return name in PAIR_HELP and any(PAIRED.get(d) == name for d in self.directive_names)
 
+    def key_names(self) -> list[str]:
+        if self._key_names is None:
+            self._key_names = list(Key.objects.order_by("name").values_list("name", flat=True))
+        return self._key_names
+
     def directive_field(self, directive) -> forms.Field:
-        help_text = directive.help_text(self.directive_kind())
-        if self.is_pair(directive.name):
-            partner = next(d for d, primary in PAIRED.items() if primary == directive.name)
+        """The field for one directive, with the input ``catalogue.input_for`` says its rule calls
+        for. Always a CharField: the policy judges the value, the input only offers it."""
+        kind = self.directive_kind()
+        help_text = directive.help_text(kind)
+        spec = directive.input
+        name = directive.name
+        if self.is_pair(name):
+            partner = next(d for d, primary in PAIRED.items() if primary == name)
+            values = spec.choices if spec.kind == CODECS else None
             return forms.CharField(
-                label=f"{directive.name} / {partner}",
-                required=False,
-                strip=False,
-                widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
-                help_text=PAIR_HELP[directive.name] + " " + help_text,
-            )
-        if directive.repeatable:
+                label=f"{name} / {partner}", required=False, strip=False,
+                widget=OrderedPairs((name, partner), values), help_text=PAIR_HELP[name] + " " + help_text,
+            )  # fmt: skip
+        current = str(self.stored.get(name, "") or "")
+        if spec.kind in (BOOL, CHOICE):
+            widget = KeepingSelect(choices=[("", "not set"), *((c, c) for c in spec.choices)])
+        elif spec.kind == NUMBER:
+            attrs = {"step": 1, "inputmode": "numeric"}
+            if spec.minimum is not None:
+                attrs["min"] = spec.minimum
+            if spec.maximum is not None:
+                attrs["max"] = spec.maximum
+            widget = NumberOrText(attrs=attrs)
+            if spec.minimum is not None or spec.maximum is not None:
+                low = spec.minimum if spec.minimum is not None else "…"
+                high = spec.maximum if spec.maximum is not None else "…"
+                help_text = f"A whole number, {low} to {high}. {help_text}"
+        elif spec.kind == KEY:
+            widget = KeepingSelect(choices=[("", "not set"), *((n, n) for n in self.key_names())])
+        elif spec.kind == KEYS:
+            widget = Checklist([(n, n) for n in self.key_names()], separator=":", current=current)
+        elif spec.kind == AUTH:
+            widget = Checklist([(c, c) for c in spec.choices], separator=",", current=current)
+        elif directive.repeatable:
             help_text = "One value per line, in order. " + help_text
             widget = forms.Textarea(attrs={"rows": 2, "spellcheck": "false"})
         else:
-            placeholder = directive.default if directive.default not in (None, "") else directive.value
-            widget = forms.TextInput(attrs={"placeholder": placeholder, "spellcheck": "false"})
-        return forms.CharField(
-            label=directive.name, required=False, widget=widget, help_text=help_text, strip=False
-        )
+            attrs = {"spellcheck": "false", "autocomplete": "off"}
+            if spec.suggestions:
+                attrs["list"] = f"id_{name}_suggestions"
+            widget = forms.TextInput(attrs=attrs)
+        return forms.CharField(label=name, required=False, widget=widget, help_text=help_text, strip=False)
 
     # -- from a Section to initial values, and back -----------------------------------------------
 
@@ -218,13 +324,19 @@ class DirectiveForm(FindingsMixin, InlineMixin, forms.Form):
         return set(self.excluded)
 
     def raw(self, name: str):
-        """A field's value: cleaned when it passed, else as posted, else the initial value (so a
-        preview can be drawn from a half-typed form and an unbound form alike)."""
+        """A field's value: cleaned when it passed, else as posted (through its input), else the
+        initial value (so a preview can be drawn from a half-typed form and an unbound form alike)."""
         cleaned = getattr(self, "cleaned_data", None) or {}
         if cleaned.get(name) is not None:
             return cleaned[name]
         if self.is_bound:
-            return self.data.get(self.add_prefix(name), "")
+            if name in self.fields:
+                value = self.fields[name].widget.value_from_datadict(
+                    self.data, self.files, self.add_prefix(name)
+                )
+            else:
+                value = self.data.get(self.add_prefix(name))
+            return "" if value is None else value
         value = self.get_initial_for_field(self.fields[name], name) if name in self.fields else None
         return "" if value is None else value
 
@@ -318,34 +430,135 @@ class DirectiveForm(FindingsMixin, InlineMixin, forms.Form):
             return OTHER
         return None
 
+    # -- effective values ------------------------------------------------------------------------
+
+    def section_context(self) -> SectionContext:
+        return SectionContext()
+
+    @cached_property
+    def context(self) -> SectionContext:
+        return self.section_context()
+
+    @cached_property
+    def shown_section(self) -> Section | None:
+        """The section the form holds, once per request, for its effective values."""
+        try:
+            return self.to_section()
+        except Exception:  # a half-typed name or base: show own values only
+            return None
+
+    @cached_property
+    def effective_values(self) -> dict[str, Effective]:
+        """Every directive's effective value for what the form holds now (secrets masked)."""
+        section = self.shown_section
+        return self.context.effective(section) if section is not None else {}
+
     # -- display ---------------------------------------------------------------------------------
 
     def row(self, name: str) -> Row:
-        return Row(self[name], self.field_warnings.get(name, []))
+        row = Row(self[name], self.field_warnings.get(name, []))
+        if name in self.directive_names:
+            found = self.effective_values.get(name)
+            row.effective = found
+            directive = catalogue()[name]
+            row.suggestions = directive.input.suggestions
+            row.default_value = directive.default_value
+            if self.is_pair(name):
+                partner = next(d for d, primary in PAIRED.items() if primary == name)
+                section = self.shown_section
+                row.inherited_lines = (
+                    self.context.inherited_lines(section, (name, partner)) if section else []
+                )
+            if found is not None and found.origin and found.source == INHERITED:
+                row.origin_id = self.context.ids.get(found.origin.lower())
+        return row
 
     def leading_fields(self) -> list[str]:
         return []
 
-    def groups(self) -> list[dict]:
+    def starters(self) -> tuple[str, ...]:
+        return STARTERS.get(self.section_kind, ())
+
+    def is_set(self, name: str) -> bool:
+        """Shown among the directives set here: it has a value, a message, or (on a new section's
+        blank form) it is one of the usual first ones."""
+        if self.errors.get(name) if self.is_bound else False:
+            return True
+        if self.field_warnings.get(name):
+            return True
+        value = self.raw(name)
+        if str(value or "").strip():
+            return True
+        return self.current is None and not self.is_bound and name in self.starters()
+
+    def directive_rows(self) -> list[str]:
+        """Every directive field, in the catalogue's group order."""
         grouped: dict[str, list[str]] = {}
         for directive in self.directives:
             if directive.name in PAIRED:
                 continue
             grouped.setdefault(directive.group, []).append(directive.name)
         order = [g for g in GROUPS if g in grouped] + [g for g in grouped if g not in GROUPS]
-        result = []
-        if self.leading_fields():
-            result.append(("section", self.leading_fields()))
-        result.extend((group, grouped[group]) for group in order)
-        result.append(("other", [OTHER]))
+        return [(group, name) for group in order for name in grouped[group]]
+
+    def extra_rows(self, name: str) -> list[str]:
+        """Fields shown right after ``name`` (the "Clear secret" box after the secret)."""
+        return []
+
+    @cached_property
+    def layout(self) -> list[dict]:
+        """The page's groups, in order: the section header fields, the directives set here, those
+        inherited from templates, then every other directive by catalogue group ("more"). The first
+        field with an error (in this order) gets the focus after a refused save."""
         out = []
-        for group, names in result:
-            rows = [self.row(name) for name in names]
-            has_content = any(
-                r.bound.errors or r.warnings or (r.bound.value() not in (None, "")) for r in rows
+        if self.leading_fields():
+            out.append(
+                {"name": "section", "title": "Section", "kind": "section", "names": self.leading_fields()}
             )
-            out.append({"name": group, "rows": rows, "open": group in OPEN_GROUPS or has_content})
+        set_here, inherited, more = [], [], {}
+        for group, name in self.directive_rows():
+            if self.is_set(name):
+                set_here.append(name)
+            elif (found := self.effective_values.get(name)) is not None and found.source == INHERITED:
+                inherited.append(name)
+            else:
+                more.setdefault(group, []).append(name)
+        other_set = self.is_set(OTHER)
+        if other_set:
+            set_here.append(OTHER)
+        out.append({"name": "set", "title": "Set in this section", "kind": "set", "names": set_here})
+        if inherited:
+            out.append(
+                {
+                    "name": "inherited",
+                    "title": "Inherited from templates",
+                    "kind": "inherited",
+                    "names": inherited,
+                }
+            )
+        for group, names in more.items():
+            out.append({"name": group, "title": group.capitalize(), "kind": "more", "names": names})
+        if not other_set:
+            out.append({"name": "other", "title": "Other lines", "kind": "more", "names": [OTHER]})
+        for group in out:
+            names = []
+            for name in group["names"]:
+                names.append(name)
+                names.extend(self.extra_rows(name))
+            group["rows"] = [self.row(name) for name in names]
+        first = next((r for g in out for r in g["rows"] if r.bound.errors), None) if self.is_bound else None
+        if first is not None:
+            first.bound.field.widget.attrs["autofocus"] = True
+            for group in out:
+                group["open"] = group["kind"] != "more" or first in group["rows"]
         return out
+
+    def groups(self) -> list[dict]:
+        for group in self.layout:
+            group.setdefault("open", group["kind"] != "more" or any(
+                r.bound.errors or r.warnings for r in group["rows"]
+            ))  # fmt: skip
+        return self.layout
 
     def preview(self) -> tuple[str, str]:
         """(text, problem): the section as render() writes it, with secrets masked."""
@@ -357,6 +570,21 @@ class DirectiveForm(FindingsMixin, InlineMixin, forms.Form):
     def to_section(self) -> Section:  # pragma: no cover - subclasses
         raise NotImplementedError
 
+    def finish_choices(self) -> None:
+        """The "not set" choice of each select says what not setting it gives: the inherited
+        value or Asterisk's default (no placeholder ever looks like a value)."""
+        for name in self.directive_names:
+            widget = self.fields[name].widget if name in self.fields else None
+            if not isinstance(widget, KeepingSelect) or not widget.choices or widget.choices[0][0] != "":
+                continue
+            found = self.effective_values.get(name)
+            label = widget.choices[0][1]
+            if found is not None and found.source == INHERITED:
+                label = f"not set: {found.value} from [{found.origin}]"
+            elif catalogue()[name].default_value is not None:
+                label = f"not set: {catalogue()[name].default_value} (Asterisk's default)"
+            widget.choices = [("", label), *widget.choices[1:]]
+
 
 class EndpointForm(DirectiveForm):
     """Create/edit form for one peer, user, friend or template."""
@@ -367,9 +595,10 @@ class EndpointForm(DirectiveForm):
         self.kind = kind
         self.host = host
         self.endpoint = endpoint
+        self.section_kind = kind
         self.excluded = () if kind == "template" else ("type",)
         if endpoint is not None and "current" not in kwargs:
-            kwargs["current"] = endpoint_section(endpoint)
+            kwargs["current"] = self.stored_section
         super().__init__(*args, **kwargs)
         self.fields["name"] = forms.CharField(
             help_text="Section name: letters, digits and - _ . (no spaces); unique on this host.",
@@ -378,8 +607,9 @@ class EndpointForm(DirectiveForm):
         self.fields["bases"] = forms.CharField(
             label="Inherits from",
             required=False,
-            help_text="Templates (or sections) this one copies its lines from, in order, separated by ','. "
-            "They must be defined before it.",
+            widget=OrderedChoices(self.base_choices()),
+            help_text="The templates this section copies its lines from, in order: a later one's line "
+            "wins over an earlier one's, and the section's own lines win over all of them.",
         )
         self.fields["comment"] = forms.CharField(
             required=False,
@@ -391,28 +621,19 @@ class EndpointForm(DirectiveForm):
             self.fields["secret"] = forms.CharField(
                 required=False,
                 strip=False,
-                widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+                # re-filled only in the answer to this user's own POST (a refused save), never on a GET
+                widget=forms.PasswordInput(
+                    render_value=self.is_bound, attrs={"autocomplete": "new-password"}
+                ),
                 help_text=("Leave blank to keep the current secret. " if self.current_secrets() else "")
                 + catalogue()["secret"].help_text(self.directive_kind()),
             )
             self.fields["clear_secret"] = forms.BooleanField(
                 required=False, label="Clear secret", help_text="Remove the secret line(s)."
             )
-        if "outkey" in self.fields:
-            names = list(Key.objects.order_by("name").values_list("name", flat=True))
-            current = self.initial.get("outkey") or (self.data.get("outkey") if self.is_bound else "")
-            if current and current not in names:
-                names.append(current)
-            self.fields["outkey"] = forms.ChoiceField(
-                required=False,
-                choices=[("", "(none)")] + [(n, n) for n in names],
-                help_text=catalogue()["outkey"].help_text(self.directive_kind()),
-            )
         if kind == "template" and "type" in self.fields:
-            self.fields["type"] = forms.ChoiceField(
-                required=False,
-                choices=[("", "(none: set by the sections using it)"), *((k, k) for k in KINDS[:3])],
-                help_text=catalogue()["type"].help_text(self.directive_kind()),
+            self.fields["type"].widget = KeepingSelect(
+                choices=[("", "(none: set by the sections using it)"), *((k, k) for k in KINDS[:3])]
             )
         if self.current is not None and not self.is_bound:
             self.initial.update(
@@ -424,6 +645,14 @@ class EndpointForm(DirectiveForm):
         if endpoint is not None:
             add_version_field(self, version)
         self.order_fields(["name", "bases", "comment"])
+        self.finish_choices()
+
+    def base_choices(self) -> list[tuple[str, str]]:
+        """The host's templates (a section may also name a plain section; it is kept as written)."""
+        found = Endpoint.objects.filter(host=self.host, is_template=True)
+        if self.endpoint is not None:
+            found = found.exclude(pk=self.endpoint.pk)
+        return [(n, n) for n in found.order_by("position", "id").values_list("name", flat=True)]
 
     def directive_kind(self) -> str:
         return "friend" if self.kind == "template" else self.kind
@@ -434,13 +663,13 @@ class EndpointForm(DirectiveForm):
     def skipped_on_initial(self) -> set[str]:
         return {"type"} if self.kind != "template" else set()
 
-    def groups(self) -> list[dict]:
-        out = super().groups()
-        for group in out:
-            names = [r.name for r in group["rows"]]
-            if "secret" in names:
-                group["rows"].insert(names.index("secret") + 1, self.row("clear_secret"))
-        return out
+    def extra_rows(self, name: str) -> list[str]:
+        return ["clear_secret"] if name == "secret" and "clear_secret" in self.fields else []
+
+    def is_set(self, name: str) -> bool:
+        if name == "secret" and self.current_secrets():
+            return True
+        return super().is_set(name)
 
     def current_secrets(self) -> list[str]:
         if self.current is None:
@@ -459,10 +688,25 @@ class EndpointForm(DirectiveForm):
     def section_name(self) -> str:
         return str(self.raw("name")).strip()
 
+    def section_context(self) -> SectionContext:
+        return section_context(self.host, self.bases_list(), endpoint=self.endpoint)
+
+    @cached_property
+    def stored_section(self) -> Section | None:
+        """The endpoint as stored (its secrets included), read once."""
+        return endpoint_section(self.endpoint) if self.endpoint is not None else None
+
     def _inherited_kind(self) -> str:
         names = [n.lower() for n in self.bases_list()]
         if not names:
             return ""
+        key = tuple(names)
+        cache = self.__dict__.setdefault("_kinds", {})
+        if key not in cache:
+            cache[key] = self._read_inherited_kind(names)
+        return cache[key]
+
+    def _read_inherited_kind(self, names: list[str]) -> str:
         found = Endpoint.objects.filter(host=self.host).annotate(lowered=Lower("name"))
         if self.endpoint is not None:
             found = found.exclude(pk=self.endpoint.pk)
@@ -490,7 +734,7 @@ class EndpointForm(DirectiveForm):
         )
         if self.raw("clear_secret"):
             return section
-        return with_current_secrets(section, self.endpoint)
+        return with_current_secrets(section, self.endpoint, stored=self.stored_section)
 
     def judge(self, section: Section) -> policy.Verdict:
         return policy.endpoint_verdict(self.host, section, endpoint=self.endpoint)
@@ -519,6 +763,7 @@ class GeneralForm(DirectiveForm):
         if self.current is not None and not self.is_bound:
             self.initial["comment"] = "\n".join(self.current.comments)
         self.order_fields(["comment"])
+        self.finish_choices()
 
     def leading_fields(self) -> list[str]:
         return ["comment"]
@@ -532,6 +777,9 @@ class GeneralForm(DirectiveForm):
             entries=self.directive_entries() + self.other_entries(),
             comments=comment_lines(str(self.raw("comment"))),
         )
+
+    def section_context(self) -> SectionContext:
+        return SectionContext()
 
     def judge(self, section: Section) -> policy.Verdict:
         return policy.general_verdict(self.host, section)
@@ -612,7 +860,11 @@ class RegistrationForm(FindingsMixin, InlineMixin, forms.Form):
 
 class CallNumberLimitForm(FindingsMixin, InlineMixin, forms.Form):
     network = forms.CharField(help_text="address[/mask], for example 203.0.113.0/24.")
-    limit = forms.IntegerField(min_value=0, help_text="Call numbers allowed per address in that range.")
+    # a CharField: the policy judges the number with the network, so both errors come at once
+    limit = forms.CharField(
+        widget=forms.NumberInput(attrs={"min": 0, "step": 1}),
+        help_text="Call numbers allowed per address in that range.",
+    )
     comment = forms.CharField(required=False, strip=False, widget=forms.Textarea(attrs={"rows": 1}))
 
     def __init__(self, *args, limit=None, version: int = 0, **kwargs) -> None:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from peers import keys as rsa_keys
@@ -94,3 +96,12 @@ def store_registration(host: Host, line: str, *, position: int = 0):
     fields = registration_fields(line)
     key = Key.objects.get(name=fields.pop("key")) if fields["key"] else fields.pop("key")
     return Registration.objects.create(host=host, position=position, key=key, **fields)
+
+
+def messages_of(html: str, name: str) -> str:
+    """The out-of-band messages of one field in an inline check's answer."""
+    found = re.search(
+        rf'<div class="field-messages" id="id_{name}_messages" hx-swap-oob="true">(.*?)</div>', html, re.S
+    )
+    assert found, f"no messages for {name}"
+    return found.group(1)

@@ -198,7 +198,11 @@ def test_unchanged_secret_reads_unchanged(host):
     change = Change.objects.get(action="update")
     assert change.after["secrets_changed"] == []
     fields = {d.field: (d.before, d.after) for d in audit.diff(change.before, change.after)}
-    assert fields == {"host": ("dynamic", "192.0.2.9"), "secret": ("unchanged", "unchanged")}
+    assert fields == {"host": ("dynamic", "192.0.2.9")}  # an unchanged secret is no change
+    every = {
+        d.field: (d.before, d.after) for d in audit.diff(change.before, change.after, changed_only=False)
+    }
+    assert every["secret"] == ("unchanged", "unchanged")
 
 
 def test_clearing_a_secret_reads_cleared(host):
@@ -413,3 +417,23 @@ def test_diff_of_a_creation_and_a_deletion_says_set_for_secrets():
         ("secret", "set", ""),
     ]
     assert SECRET not in str(audit.diff(None, created))
+
+
+def test_an_inserted_codec_line_is_one_change_and_an_unchanged_secret_no_change(host):
+    lines = (
+        "type=friend\nhost=dynamic\nsecret=Secret-one-9f3k\ndisallow=all\nallow=g722\nallow=ulaw\nallow=alaw"
+    )
+    endpoint = services.save_endpoint(host, section("p", lines), actor="test")
+    services.save_endpoint(
+        host, section("p", lines.replace("allow=g722\n", "allow=g722\nallow=gsm\n")), endpoint=endpoint,
+        actor="test",
+    )  # fmt: skip
+    change = Change.objects.filter(object_type="endpoint", action="update").get()
+    fields = audit.diff(change.before, change.after)
+    assert [(f.before, f.after) for f in fields] == [(None, "allow=gsm")]
+    every = audit.diff(change.before, change.after, changed_only=False)
+    secret = next(f for f in every if f.field == "secret")
+    assert (secret.before, secret.after, secret.changed) == ("unchanged", "unchanged", False)
+    assert [f.after for f in every if f.field.startswith("options[")] == [
+        "disallow=all", "allow=g722", "allow=gsm", "allow=ulaw", "allow=alaw"
+    ]  # fmt: skip

@@ -62,3 +62,9 @@ def test_metrics_bench_measures_a_cold_and_a_warm_scrape():
     output = run("metrics.py", "--peers", "40", "--hosts", "2")
     assert re.search(r"\(b\) warm scrape\s+\d+\.\d ms\s+\d+ queries", output), output
     assert re.search(r"cold / warm = \d+\.\d \(target >= 10\): (PASS|FAIL)", output), output
+
+
+def test_endpoint_list_bench_measures_the_list_with_effective_values():
+    output = run("endpoint_list.py", "--peers", "60")
+    assert re.search(r"\(b\) address=dynamic\s+\d+\.\d ms\s+\d+ queries\s+\d+ sections", output), output
+    verdict(output)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import pytest
 from django.urls import reverse
@@ -216,3 +217,30 @@ def test_audit_export_csv_and_json_are_masked(client_in, demo, admin):
         assert ALICE_SECRET not in body and NEW_SECRET not in body and "PRIVATE KEY" not in body
     assert client_in.get(url, {"format": "xml"}).status_code == 400
     assert client_in.get(url, {"format": "csv", "since": "nope"}).status_code == 400
+
+
+def test_undo_is_offered_only_while_it_can_be_applied(client_in, demo, admin):
+    from peers.models import Endpoint
+
+    alice = Endpoint.objects.get(host=demo, name="alice")
+    lines = 'secret=Vq8-mU2x!rT4pz\ncallerid="Alice" <201>\nmailbox=201@default'
+    services.save_endpoint(demo, section("alice", lines, bases=["office-phone"]), endpoint=alice, actor=admin)
+    change = Change.objects.filter(object_type="endpoint", object_id=alice.pk, action="update").latest("id")
+    url = reverse("peers:change-detail", args=[change.pk])
+    html = client_in.get(url).content.decode()
+    assert reverse("peers:change-revert", args=[change.pk]) in html and "undo-problem" not in html
+    assert Change.objects.filter(pk__gt=change.pk).count() == 0  # looking wrote nothing
+    client_in.post(reverse("peers:change-revert", args=[change.pk]))
+    html = client_in.get(url).content.decode()
+    assert reverse("peers:change-revert", args=[change.pk]) not in html  # applied: not offered again
+    assert "is already as it was before change" in html
+
+
+def test_revisions_pages_highlight_their_tab_and_compare_a_single_revision_with_now(client_in, demo, admin):
+    services.publish(demo, actor=admin, message="first")
+    html = client_in.get(reverse("peers:revision-list", args=["demo"])).content.decode()
+    assert re.search(r'class="active" aria-current="page">Revisions<', html)
+    assert '<option value="1" selected>r1</option>' in html
+    assert '<option value="current" selected>the current config</option>' in html  # not r1 with r1
+    html = client_in.get(reverse("peers:revision-diff", args=["demo"]), {"a": 1}).content.decode()
+    assert re.search(r'class="active" aria-current="page">Revisions<', html)

@@ -40,16 +40,16 @@ MATRIX: dict[str, list[tuple[str, str]]] = {
     "general-preview": [("post", "editor")],
     "registration-list": [("get", "viewer"), ("post", "editor")],
     "registration-edit": [("get", "editor"), ("post", "editor")],
-    "registration-delete": [("post", "editor")],
+    "registration-delete": [("get", "editor"), ("post", "editor")],
     "limit-list": [("get", "viewer"), ("post", "editor")],
     "limit-edit": [("get", "editor"), ("post", "editor")],
-    "limit-delete": [("post", "editor")],
+    "limit-delete": [("get", "editor"), ("post", "editor")],
     "row-validate": [("post", "editor")],
     "key-list": [("get", "viewer")],
     "key-generate": [("get", "editor"), ("post", "editor")],
     "key-upload": [("get", "editor"), ("post", "editor")],
     "key-download": [("get", "viewer")],  # the public key only
-    "key-delete": [("post", "editor")],
+    "key-delete": [("get", "editor"), ("post", "editor")],
     "import": [("get", "editor"), ("post", "editor")],
     "import-confirm": [("post", "editor")],
     "host-history": [("get", "viewer")],
@@ -61,7 +61,7 @@ MATRIX: dict[str, list[tuple[str, str]]] = {
     "change-revert": [("post", "publisher")],
     "audit-export": [("get", "viewer")],
     "host-tokens": [("get", "admin"), ("post", "admin")],
-    "host-token-revoke": [("post", "admin")],
+    "host-token-revoke": [("get", "admin"), ("post", "admin")],
 }
 
 CASES = [(name, method, role) for name, rules in MATRIX.items() for method, role in rules]

@@ -96,3 +96,23 @@ def test_check_deploy_names_each_missing_production_setting():
     assert result.returncode != 0
     assert "iaxadmin.E001" in result.stderr and "SECRET_KEY must be set when DEBUG is off" in result.stderr
     assert "iaxadmin.E002" in result.stderr and "IAXADMIN_ENCRYPTION_KEY must be set" in result.stderr
+
+
+def test_a_command_with_a_bad_encryption_key_says_so_in_one_line(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IAXADMIN_", "DJANGO_"))}
+    env.update(IAXADMIN_ENCRYPTION_KEY="not-a-key", DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3")
+    done = subprocess.run(
+        [sys.executable, str(root / "manage.py"), "iax_validate", "--host", "x"],
+        env=env, capture_output=True, text=True, timeout=60, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines() == [
+        "manage.py: IAXADMIN_ENCRYPTION_KEY: key 1 is not the urlsafe-base64 encoding of 32 bytes "
+        "(generate one with: python -c 'from peers.security.crypto import generate_key; print(generate_key())')"
+    ]

@@ -14,7 +14,7 @@ from peers.demo import seed_demo
 from peers.models import CallNumberLimit, Endpoint, GeneralOption, Host, Key, Registration
 from peers.security.roles import set_role
 
-from .conftest import section, store
+from .conftest import messages_of, section, store
 
 pytestmark = pytest.mark.django_db
 
@@ -80,8 +80,7 @@ def test_general_validate_fragment(ann, demo):
     response = ann.post(url, _general_data(tos="lowdelay"), headers=HX)
     html = response.content.decode()
     assert response.status_code == 200
-    assert html.lstrip().startswith('<div id="row-tos" class="field has-error')
-    assert "pre-DSCP name" in html
+    assert "pre-DSCP name" in messages_of(html, "tos")
 
 
 def test_general_preview_fragment(ann, demo):
@@ -118,7 +117,7 @@ def test_registration_inline_check_fragment(ann, demo):
     response = ann.post(url, {"username": "a b", "remote_host": "example.org"}, headers=HX)
     html = response.content.decode()
     assert response.status_code == 200
-    assert html.lstrip().startswith('<div id="row-username" class="field has-error')
+    assert "needs a user name" in messages_of(html, "username")
 
 
 def test_registration_edit_keeps_the_secret_when_blank_and_never_shows_it(ann, demo):
@@ -157,7 +156,7 @@ def test_limit_bad_network_is_flagged(ann, demo):
     assert 'id="row-network" class="field has-error' in response.content.decode()
     url = reverse("peers:row-validate", args=["limit"]) + "?field=network"
     html = ann.post(url, {"network": "nope", "limit": "1"}, headers=HX).content.decode()
-    assert html.lstrip().startswith('<div id="row-network" class="field has-error')
+    assert "does not start with an IP address" in messages_of(html, "network")
 
 
 # -- keys ---------------------------------------------------------------------------------------------
@@ -421,3 +420,60 @@ def test_a_non_utf8_upload_is_read_and_reported_not_crashed(ann, db):
     response = ann.post(reverse("peers:import"), {"host": "latin", "conf": _upload("iax.conf", latin1)})
     assert response.status_code == 200
     assert response.context["report"] is not None
+
+
+# -- deletes ask first -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "title"),
+    [
+        ("registration", "Delete register =&gt; "),
+        ("limit", "Delete the call-number limit"),
+        ("key", "Delete the key"),
+    ],
+)
+def test_every_delete_asks_for_confirmation_first(ann, demo, make_key, kind, title):
+    if kind == "registration":
+        obj = Registration.objects.filter(host=demo).first()
+        url, model = reverse("peers:registration-delete", args=["demo", obj.pk]), Registration
+    elif kind == "limit":
+        obj = CallNumberLimit.objects.filter(host=demo).first()
+        url, model = reverse("peers:limit-delete", args=["demo", obj.pk]), CallNumberLimit
+    else:
+        obj = make_key("spare")
+        url, model = reverse("peers:key-delete", args=["spare"]), Key
+    list_html = ann.get({"registration": reverse("peers:registration-list", args=["demo"]),
+                         "limit": reverse("peers:limit-list", args=["demo"]),
+                         "key": reverse("peers:key-list")}[kind]).content.decode()  # fmt: skip
+    assert f'<a href="{url}">delete</a>' in list_html  # a link to the question, not a one-click POST
+    page = ann.get(url)
+    html = page.content.decode()
+    assert page.status_code == 200 and title in html and 'class="danger">Delete</button>' in html
+    assert model.objects.filter(pk=obj.pk).exists()  # asking deletes nothing
+    assert ann.post(url).status_code == 302
+    assert not model.objects.filter(pk=obj.pk).exists()
+
+
+def test_limit_form_gives_every_error_at_once_and_names_the_value_once(ann, demo):
+    response = ann.post(
+        reverse("peers:limit-list", args=["demo"]), {"network": "10.0.0.0/33", "limit": "abc"}
+    )
+    errors = response.context["form"].errors
+    assert errors["network"] == [
+        "'10.0.0.0/33' has a prefix length over 32; a [callnumberlimits] line is address[/mask] = limit"
+    ]
+    assert "is not a whole number" in errors["limit"][0]  # the same round, from the same policy
+
+
+def test_a_get_on_a_post_only_url_is_a_real_405_page(ann, demo):
+    response = ann.get(reverse("peers:endpoint-validate", args=["demo", "friend"]))
+    html = response.content.decode()
+    assert response.status_code == 405 and response["Allow"] == "POST"
+    assert "This address does not answer a GET" in html and "Log out" in html
+
+
+def test_host_page_counts_in_the_singular_and_the_plural(ann, demo):
+    html = ann.get(reverse("peers:host-detail", args=["demo"])).content.decode()
+    assert "<strong>1</strong> user</a>" in html and "<strong>2</strong> friends</a>" in html
+    assert "1 users" not in html.replace("<strong>", "").replace("</strong>", "")

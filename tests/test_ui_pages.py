@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -13,7 +15,7 @@ from peers.exporter import endpoint_section
 from peers.models import CallNumberLimit, Endpoint, Registration
 from peers.security.roles import set_role
 
-from .conftest import section, store
+from .conftest import messages_of, section, store
 
 pytestmark = pytest.mark.django_db
 
@@ -143,17 +145,35 @@ def test_list_full_page_without_js_has_the_search_form(ann, demo):
         ({"type": "peer"}, {"alice", "bob", "branch", "provider"}),
         ({"type": "user"}, {"alice", "bob", "hq-rsa"}),
         ({"type": "friend"}, {"alice", "bob"}),
-        ({"address": "dynamic"}, {"office-phone", "branch"}),
+        ({"address": "dynamic"}, {"office-phone", "alice", "bob", "branch"}),  # alice, bob: inherited
         ({"address": "static"}, {"provider"}),
         ({"trunk": "yes"}, {"branch", "provider"}),
         ({"auth": "rsa"}, {"provider", "hq-rsa"}),
-        ({"q": "from-"}, {"office-phone", "branch", "hq-rsa"}),
+        ({"q": "from-"}, {"office-phone", "alice", "bob", "branch", "hq-rsa"}),
         ({"q": "demo-pbx"}, {"provider"}),
     ],
 )
 def test_list_filters(ann, demo, params, expected):
     response = ann.get(reverse("peers:endpoint-list", args=["demo"]), params)
     assert {row["endpoint"].name for row in response.context["rows"]} == expected
+
+
+def test_list_shows_effective_values_and_where_they_come_from(ann, demo):
+    html = ann.get(reverse("peers:endpoint-list", args=["demo"]), {"q": "alice"}).content.decode()
+    # alice sets neither host nor context: both come from the office-phone template
+    assert 'title="inherited from [office-phone]">dynamic' in html
+    assert 'title="inherited from [office-phone]">from-office' in html
+    assert 'title="Asterisk\'s default">no' in html  # trunk: not set anywhere, Asterisk's "no"
+
+
+def test_list_filters_see_inherited_and_default_values(ann, demo):
+    url = reverse("peers:endpoint-list", args=["demo"])
+    names = lambda params: {r["endpoint"].name for r in ann.get(url, params).context["rows"]}  # noqa: E731
+    assert names({"trunk": "no"}) == {"office-phone", "alice", "bob", "hq-rsa"}  # the default is no
+    store(demo, section("rsa-tpl", "auth=rsa\ninkeys=hq", template=True))
+    store(demo, section("dave", "type=user\ncontext=x", bases=["rsa-tpl"]))
+    assert names({"auth": "rsa"}) == {"provider", "hq-rsa", "rsa-tpl", "dave"}
+    assert names({"q": "x", "type": "user"}) == {"dave"}
 
 
 def test_list_has_findings_filter_uses_the_validator(ann, demo):
@@ -214,20 +234,23 @@ def _friend_data(**overrides):
     return data
 
 
-def test_validate_returns_only_the_requested_row_with_the_codec_message(ann, demo):
+def test_validate_answers_every_fields_messages_out_of_band(ann, demo):
     url = reverse("peers:endpoint-validate", args=["demo", "friend"]) + "?field=allow"
     response = ann.post(url, _friend_data(allow="disallow=all\nallow=g722\nallow=g711"), headers=HX)
     html = response.content.decode()
     assert response.status_code == 200
-    assert html.lstrip().startswith('<div id="row-allow" class="field has-error')
-    assert "row-name" not in html
-    assert "&#x27;g711&#x27; is not a codec IAX2 can carry" in html
+    assert "&#x27;g711&#x27; is not a codec IAX2 can carry" in messages_of(html, "allow")
+    assert messages_of(html, "name") == "" and messages_of(html, "qualify") == ""
+    assert "<input" not in html and "<select" not in html  # no input is ever swapped
+    # the live region says it
+    assert re.search(r'<div id="form-status" hx-swap-oob="innerHTML">allow / disallow: .*g711', html)
 
 
-def test_validate_a_good_value_gives_a_clean_row(ann, demo):
+def test_validate_a_good_value_gives_no_message(ann, demo):
     url = reverse("peers:endpoint-validate", args=["demo", "friend"]) + "?field=allow"
     html = ann.post(url, _friend_data(), headers=HX).content.decode()
-    assert "has-error" not in html and 'id="row-allow"' in html
+    assert messages_of(html, "allow") == ""
+    assert "allow / disallow: no problem." in html
 
 
 @pytest.mark.parametrize(
@@ -241,8 +264,27 @@ def test_validate_a_good_value_gives_a_clean_row(ann, demo):
 def test_validate_flags_bad_values_at_their_field(ann, demo, field, value, text):
     url = reverse("peers:endpoint-validate", args=["demo", "friend"]) + f"?field={field}"
     html = ann.post(url, _friend_data(**{field: value}), headers=HX).content.decode()
-    assert f'id="row-{field}" class="field has-error' in html
-    assert text in html
+    assert text in messages_of(html, field)
+
+
+def test_a_cross_field_error_clears_at_both_fields_when_one_is_fixed(ann, demo):
+    url = reverse("peers:endpoint-validate", args=["demo", "user"]) + "?field=auth"
+    data = {"name": "u1", "auth": "rsa", "context": "x"}
+    html = ann.post(url, data, headers=HX).content.decode()
+    assert "includes rsa but no inkeys" in messages_of(html, "auth")
+    # fixing the other field (inkeys) re-checks the whole section: auth's error is gone too
+    url = reverse("peers:endpoint-validate", args=["demo", "user"]) + "?field=inkeys"
+    html = ann.post(url, {**data, "inkeys": "hq"}, headers=HX).content.decode()
+    assert messages_of(html, "auth") == "" and messages_of(html, "inkeys") == ""
+
+
+def test_every_error_at_once(ann, demo):
+    url = reverse("peers:endpoint-validate", args=["demo", "friend"]) + "?field=qualify"
+    data = {"name": "c", "host": "dynamic", "auth": "rsa", "qualify": "sometimes", "context": "a b"}
+    html = ann.post(url, data, headers=HX).content.decode()
+    assert "must be yes, no" in messages_of(html, "qualify")
+    assert "is not a dialplan context name" in messages_of(html, "context")
+    assert "no inkeys" in messages_of(html, "auth")  # a two-field check, in the same round
 
 
 def test_validate_tos_is_not_offered_to_a_peer(ann, demo):
@@ -256,8 +298,7 @@ def test_cross_field_finding_shows_at_its_field(ann, demo):
         url, {"name": "p1", "host": "192.0.2.9", "defaultip": "192.0.2.1"}, headers=HX
     ).content.decode()
     # a warning since Asterisk was seen to use defaultip as the fallback of a static host
-    assert 'id="row-defaultip" class="field has-warning' in html
-    assert "is only used while 192.0.2.9 does not resolve" in html
+    assert "is only used while 192.0.2.9 does not resolve" in messages_of(html, "defaultip")
 
 
 def test_create_friend_saves_codecs_and_acl_in_order(ann, demo):
@@ -318,7 +359,9 @@ def test_edit_form_never_shows_the_secret_and_blank_keeps_it(ann, demo):
     # alice is a host=dynamic friend: without a secret anyone could register as her
     refused = ann.post(url, {**data, "clear_secret": "on"})
     row = refused.content.decode().split('id="row-secret"')[1].split('id="row-')[0]
-    assert 'class="field has-error"' in row and "accepts a registration as alice from anyone" in row
+    assert (
+        re.search(r'class="field has-error[ "]', row) and "accepts a registration as alice from anyone" in row
+    )
     alice.refresh_from_db()
     assert alice.secret == "Vq8-mU2x!rT4pz"
 
@@ -407,3 +450,54 @@ def test_preview_without_javascript_is_the_whole_form_page(ann, demo):
     assert "peers/endpoint_form.html" in [t.name for t in response.templates]
     assert 'id="row-allow" class="field has-error' in html
     assert "allow=g711" in response.context["preview"]
+
+
+# -- the catalogue's inputs, as a browser without JavaScript posts them ----------------------------
+
+
+def test_the_inputs_post_what_a_plain_field_would(ann, demo):
+    data = {
+        "name": "erin", "host": "dynamic", "secret": "Erin-secret-8k2w", "other_lines": "",
+        "bases": ["office-phone", ""],
+        "allow__present": "1", "allow__op": ["disallow", "allow", "allow", "allow"],
+        "allow__value": ["all", "g722", "", "ulaw"],  # an empty line is skipped
+        "permit__present": "1", "permit__op": ["deny", "permit"], "permit__value": ["0.0.0.0/0.0.0.0", "192.0.2.0/24"],
+        "auth__present": "1", "auth": ["md5"], "trunk": "yes",
+    }  # fmt: skip
+    response = ann.post(reverse("peers:endpoint-create", args=["demo", "friend"]), data)
+    assert response.status_code == 302, response.context["form"].errors
+    text = endpoint_section(Endpoint.objects.get(host=demo, name="erin"))
+    lines = [f"{e.name}={e.value}" for e in text.entries]
+    assert text.bases == ["office-phone"]
+    assert lines[lines.index("disallow=all") : lines.index("disallow=all") + 3] == [
+        "disallow=all", "allow=g722", "allow=ulaw"
+    ]  # fmt: skip
+    assert "deny=0.0.0.0/0.0.0.0" in lines and "permit=192.0.2.0/24" in lines
+    assert "auth=md5" in lines and "trunk=yes" in lines
+
+
+def test_an_unchanged_choice_keeps_the_value_as_written(ann, demo):
+    store(
+        demo,
+        section("rsa-peer", "type=peer\nhost=192.0.2.7\nauth=rsa,md5\noutkey=demo-pbx\nsecret=Rsa-peer-3k9q"),
+    )
+    peer = Endpoint.objects.get(host=demo, name="rsa-peer")
+    url = reverse("peers:endpoint-edit", args=["demo", peer.pk])
+    html = ann.get(url).content.decode()
+    assert 'value="rsa" id="id_auth_1" checked' in html and 'value="md5" id="id_auth_0" checked' in html
+    data = {
+        "name": "rsa-peer", "host": "192.0.2.7", "outkey": "demo-pbx", "auth__present": "1", "other_lines": "",
+        "version": services.version_of(peer), "auth": ["md5", "rsa"],  # the browser posts in checkbox order
+    }  # fmt: skip
+    assert ann.post(url, data).status_code == 302
+    peer.refresh_from_db()
+    assert peer.auth == "rsa,md5"  # the same set: kept as it was written
+
+
+def test_a_value_an_input_cannot_offer_is_shown_as_written(ann, demo):
+    store(demo, section("odd", "type=peer\nhost=192.0.2.8\njitterbuffer=true\nport=0x10"))
+    html = ann.get(
+        reverse("peers:endpoint-edit", args=["demo", Endpoint.objects.get(name="odd").pk])
+    ).content.decode()
+    assert '<option value="true" selected>true (as written)</option>' in html
+    assert re.search(r'<input type="text" name="port" value="0x10"', html)  # not a number box that blanks it

@@ -261,6 +261,79 @@ class Directive:
             v.check_line_safe(value)
         RULES[self.name](value)
 
+    @property
+    def default_value(self) -> str | None:
+        """The default as a value the directive could be set to ("no", "4569"), or None when the
+        catalogue describes it in words ("the [general] result") or has none."""
+        if self.default in (None, ""):
+            return None
+        try:
+            self.check(self.default)
+        except v.Invalid:
+            return None
+        return self.default
+
+    @property
+    def input(self) -> Input:
+        return input_for(self.name)
+
+
+# The input a form offers for each value rule. The rule still judges every value (a form never
+# adds a rule of its own); the input only makes the usual values quick to enter.
+BOOL, CHOICE, NUMBER, CODECS, ACL, KEYS, KEY, AUTH, SECRET, TEXT, LINES = (
+    "bool", "choice", "number", "codecs", "acl", "keys", "key", "auth", "secret", "text", "lines",
+)  # fmt: skip
+SUGGESTIONS: dict[str, tuple[str, ...]] = {
+    "qualify": ("yes", "no", "2000"),
+    "autokill": ("yes", "no", "3000"),
+    "rtautoclear": ("yes", "no", "120"),
+    "tos": ("ef", "cs3", "af41", "cs0"),
+    "host": ("dynamic",),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Input:
+    """What kind of input a directive's value rule calls for: a yes/no choice, one of fixed
+    choices, a whole number in a range, an ordered codec or ACL list (with its partner directive),
+    key names, authentication methods, a secret, free text or several lines of it."""
+
+    kind: str
+    choices: tuple[str, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+    suggestions: tuple[str, ...] = ()
+
+
+@functools.cache
+def input_for(name: str) -> Input:
+    name = name.lower()
+    rule = RULES[name]
+    directive = catalogue().get(name)
+    if rule is v.boolean:
+        return Input(BOOL, ("yes", "no"))
+    if getattr(rule, "choices", None):
+        return Input(CHOICE, tuple(rule.choices))
+    if hasattr(rule, "minimum"):
+        also = [n for n in rule.also if rule.minimum is None or n < rule.minimum]
+        minimum = min([*also, rule.minimum]) if rule.minimum is not None else None
+        return Input(NUMBER, minimum=minimum, maximum=rule.maximum)
+    if rule is v.codec_list:
+        return Input(CODECS, ("all", *v.IAX2_CODECS))
+    if rule is v.acl_entries:
+        return Input(ACL)
+    if rule is v.key_names:
+        return Input(KEYS)
+    if rule is v.key_name:
+        return Input(KEY)
+    if rule is v.auth_methods:
+        return Input(AUTH, ("md5", "rsa", "plaintext"))
+    if rule is v.secret:
+        return Input(SECRET)
+    if directive is not None and directive.repeatable:
+        return Input(LINES, suggestions=SUGGESTIONS.get(name, ()))
+    return Input(TEXT, suggestions=SUGGESTIONS.get(name, ()))
+
 
 class Catalogue:
     def __init__(self, directives: list[Directive]) -> None:

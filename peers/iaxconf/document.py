@@ -157,3 +157,23 @@ def flatten(section: Section, earlier: list[Section]) -> None:
     ]
     section.entries[:0] = copies
     section.bases = []
+
+
+def sourced_entries(section: Section, by_name: dict[str, Section]) -> list[tuple[Entry, str]]:
+    """The section's effective entries after template inheritance, each with the name of the
+    section it is written in: the bases' lines first in their listed order (recursively), then the
+    section's own, as ``expansions`` orders them. ``by_name`` maps lower-cased names to sections
+    (the first of two sections with one name); unknown bases and loops are skipped."""
+
+    def walk(current: Section, seen: frozenset[str]) -> list[tuple[Entry, str]]:
+        result: list[tuple[Entry, str]] = []
+        for base_name in current.bases:
+            lowered = base_name.lower()
+            base = by_name.get(lowered)
+            if base is None or lowered in seen:
+                continue
+            result.extend(walk(base, seen | {lowered}))
+        result.extend((entry, current.name) for entry in current.entries)
+        return result
+
+    return walk(section, frozenset({section.name.lower()}))

@@ -694,10 +694,15 @@ def _check_limits(out: _Collector, section: Section) -> None:
             v.check_line_safe(entry.name, max_length=64)
             v.network(entry.name)
         except v.Invalid as exc:
+            # the rule's message names the value itself when it quotes it ("'10.0.0.0/33' has ...")
+            said = (
+                exc.message
+                if exc.message.startswith(repr(entry.name.strip()))
+                else f"{entry.name!r} {exc.message}"
+            )
             out.add(ERROR, "invalid-callnumberlimit", section,
-                    f"{entry.name!r} is not an address[/mask] range: {exc.message}", entry, rule=exc.rule,
+                    f"{said}; a [callnumberlimits] line is address[/mask] = limit", entry, rule=exc.rule,
                     part="network")  # fmt: skip
-            continue
         try:
             v.check_line_safe(entry.value)
             v.limit_value(entry.value)

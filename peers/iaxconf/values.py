@@ -158,6 +158,8 @@ def integer(minimum: int | None = None, maximum: int | None = None, *, also: Ite
         if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
             raise Invalid("range", f"is out of range; expected {_range_text(minimum, maximum, extra)}")
 
+    # what a form needs to offer the right input (catalogue.input_for): read, never used to judge
+    rule.minimum, rule.maximum, rule.also = minimum, maximum, extra  # type: ignore[attr-defined]
     return rule
 
 
@@ -182,6 +184,7 @@ def choice(*choices: str) -> Rule:
         if value.strip().lower() not in allowed:
             raise Invalid("choice", "is not one of " + ", ".join(allowed))
 
+    rule.choices = allowed  # type: ignore[attr-defined]  # for catalogue.input_for
     return rule
 
 
@@ -200,6 +203,7 @@ def bool_or(*words: str, otherwise: str) -> Rule:
             f"is not yes/no (or on/off, true/false, 1/0) or {' or '.join(extra)}; {otherwise}",
         )
 
+    rule.choices = ("yes", "no", *extra)  # what a form offers (catalogue.input_for)
     return rule
 
 

@@ -71,8 +71,9 @@ def parse_keys(value: str) -> tuple[tuple[str, AESGCM], ...]:
         keys.append((key_id(raw), AESGCM(raw)))
     if not keys:
         raise EncryptionKeyError(
-            f"{SETTING} is not set: secrets and private keys cannot be encrypted or read "
-            "(`make run` generates a local key in .local/encryption.key)"
+            f"{SETTING} is not set: secrets and private keys cannot be encrypted or read. Set it (or "
+            f"{SETTING}_FILE, a file holding it); in development `make run` (or `make migrate`) creates "
+            ".local/encryption.key once and every command finds it there"
         )
     ids = [k for k, _ in keys]
     if len(set(ids)) != len(ids):

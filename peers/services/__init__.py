@@ -33,7 +33,7 @@ from .endpoints import delete_endpoint, reveal_secrets, save_endpoint, with_curr
 from .hosts import create_host, delete_host, update_host
 from .imports import discard_upload, import_document, import_upload, stage_upload, staged_upload
 from .keys import delete_key, store_key
-from .revisions import NotRevertible, publish, revert_change, revert_host
+from .revisions import NotRevertible, publish, revert_change, revert_host, revert_problem
 
 __all__ = [
     "KEEP",
@@ -57,6 +57,7 @@ __all__ = [
     "publish",
     "revert_change",
     "revert_host",
+    "revert_problem",
     "reveal_secrets",
     "revoke_token",
     "save_callnumber_limit",

@@ -15,12 +15,16 @@ from . import storage
 from .core import Refused, check_version, lock_host, locked, record_deleted, record_revealed, record_saved
 
 
-def with_current_secrets(section: Section, endpoint: Endpoint | None) -> Section:
+def with_current_secrets(
+    section: Section, endpoint: Endpoint | None, *, stored: Section | None = None
+) -> Section:
     """Secrets are write-only: a save that gives no secret line (and does not clear it) keeps the
-    endpoint's stored secret lines. Returns the section with them added when that applies."""
+    endpoint's stored secret lines. Returns the section with them added when that applies.
+    ``stored``: the endpoint's section when the caller has read it already."""
     if endpoint is None or any(e.name.lower() == storage.SECRET for e in section.entries):
         return section
-    kept = [e for e in endpoint_section(endpoint).entries if e.name.lower() == storage.SECRET]
+    stored = stored if stored is not None else endpoint_section(endpoint)
+    kept = [e for e in stored.entries if e.name.lower() == storage.SECRET]
     if not kept:
         return section
     return Section(

@@ -272,6 +272,24 @@ def revert_change(change: Change, *, actor, message: str = "") -> uuid.UUID:
     return batch
 
 
+class _DryRun(Exception):
+    pass
+
+
+def revert_problem(change: Change) -> str | None:
+    """Why ``revert_change`` would refuse ``change`` now (None: it would be applied), found by
+    running it in a transaction that is rolled back, so the page offers an undo only when the
+    undo itself would succeed. Nothing is written or logged."""
+    try:
+        with transaction.atomic():
+            revert_change(change, actor="dry-run")
+            raise _DryRun
+    except _DryRun:
+        return None
+    except Refused as exc:
+        return exc.message
+
+
 def _keys_named(data: dict) -> dict[str, Key]:
     names = set(data.get("inkeys", ())) | {n for n in (data.get("outkey"), data.get("key")) if n}
     keys = {k.name: k for k in Key.objects.filter(name__in=names)}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Prefetch, Q
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -12,92 +11,26 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from .. import policy, services
-from ..exporter import endpoint_section, export_host
+from ..effective import endpoint_rows
+from ..exporter import endpoint_section
 from ..forms import KINDS, EndpointForm
 from ..iaxconf import Section
-from ..models import Endpoint, EndpointBase, Host
+from ..models import Endpoint, Host
 from ..security.roles import role_required
 from .common import PAGE_SIZE, conflict_items, get_host, host_nav, no_store, refreshed, render_page
 
 # -------------------------------------------------------------------------------------------------
 # Endpoint list
 
-TYPE_FILTERS = {
-    "peer": Q(is_template=False, kind__in=["peer", "friend"]),
-    "user": Q(is_template=False, kind__in=["user", "friend"]),
-    "friend": Q(is_template=False, kind="friend"),
-    "template": Q(is_template=True),
-}
-
-
-def _filtered_endpoints(host: Host, params) -> tuple:
-    endpoints = Endpoint.objects.filter(host=host)
-    query = params.get("q", "").strip()
-    if query:
-        endpoints = endpoints.filter(
-            Q(name__icontains=query)
-            | Q(peer_host__icontains=query)
-            | Q(context__icontains=query)
-            | Q(username__icontains=query)
-        )
-    kind = params.get("type", "")
-    if kind in TYPE_FILTERS:
-        endpoints = endpoints.filter(TYPE_FILTERS[kind])
-    address = params.get("address", "")
-    if address == "dynamic":
-        endpoints = endpoints.filter(peer_host__iexact="dynamic")
-    elif address == "static":
-        endpoints = endpoints.exclude(peer_host__isnull=True).exclude(peer_host__iexact="dynamic")
-    trunk = params.get("trunk", "")
-    if trunk == "yes":
-        endpoints = endpoints.filter(trunk=True)
-    elif trunk == "no":
-        endpoints = endpoints.exclude(trunk=True)
-    auth = params.get("auth", "")
-    if auth in ("md5", "rsa", "plaintext"):
-        endpoints = endpoints.filter(auth__icontains=auth)
-    findings = params.get("findings", "")
-    by_section: dict[str, list] = {}
-    if findings in ("any", "errors", "none"):
-        for finding in export_host(host).findings:
-            if findings != "errors" or finding.is_error:
-                by_section.setdefault(finding.section, []).append(finding)
-        names = list(by_section)
-        endpoints = (
-            endpoints.exclude(name__in=names) if findings == "none" else endpoints.filter(name__in=names)
-        )
-    return endpoints, by_section
-
 
 @role_required("viewer")
 @require_GET
 @vary_on_headers("HX-Request")
 def endpoint_list(request, name):
+    """Every section with its effective host, context, ...; search and filters see the same
+    values (peers.effective), a constant number of queries per page."""
     host = get_host(name)
-    endpoints, by_section = _filtered_endpoints(host, request.GET)
-    endpoints = (
-        endpoints.order_by("position", "id")
-        .only(
-            "id",
-            "name",
-            "kind",
-            "is_template",
-            "peer_host",
-            "port",
-            "context",
-            "username",
-            "auth",
-            "trunk",
-            "qualify",
-            "host_id",
-        )  # fmt: skip
-        .prefetch_related(
-            Prefetch(
-                "base_links",
-                queryset=EndpointBase.objects.select_related("base").only("endpoint_id", "base__name"),
-            )
-        )
-    )
+    endpoints, by_section = endpoint_rows(host, request.GET)
     page = Paginator(endpoints, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [{"endpoint": e, "findings": by_section.get(e.name, [])} for e in page.object_list]
     context = {
@@ -135,6 +68,8 @@ def _form_urls(host: Host, kind: str, endpoint: Endpoint | None) -> dict[str, st
 
 
 def _endpoint_page(request, host, form, *, endpoint=None, title="", action="", conflict=None, status=200):
+    """The form page. The answer to a POST may hold the secret the user typed (kept in its
+    password box after a refused save), so it is never stored by a browser or a proxy."""
     form.enable_inline(_form_urls(host, form.kind, endpoint)["validate"])
     preview, preview_problem = form.preview()
     context = {
@@ -143,6 +78,7 @@ def _endpoint_page(request, host, form, *, endpoint=None, title="", action="", c
         "form": form,
         "endpoint": endpoint,
         "kind": form.kind,
+        "show_kind": form.kind not in title,
         "title": title,
         "action": action,
         "urls": _form_urls(host, form.kind, endpoint),
@@ -153,7 +89,8 @@ def _endpoint_page(request, host, form, *, endpoint=None, title="", action="", c
         if endpoint is not None and form.current_secrets()
         else "",
     }
-    return render(request, "peers/endpoint_form.html", context, status=status)
+    response = render(request, "peers/endpoint_form.html", context, status=status)
+    return no_store(response) if request.method == "POST" else response
 
 
 def _save(request, host, form, endpoint=None):
@@ -277,8 +214,12 @@ def endpoint_validate(request, name, kind):
     if field not in form.fields:
         return HttpResponseBadRequest("unknown field")
     form.is_valid()
-    form.enable_inline(_form_urls(host, form.kind, form.endpoint)["validate"])
-    return render(request, "peers/form_parts.html#field-row", {"row": form.row(field)})
+    return render(request, "peers/form_parts.html#messages", _messages_context(host, form, field))
+
+
+def _messages_context(host, form, field: str) -> dict:
+    """Every field's messages and effective value after checking the whole form, out of band."""
+    return {"host": host, "form": form, "rows": form.rows(), "status": form.status(field)}
 
 
 @role_required("editor")
@@ -294,9 +235,11 @@ def endpoint_preview(request, name, kind):
             action = reverse("peers:endpoint-edit", args=[host.name, form.endpoint.pk])
         else:
             action = reverse("peers:endpoint-create", args=[host.name, form.kind])
-        return _endpoint_page(request, host, form, endpoint=form.endpoint, title="Preview", action=action)
+        title = f"[{form.endpoint.name}]" if form.endpoint is not None else f"New {form.kind}"
+        return _endpoint_page(request, host, form, endpoint=form.endpoint, title=title, action=action)
     preview, problem = form.preview()
-    return render(request, "peers/form_parts.html#preview", {"preview": preview, "preview_problem": problem})
+    context = {"preview": preview, "preview_problem": problem, "oob": True}
+    return render(request, "peers/form_parts.html#preview", context)
 
 
 @role_required("editor")

@@ -7,11 +7,32 @@ from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from .. import policy, services
 from ..forms import GeneralForm
 from ..security.roles import role_required
-from .common import conflict_items, get_host, host_nav, refreshed
+from .common import conflict_items, get_host, host_nav, no_store, refreshed
+
+
+def _general_page(request, host, form, *, conflict=None):
+    """The [general] form page (answers to a POST are never stored: see endpoints._endpoint_page)."""
+    validate_url = reverse("peers:general-validate", args=[host.name])
+    form.enable_inline(validate_url)
+    preview, problem = form.preview()
+    context = {
+        "host": host,
+        "nav": host_nav(host, "general"),
+        "form": form,
+        "validate_url": validate_url,
+        "preview_url": reverse("peers:general-preview", args=[host.name]),
+        "preview": preview,
+        "preview_problem": problem,
+        "conflict": conflict,
+    }
+    status = 409 if conflict is not None else 200
+    response = render(request, "peers/general_form.html", context, status=status)
+    return no_store(response) if request.method == "POST" else response
 
 
 @role_required("editor")
@@ -40,20 +61,7 @@ def general_edit(request, name):
     else:
         form = GeneralForm(host=host, version=services.general_version(host))
         form.check_stored()
-    validate_url = reverse("peers:general-validate", args=[host.name])
-    form.enable_inline(validate_url)
-    preview, problem = form.preview()
-    context = {
-        "host": host,
-        "nav": host_nav(host, "general"),
-        "form": form,
-        "validate_url": validate_url,
-        "preview_url": reverse("peers:general-preview", args=[host.name]),
-        "preview": preview,
-        "preview_problem": problem,
-        "conflict": conflict,
-    }
-    return render(request, "peers/general_form.html", context, status=409 if conflict is not None else 200)
+    return _general_page(request, host, form, conflict=conflict)
 
 
 @role_required("editor")
@@ -65,14 +73,19 @@ def general_validate(request, name):
     if field not in form.fields:
         return HttpResponseBadRequest("unknown field")
     form.is_valid()
-    form.enable_inline(reverse("peers:general-validate", args=[host.name]))
-    return render(request, "peers/form_parts.html#field-row", {"row": form.row(field)})
+    context = {"host": host, "form": form, "rows": form.rows(), "status": form.status(field)}
+    return render(request, "peers/form_parts.html#messages", context)
 
 
 @role_required("editor")
 @require_POST
+@vary_on_headers("HX-Request")
 def general_preview(request, name):
     host = get_host(name)
     form = GeneralForm(request.POST, host=host)
+    if not request.htmx:  # the no-JavaScript "Preview" button: the whole form page again
+        form.is_valid()
+        return _general_page(request, host, form)
     preview, problem = form.preview()
-    return render(request, "peers/form_parts.html#preview", {"preview": preview, "preview_problem": problem})
+    context = {"preview": preview, "preview_problem": problem, "oob": True}
+    return render(request, "peers/form_parts.html#preview", context)

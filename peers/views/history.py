@@ -18,7 +18,7 @@ from .. import audit, history, revisions, services
 from ..asterisk import hostcheck
 from ..exporter import export_host
 from ..models import Change, Host, Revision
-from ..security.roles import role_required
+from ..security.roles import has_role, role_required
 from .common import get_host, host_nav
 
 PAGE_SIZE = 50
@@ -78,6 +78,8 @@ def change_detail(request, pk):
         "fields": audit.diff(change.before, change.after, changed_only=request.GET.get("all") != "1"),
         "show_all": request.GET.get("all") == "1",
         "batch": Change.objects.filter(batch=change.batch).exclude(pk=change.pk).order_by("id")[:200],
+        # the undo is offered only when it would be applied (services.revert_problem tries it)
+        "undo_problem": services.revert_problem(change) if has_role(request.user, "publisher") else None,
     }
     return render(request, "peers/history/change_detail.html", context)
 
@@ -101,7 +103,7 @@ def revision_list(request, name):
     host = get_host(name)
     context = {
         "host": host,
-        "nav": host_nav(host, "history"),
+        "nav": host_nav(host, "revisions"),
         "revisions": Revision.objects.filter(host=host).order_by("-number"),
     }
     return render(request, "peers/history/revision_list.html", context)
@@ -120,7 +122,7 @@ def revision_diff(request, name):
         new_text, new_label = b.conf_text, f"{host.name} r{b.number}"
     context = {
         "host": host,
-        "nav": host_nav(host, "history"),
+        "nav": host_nav(host, "revisions"),
         "a": a,
         "b": b,
         "lines": revisions.masked_diff(a.conf_text, new_text, f"{host.name} r{a.number}", new_label),

@@ -6,7 +6,8 @@ from django.contrib import messages
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
 
 from .. import keys as rsa_keys
 from .. import services
@@ -21,6 +22,7 @@ from ..models import (
     Registration,
 )
 from ..security.roles import role_required
+from .common import confirm_page
 
 # -------------------------------------------------------------------------------------------------
 # Keys
@@ -117,9 +119,20 @@ def key_download(request, key_name):
 
 
 @role_required("editor")
-@require_POST
+@require_http_methods(["GET", "POST"])
 def key_delete(request, key_name):
     key = get_object_or_404(Key, name=key_name)
+    if request.method == "GET":
+        what = "public and private key" if key.has_private else "public key"
+        if key.outkey_of.exists() or key.inkey_links.exists() or key.registrations.exists():
+            messages.error(request, f"The key {key.name} is in use (see 'Used by'); it cannot be deleted.")
+            return redirect("peers:key-list")
+        return confirm_page(
+            request, host=None, title=f"Delete the key {key.name}?",
+            consequence=f"Its {what} are removed from the database for every host; no section uses it now. "
+            "The deletion is recorded in the history.",
+            cancel_url=reverse("peers:key-list"),
+        )  # fmt: skip
     try:
         services.delete_key(key, actor=request.user, message=f"key {key.name} deleted")
     except services.Refused as exc:

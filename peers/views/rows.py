@@ -10,10 +10,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from .. import policy, services
-from ..forms import CallNumberLimitForm, RegistrationForm, Row
+from ..forms import CallNumberLimitForm, RegistrationForm
 from ..models import CallNumberLimit, Registration
 from ..security.roles import role_required
-from .common import conflict_items, get_host, host_nav
+from .common import confirm_page, conflict_items, get_host, host_nav
 
 
 def _write(request, form, save) -> tuple[object | None, list | None]:
@@ -87,10 +87,17 @@ def registration_edit(request, name, pk):
 
 
 @role_required("editor")
-@require_POST
+@require_http_methods(["GET", "POST"])
 def registration_delete(request, name, pk):
     host = get_host(name)
     registration = get_object_or_404(Registration, host=host, pk=pk)
+    if request.method == "GET":
+        return confirm_page(
+            request, host=host, title=f"Delete register => {registration}?",
+            consequence=f"{host.name} stops registering as {registration.username} with "
+            f"{registration.remote_host} at the next publish. The deletion is recorded in the history.",
+            cancel_url=reverse("peers:registration-list", args=[host.name]),
+        )  # fmt: skip
     services.delete_registration(
         registration, actor=request.user, message=f"register => {registration} deleted"
     )
@@ -102,7 +109,7 @@ def _save_limit(request, host, form, limit=None):
     def save():
         data = form.cleaned_data
         return services.save_callnumber_limit(
-            host, limit=limit, network=data["network"], value=data["limit"], comment=data.get("comment", ""),
+            host, limit=limit, network=data["network"], value=int(data["limit"]), comment=data.get("comment", ""),
             actor=request.user, expected_version=data.get("version"),
             message=f"[callnumberlimits] {data['network']} = {data['limit']}",
         )  # fmt: skip
@@ -156,10 +163,17 @@ def limit_edit(request, name, pk):
 
 
 @role_required("editor")
-@require_POST
+@require_http_methods(["GET", "POST"])
 def limit_delete(request, name, pk):
     host = get_host(name)
     limit = get_object_or_404(CallNumberLimit, host=host, pk=pk)
+    if request.method == "GET":
+        return confirm_page(
+            request, host=host, title=f"Delete the call-number limit {limit}?",
+            consequence="Addresses in that range fall back to maxcallnumbers from [general] at the next "
+            "publish. The deletion is recorded in the history.",
+            cancel_url=reverse("peers:limit-list", args=[host.name]),
+        )  # fmt: skip
     services.delete_callnumber_limit(limit, actor=request.user, message=f"[callnumberlimits] {limit} deleted")
     messages.success(request, f"Deleted {limit}.")
     return redirect("peers:limit-list", host.name)
@@ -183,12 +197,8 @@ def row_validate(request, form_name):
     if field not in form.fields:
         return HttpResponseBadRequest("unknown field")
     form.is_valid()
-    _inline(form, form_name, registration)
-    return render(
-        request,
-        "peers/form_parts.html#field-row",
-        {"row": Row(form[field], form.field_warnings.get(field, []))},
-    )
+    context = {"form": form, "rows": form.rows(), "status": form.status(field)}
+    return render(request, "peers/form_parts.html#messages", context)
 
 
 def _inline(form, form_name: str, obj=None):

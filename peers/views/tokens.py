@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
 
 from .. import services
 from ..models import (
     HostToken,
 )
 from ..security.roles import role_required
-from .common import get_host, host_nav, no_store
+from .common import confirm_page, get_host, host_nav, no_store
 
 # ---------------------------------------------------------------------------------------------
 # Host tokens (the agent's credentials): admins create and revoke them; a token is shown once.
@@ -35,10 +36,17 @@ def host_tokens(request, name):
 
 
 @role_required("admin")
-@require_POST
+@require_http_methods(["GET", "POST"])
 def host_token_revoke(request, name, pk):
     host = get_host(name)
     row = get_object_or_404(HostToken, host=host, pk=pk)
+    if request.method == "GET" and row.revoked_at is None:
+        return confirm_page(
+            request, host=host, title=f"Revoke the token iaxh_{row.prefix}_…?",
+            consequence=f"The agent that uses it ({row.name}) gets 401 from the next request on; this cannot "
+            "be undone (create a new token instead).",
+            cancel_url=reverse("peers:host-tokens", args=[host.name]), button="Revoke",
+        )  # fmt: skip
     if row.revoked_at is None:
         services.revoke_token(row.prefix, actor=request.user, message="host token revoked")
         messages.success(request, f"Token {row.prefix} is revoked; the agent using it gets 401 from now on.")

@@ -1081,3 +1081,11 @@ def test_an_include_loop_among_uploads_is_an_error():
     files = _uploads("[general]\n#include a.conf\n", a__conf="#include iax.conf\n")
     with pytest.raises(ConfigSyntaxError, match="include loop: iax.conf -> a.conf -> iax.conf"):
         parse_uploads("iax.conf", files)
+
+
+def test_a_web_import_names_a_missing_include_once_without_repeating_itself():
+    # issue 14: the message once read "... 'the uploaded files', 'the uploaded files'"
+    found = parse_uploads("sub/m.conf", {"sub/m.conf": b'[general]\n#tryinclude "x.conf"\n'})
+    assert [n.message for n in found.notes] == [
+        "'#tryinclude x.conf' was not uploaded: upload it too (uploaded: sub/m.conf); skipped"
+    ]

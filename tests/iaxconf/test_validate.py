@@ -587,7 +587,9 @@ def test_invalid_callnumberlimit_range_is_reported():
     found = validate(doc(sec("callnumberlimits", ("10.0.0.0/33", "10"), at=10)))
     assert summary(found) == [(ERROR, "invalid-callnumberlimit", "callnumberlimits", "10.0.0.0/33", "10", 11)]
     assert found[0].rule == "acl"
-    assert "'10.0.0.0/33' is not an address[/mask] range" in found[0].message
+    assert found[0].message == (
+        "'10.0.0.0/33' has a prefix length over 32; a [callnumberlimits] line is address[/mask] = limit"
+    )  # the value once, not twice
 
 
 def test_invalid_callnumberlimit_value_is_reported():
