@@ -21,7 +21,16 @@ from ..security.roles import role_required
 from .common import get_host, host_nav
 
 PAGE_SIZE = 50
-OBJECT_TYPES = ["host", "general", "endpoint", "template", "registration", "callnumberlimit", "key"]
+OBJECT_TYPES = [
+    "host",
+    "general",
+    "endpoint",
+    "template",
+    "registration",
+    "callnumberlimit",
+    "key",
+    "dialplan",
+]
 
 
 def _get_revision(host: Host, number) -> Revision:

@@ -962,3 +962,32 @@ def test_secret_values_are_not_kept_in_the_value_cache():
     validate(Document([general(("register", "office:Another-Secret-77@pbx.example.com"))]))
     cached = " ".join(value for values in module._value_cache.values() for value in values)
     assert "Very-Secret-Value-42" not in cached and "Another-Secret-77" not in cached
+
+
+# --- context= against the dialplan's contexts -------------------------------------------------------
+
+
+def test_contexts_the_dialplan_lacks_are_warnings_only_with_a_context_list():
+    document = doc(
+        user(
+            "alice",
+            ("secret", STRONG),
+            ("context", "from-alice"),
+            ("context", "From-Office"),
+            ("context", "*"),
+        ),
+        peer("trunk", ("host", "192.0.2.1"), ("context", "nowhere"), at=20),
+    )
+    assert "unknown-context" not in codes(validate(document))  # no list: nothing to compare with
+    found = [
+        f for f in validate(document, contexts=["from-alice", "from-office"]) if f.code == "unknown-context"
+    ]
+    assert [(f.severity, f.section, f.value, f.line) for f in found] == [
+        (WARNING, "alice", "From-Office", 14),
+        (WARNING, "trunk", "nowhere", 23),
+    ]
+    assert "did you mean 'from-office'" in found[0].message
+    assert "placed through this peer" in found[1].message
+    assert "unknown-context" not in codes(
+        validate(document, contexts=["from-alice", "From-Office", "nowhere"])
+    )
