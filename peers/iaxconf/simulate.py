@@ -97,6 +97,11 @@ CAUSE_CODES = {
     "Registration Refused": 29,  # AST_CAUSE_FACILITY_REJECTED
     "Unauthenticated call limit reached": 21,  # AST_CAUSE_CALL_REJECTED
 }
+# check_access / register_verify for a name nobody has: the challenge asks for last_authmethod
+LAST_AUTHMETHOD = (
+    "Asterisk challenges a name it does not know with the methods it last asked a registering peer "
+    "for (md5 until one registers); the prediction assumes md5"
+)
 TRUE_WORDS = frozenset({"yes", "true", "y", "t", "1", "on"})
 FALSE_WORDS = frozenset({"no", "false", "n", "f", "0", "off"})
 
@@ -789,6 +794,7 @@ def call_on(config: Site, call: Call) -> Result:
             result.steps.append(Step("auth", False,
                                      f"No [user] takes username '{username}', so Asterisk sends a challenge that no "
                                      "answer can pass (it does not tell a caller which names exist)"))  # fmt: skip
+            result.conditions.append(LAST_AUTHMETHOD)
             if _answer(frozenset({"md5"}), call.secret, call.key, offered) is None:
                 result.steps.append(
                     Step("auth", False, "The caller cannot even answer that challenge (md5) and hangs up")
@@ -1285,10 +1291,12 @@ def register_on(config: Site, reg: Registration) -> Result:
         line = Logged(
             "NOTICE", "chan_iax2.c", f"No registration for peer '{name}' (from {where.addr})", authdebug=True
         )
-        answers = (
-            _answer(frozenset({"md5"}), secret, reg.key, offered) is not None
-        )  # it answers the fake REGAUTH
-        result.logged += [line, line] if answers else [line]
+        result.conditions.append(LAST_AUTHMETHOD)
+        # the fake REGAUTH: a box that answers it is refused; one that cannot never hears back
+        if _answer(frozenset({"md5"}), secret, reg.key, offered) is None:
+            result.logged.append(line)
+            return _reject(result, None, fix)
+        result.logged += [line, line]
         return _reject(result, "Registration Refused", fix)
 
     reasons: list[str] = []
@@ -1325,6 +1333,7 @@ def register_on(config: Site, reg: Registration) -> Result:
     if verdict.unknown:
         result.conditions.append(f"the named ACL(s) {', '.join(verdict.unknown)} must admit {where.addr}")
     result.candidates[-1].chosen = True
+    result.section = peer.name  # the peer that takes the registration, whether it then authenticates
 
     if not peer.secret and not peer.inkeys:
         result.steps.append(Step("register", True, f"[{peer.name}] has no secret and no inkeys: it registers without "
