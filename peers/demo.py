@@ -50,6 +50,17 @@ maxregexpire=300
 srvlookup=yes
 """
 
+# the context headers of the demo's dialplan (what iaxadmin keeps of an uploaded extensions.conf)
+EXTENSIONS = """[general]
+static=yes
+
+[default]
+[from-office]
+[from-branch]
+[from-hq]
+[inbound]
+"""
+
 SECTIONS = [
     _section(
         "office-phone",
@@ -168,4 +179,7 @@ def seed_demo(passphrase: str = "demo-passphrase", *, actor=None) -> Host:
     )  # fmt: skip
     for network, limit in (("203.0.113.10/32", 2048), ("198.51.100.0/255.255.255.0", 256)):
         services.save_callnumber_limit(host, network=network, value=limit, actor=actor, batch=batch)
+    services.import_extensions(
+        host, "extensions.conf", {"extensions.conf": EXTENSIONS.encode()}, actor=actor, batch=batch
+    )
     return host

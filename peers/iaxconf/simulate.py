@@ -752,6 +752,19 @@ def simulate_call(
 
 
 def call_on(config: Site, call: Call) -> Result:
+    """``simulate_call`` on a :class:`Site` already built (several calls on one host)."""
+    return _finish(config, _call_on(config, call))
+
+
+def _finish(config: Site, result: Result) -> Result:
+    if result.outcome == REJECTED and result.cause in ("No authority found", "Registration Refused"):
+        if config.general.delayreject:
+            result.steps.append(Step("reject", False, "delayreject=yes: Asterisk waits a second before it sends "
+                                     "the refusal (auth_fail)"))  # fmt: skip
+    return result
+
+
+def _call_on(config: Site, call: Call) -> Result:
     where = parse_where(call.address)
     offered = _check_methods(call.auth)
     wanted_codecs = _check_codecs(call.codecs)
@@ -1248,6 +1261,11 @@ def simulate_registration(
 
 
 def register_on(config: Site, reg: Registration) -> Result:
+    """``simulate_registration`` on a :class:`Site` already built."""
+    return _finish(config, _register_on(config, reg))
+
+
+def _register_on(config: Site, reg: Registration) -> Result:
     where = parse_where(reg.address)
     offered = _check_methods(reg.auth)
     name = (reg.peer or "").strip()

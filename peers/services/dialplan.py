@@ -73,6 +73,7 @@ def import_extensions(
     *,
     actor,
     expected_version: int | None = None,
+    batch=None,
     message: str = "",
 ) -> tuple[DialplanContexts, Contexts]:
     """The contexts of an uploaded extensions.conf (``main`` among ``files``; its ``#include``s are
@@ -84,7 +85,7 @@ def import_extensions(
         raise _refused(exc.message) from None
     row = save_dialplan(
         host, found.names, source=DialplanContexts.Source.UPLOAD, detail=main, actor=actor,
-        expected_version=expected_version, message=message,
+        expected_version=expected_version, batch=batch, message=message,
     )  # fmt: skip
     return row, found
 
