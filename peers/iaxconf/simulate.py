@@ -592,6 +592,15 @@ def _port(text: str, address: str) -> int:
     return int(text)
 
 
+def check(request: Call | Registration) -> None:
+    """Raise SimulationError, naming the field, for a parameter the simulator cannot use (what a
+    form checks before it asks)."""
+    parse_where(request.address)
+    _check_methods(request.auth)
+    if isinstance(request, Call):
+        _check_codecs(request.codecs)
+
+
 def _check_methods(auth: tuple[str, ...] | None) -> tuple[str, ...] | None:
     if auth is None:
         return None
