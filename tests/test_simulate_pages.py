@@ -117,3 +117,21 @@ def test_the_dialplan_page_for_viewers_and_editors(demo, django_user_model):
     assert editor.post(url, {"action": "forget"}).status_code == 302
     assert not DialplanContexts.objects.filter(host=demo).exists()
     assert viewer.post(url, {"action": "forget"}).status_code == 403
+
+
+def test_a_peers_page_shows_its_dial_strings_without_secrets(demo, django_user_model):
+    editor = _client(django_user_model, "editor")
+    alice = Endpoint.objects.get(host=demo, name="alice")
+    page = editor.get(reverse("peers:endpoint-edit", args=["demo", alice.pk])).content.decode()
+    assert "<code>Dial(IAX2/alice/${EXTEN})</code>" in page
+    assert "<code>register =&gt; alice:&lt;secret&gt;@&lt;address of demo&gt;</code>" in page
+    assert "landing in context &#x27;from-office&#x27;" in page  # inherited from the office-phone template
+    assert ALICE not in page
+    provider = Endpoint.objects.get(host=demo, name="provider")
+    page = editor.get(reverse("peers:endpoint-edit", args=["demo", provider.pk])).content.decode()
+    assert "<code>Dial(IAX2/demo-pbx:[demo-pbx]@203.0.113.10/${EXTEN}@&lt;context&gt;)</code>" in page
+    template = Endpoint.objects.get(host=demo, name="office-phone")
+    assert (
+        'id="dial-strings"'
+        not in editor.get(reverse("peers:endpoint-edit", args=["demo", template.pk])).content.decode()
+    )
