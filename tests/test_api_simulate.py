@@ -19,7 +19,7 @@ ALICE = "Vq8-mU2x!rT4pz"
 
 @pytest.fixture
 def demo(db):
-    return seed_demo()
+    return seed_demo(dialplan=True)
 
 
 def _token(django_user_model, role: str) -> str:

@@ -21,7 +21,7 @@ ALICE = "Vq8-mU2x!rT4pz"  # the demo's alice
 
 @pytest.fixture
 def demo(db):
-    return seed_demo()
+    return seed_demo(dialplan=True)
 
 
 def run(*args) -> tuple[int, str]:

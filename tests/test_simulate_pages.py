@@ -20,7 +20,7 @@ ALICE = "Vq8-mU2x!rT4pz"
 
 @pytest.fixture
 def demo(db):
-    return seed_demo()
+    return seed_demo(dialplan=True)
 
 
 def _client(django_user_model, role: str, *, csrf: bool = False) -> Client:

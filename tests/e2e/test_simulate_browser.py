@@ -18,7 +18,7 @@ def test_a_rejected_call_explained(page):  # noqa: F811
     from peers.demo import seed_demo
     from peers.models import Endpoint
 
-    seed_demo()
+    seed_demo(dialplan=True)
     page.goto("/hosts/demo/simulate/")
     page.fill("#id_address", "203.0.113.50:4569")
     page.fill("#id_username", "alice")
