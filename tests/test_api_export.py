@@ -273,7 +273,7 @@ def test_a_report_with_the_dialplans_contexts_updates_them(client, published):
     row = DialplanContexts.objects.get(host=host)
     assert (row.contexts, row.source, row.detail) == (contexts, "agent", "agent 1.0.0")
     change = Change.objects.filter(object_type="dialplan").order_by("-id").first()
-    assert (change.action, change.actor_name) == ("update", "api:agent")
+    assert (change.action, change.actor_name) == ("create", "api:agent")
     post_report(client, host.name, token, {**REPORT, "dialplan_contexts": contexts})  # the same list again
     post_report(client, host.name, token, {**REPORT, "dialplan_contexts": None})  # not read this time
     assert Change.objects.filter(object_type="dialplan").count() == before + 1
