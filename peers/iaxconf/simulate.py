@@ -700,7 +700,8 @@ def _call_numbers(site: Site, where: _Where, in_use: int, validated: bool, resul
 
 
 def _reject(result: Result, cause: str | None, fix: Fix | None = None) -> Result:
-    result.outcome = REJECTED
+    # a tie stays ambiguous: today's pick is refused, another of the tied users might not be
+    result.outcome = AMBIGUOUS if result.tied else REJECTED
     result.cause = cause
     result.cause_code = CAUSE_CODES.get(cause) if cause else None
     if fix is not None and result.fix is None:

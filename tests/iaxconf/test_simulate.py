@@ -263,6 +263,12 @@ def test_a_tie_is_ambiguous_and_names_todays_pick_by_hash_order():
     assert data["outcome"] == "ambiguous" and data["pick"] == "front"
 
 
+def test_a_tie_stays_ambiguous_when_todays_pick_is_refused():
+    text = conf("[reception]\ntype=user\ncontext=r", "[front]\ntype=user\ncontext=missing")
+    result = call(text, contexts=["r"])
+    assert (result.outcome, result.pick, result.cause) == (AMBIGUOUS, "front", "No such context/extension")
+
+
 def test_nobody_admits_an_anonymous_caller():
     result = call(conf(ALICE_USER + "\ndeny=0.0.0.0/0"))
     assert result.outcome == "rejected" and result.cause == "No authority found"
