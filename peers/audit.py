@@ -33,6 +33,7 @@ from .models import (
     TYPED_COLUMNS,
     CallNumberLimit,
     Change,
+    DialplanContexts,
     Endpoint,
     EndpointBase,
     EndpointInKey,
@@ -56,6 +57,7 @@ ENDPOINT_FIELDS = (
 )
 REGISTRATION_FIELDS = ("position", "username", "secret", "remote_host", "remote_port", "comment")
 LIMIT_FIELDS = ("position", "network", "limit", "comment")
+DIALPLAN_FIELDS = ("contexts", "source", "detail")
 KEY_FIELDS = ("name", "public_pem", "private_pem", "private_encrypted", "bits", "fingerprint")
 # secret fields per object type (top level of the state)
 SECRET_FIELDS = {
@@ -115,6 +117,7 @@ def object_type(obj: Model) -> str:
         Registration: "registration",
         CallNumberLimit: "callnumberlimit",
         Key: "key",
+        DialplanContexts: "dialplan",
         HostToken: "hosttoken",
         UserToken: "usertoken",
     }[type(obj)]
@@ -189,6 +192,8 @@ def state(obj: Model) -> dict:
         return {f: getattr(obj, f) for f in LIMIT_FIELDS}
     if isinstance(obj, Key):
         return {f: getattr(obj, f) for f in KEY_FIELDS}
+    if isinstance(obj, DialplanContexts):
+        return {"contexts": list(obj.contexts), "source": obj.source, "detail": obj.detail}
     if isinstance(obj, HostToken | UserToken):
         owner = obj.host.name if isinstance(obj, HostToken) else obj.user.get_username()
         return {"name": obj.name, "prefix": obj.prefix, "owner": owner, "revoked": obj.revoked_at is not None}
@@ -211,6 +216,8 @@ def object_repr(obj: Model) -> str:
         return "[general]"
     if isinstance(obj, Registration):
         return f"register => {obj.username}@{obj.remote_host}"
+    if isinstance(obj, DialplanContexts):
+        return "dialplan contexts"
     if isinstance(obj, HostToken | UserToken):
         return f"{'host' if isinstance(obj, HostToken) else 'user'} token {obj.prefix} ({obj.name})"[:200]
     if isinstance(obj, get_user_model()):
@@ -221,7 +228,7 @@ def object_repr(obj: Model) -> str:
 def host_objects(host: Host) -> dict[tuple, ObjectState]:
     """Every config object of a host (not the shared keys) by a natural key that survives a
     delete-and-recreate: ("host",), ("general",), ("endpoint", lower name), ("registration", index),
-    ("callnumberlimit", index). A constant number of queries."""
+    ("callnumberlimit", index), ("dialplan",). A constant number of queries."""
     objects: dict[tuple, ObjectState] = {("host",): ObjectState("host", host.pk, host.name, state(host))}
     general = GeneralSettings.objects.filter(host=host).first()
     if general is not None:
@@ -233,6 +240,9 @@ def host_objects(host: Host) -> dict[tuple, ObjectState]:
         )
     objects.update(registration_objects(host))
     objects.update(limit_objects(host))
+    dialplan = DialplanContexts.objects.filter(host=host).first()
+    if dialplan is not None:  # not part of iax.conf: kept as it is by reverts, recorded when the host goes
+        objects[("dialplan",)] = object_state(dialplan)
     return objects
 
 

@@ -50,6 +50,17 @@ maxregexpire=300
 srvlookup=yes
 """
 
+# the context headers of the demo's dialplan (what iaxadmin keeps of an uploaded extensions.conf)
+EXTENSIONS = """[general]
+static=yes
+
+[default]
+[from-office]
+[from-branch]
+[from-hq]
+[inbound]
+"""
+
 SECTIONS = [
     _section(
         "office-phone",
@@ -143,7 +154,7 @@ SECTIONS = [
 
 
 @transaction.atomic
-def seed_demo(passphrase: str = "demo-passphrase", *, actor=None) -> Host:
+def seed_demo(passphrase: str = "demo-passphrase", *, actor=None, dialplan: bool = False) -> Host:
     """Create the demo host through the service layer: one batch of history rows."""
     batch = audit.new_batch()
     host = services.create_host(
@@ -168,4 +179,8 @@ def seed_demo(passphrase: str = "demo-passphrase", *, actor=None) -> Host:
     )  # fmt: skip
     for network, limit in (("203.0.113.10/32", 2048), ("198.51.100.0/255.255.255.0", 256)):
         services.save_callnumber_limit(host, network=network, value=limit, actor=actor, batch=batch)
+    if dialplan:  # the contexts of the demo's dialplan (iax_demo seeds them; most tests do without)
+        services.import_extensions(
+            host, "extensions.conf", {"extensions.conf": EXTENSIONS.encode()}, actor=actor, batch=batch
+        )
     return host

@@ -34,6 +34,7 @@ from .iaxconf.mask import MASK, mask_document
 from .iaxconf.normalise import HEADER_MARK
 from .models import (
     CallNumberLimit,
+    DialplanContexts,
     Endpoint,
     EndpointBase,
     EndpointInKey,
@@ -345,6 +346,11 @@ def general_section(host: Host) -> Section:
     return general
 
 
+def dialplan_contexts(host: Host) -> list[str] | None:
+    """The contexts the host's dialplan defines, or None when iaxadmin does not know them."""
+    return DialplanContexts.objects.filter(host=host).values_list("contexts", flat=True).first()
+
+
 def export_host(host: Host) -> Export:
     """Build, validate and render a host's config. Never writes anything."""
     document, public_keys, private_keys = build_document(host)
@@ -362,7 +368,7 @@ def export_host(host: Host) -> Export:
                 bits=bits,
             )
             key_rows[name] = (public_pem, private_pem)
-    findings = validate(document, keys=keys)
+    findings = validate(document, keys=keys, contexts=dialplan_contexts(host))
     key_files = []
     for name in sorted(public_keys):
         if name in key_rows and key_rows[name][0]:

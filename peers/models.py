@@ -10,6 +10,7 @@
 * ``Key``: an RSA key by name, shared across hosts (``<name>.pub`` and optionally ``<name>.key``).
 * ``Registration``: a ``register =>`` line, rendered in ``[general]`` only.
 * ``CallNumberLimit``: a line of ``[callnumberlimits]``.
+* ``DialplanContexts``: the contexts a host's dialplan defines (for findings and the simulator).
 * ``Change``: the audit trail, one row per created, updated or deleted config object, written by
   ``peers.audit.record`` in the same transaction as the change (secrets masked).
 * ``Revision``: an immutable published version of a host's iax.conf, with its key files and a
@@ -338,6 +339,33 @@ class CallNumberLimit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.network} = {self.limit}"
+
+
+class DialplanContexts(models.Model):
+    """The contexts a host's dialplan defines (their names only, in the order found), uploaded
+    from extensions.conf or reported by the host's agent from ``dialplan show``. While a host has
+    one, ``context=`` lines naming no context are a warning finding and the call simulator says
+    when an extension cannot exist. Written only by ``peers.services.dialplan``."""
+
+    class Source(models.TextChoices):
+        UPLOAD = "upload", "extensions.conf upload"
+        AGENT = "agent", "agent report (dialplan show)"
+        API = "api", "API"
+
+    host = models.OneToOneField(Host, on_delete=models.CASCADE, related_name="dialplan")
+    contexts = models.JSONField(default=list, help_text="Context names, as the dialplan spells them.")
+    source = models.CharField(max_length=10, choices=Source)
+    detail = models.CharField(
+        max_length=200, blank=True, help_text="The uploaded file or the agent's version."
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "dialplan contexts"
+        verbose_name_plural = "dialplan contexts"
+
+    def __str__(self) -> str:
+        return f"dialplan contexts of {self.host}"
 
 
 class Change(models.Model):

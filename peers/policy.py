@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from django.db.models.functions import Lower
 
-from .exporter import build_document
+from .exporter import build_document, dialplan_contexts
 from .iaxconf import ERROR, Document, Entry, Finding, KeyInfo, Section, validate
 from .iaxconf.document import CALLNUMBERLIMITS, GENERAL
 from .models import Endpoint, EndpointBase, Host, Key
@@ -126,6 +126,7 @@ def endpoint_verdict(host: Host, section: Section, *, endpoint: Endpoint | None 
     ids = _related_ids(host, section.bases, endpoint)
     document, _, _ = build_document(host, only=ids or [-1])
     keys = key_info()
+    contexts = dialplan_contexts(host)  # the form shows unknown-context warnings at the field
     old_name = endpoint.name.lower() if endpoint is not None else None
     at = next(
         (i for i, s in enumerate(document.sections) if s.is_endpoint and s.name.lower() == old_name), None
@@ -136,14 +137,14 @@ def endpoint_verdict(host: Host, section: Section, *, endpoint: Endpoint | None 
     if at is not None:
         derived = _descendants(document, old_name)
         own_before = {old_name}
-        before = _about(validate(document, keys=keys), own_before | derived)
+        before = _about(validate(document, keys=keys, contexts=contexts), own_before | derived)
         document.sections[at] = section
         for other in document.sections:  # a rename is followed by the sections using it
             other.bases = [section.name if b.lower() == old_name else b for b in other.bases]
     else:
         document.sections.append(section)
     own_after = {section.name.lower()}
-    after = _about(validate(document, keys=keys), own_after | derived)
+    after = _about(validate(document, keys=keys, contexts=contexts), own_after | derived)
     if problems:  # the database's own rules: the validator's duplicate/unknown-base findings come
         after = [f for f in after if f.code not in {p.code for p in problems}] + problems  # from here
     return Verdict(after, _compare(before, after, own_before, own_after))

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import endpoints, general, history, hosts, imports, keys, rows, tokens
+from .views import endpoints, general, history, hosts, imports, keys, rows, simulate, tokens
 
 app_name = "peers"
 
@@ -54,4 +54,11 @@ urlpatterns = [
     path("changes/<int:pk>/", history.change_detail, name="change-detail"),
     path("changes/<int:pk>/revert/", history.change_revert, name="change-revert"),
     path("audit/export", history.audit_export, name="audit-export"),
+    path("hosts/<slug:name>/simulate/", simulate.simulate_call, name="simulate-call"),
+    path(
+        "hosts/<slug:name>/simulate/registration/",
+        simulate.simulate_registration,
+        name="simulate-registration",
+    ),
+    path("hosts/<slug:name>/dialplan/", simulate.dialplan, name="dialplan"),
 ]

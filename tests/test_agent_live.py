@@ -16,7 +16,7 @@ import pytest
 from peers import revisions, services
 from peers.demo import seed_demo
 from peers.iaxconf import Entry, Section
-from peers.models import Deployment
+from peers.models import Deployment, DialplanContexts
 
 REPO = Path(__file__).resolve().parents[1]
 AGENT = REPO / "agent" / "iaxadmin-agent"
@@ -72,6 +72,7 @@ def test_the_agent_applies_a_published_revision_and_reports_it(live_server, tmp_
         "",
     )
     assert "iax2 reload" in deployment.reload_output and "IAX2 registrations" in deployment.registry
+    assert DialplanContexts.objects.get(host=host).contexts == ["from-office", "parkedcalls"]
     assert deployment.agent_version
     state = json.loads((tmp_path / "state" / "state.json").read_text())
     assert state["revision"] == 1 and state["sha256"] == deployment.sha256

@@ -17,7 +17,7 @@ from peers import exporter, revisions, services
 from peers.api import agent as api_export
 from peers.demo import seed_demo
 from peers.iaxconf import Entry, Section
-from peers.models import Deployment, Host, HostToken, UserToken
+from peers.models import Change, Deployment, DialplanContexts, Host, HostToken, UserToken
 from peers.security import tokens
 
 pytestmark = pytest.mark.django_db
@@ -263,6 +263,36 @@ REPORT = {
 def post_report(client, host, token, body, content_type="application/json"):
     data = json.dumps(body) if not isinstance(body, (str, bytes)) else body
     return client.post(f"/api/v1/hosts/{host}/deployments", data, content_type=content_type, **auth(token))
+
+
+def test_a_report_with_the_dialplans_contexts_updates_them(client, published):
+    host, _, token = published
+    contexts = ["default", "from-office", "from-branch", "from-hq", "inbound", "parkedcalls"]
+    before = Change.objects.filter(object_type="dialplan").count()
+    assert post_report(client, host.name, token, {**REPORT, "dialplan_contexts": contexts}).status_code == 201
+    row = DialplanContexts.objects.get(host=host)
+    assert (row.contexts, row.source, row.detail) == (contexts, "agent", "agent 1.0.0")
+    change = Change.objects.filter(object_type="dialplan").order_by("-id").first()
+    assert (change.action, change.actor_name) == ("create", "api:agent")
+    post_report(client, host.name, token, {**REPORT, "dialplan_contexts": contexts})  # the same list again
+    post_report(client, host.name, token, {**REPORT, "dialplan_contexts": None})  # not read this time
+    assert Change.objects.filter(object_type="dialplan").count() == before + 1
+    assert DialplanContexts.objects.get(host=host).contexts == contexts
+
+
+@pytest.mark.parametrize(
+    "contexts,reason",
+    [
+        ("from-office", "must be a list"),
+        (["ok", "two words"], "'two words' cannot be a context name"),
+        ([3], "3"),
+    ],
+)
+def test_a_malformed_context_list_is_refused(client, published, contexts, reason):
+    host, _, token = published
+    response = post_report(client, host.name, token, {**REPORT, "dialplan_contexts": contexts})
+    assert response.status_code == 400 and reason in response.content.decode()
+    assert not Deployment.objects.exists()
 
 
 def test_a_deployment_report_is_recorded(client, published):

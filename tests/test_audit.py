@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from peers import audit, services
 from peers import keys as rsa_keys
 from peers.iaxconf import Document, Entry, Section
-from peers.models import CallNumberLimit, Change, Endpoint, Host, Key, Registration
+from peers.models import CallNumberLimit, Change, DialplanContexts, Endpoint, Host, Key, Registration
 from peers.services import import_document
 
 from .conftest import section
@@ -229,11 +229,13 @@ def test_clearing_a_secret_reads_cleared(host):
         lambda host: services.save_callnumber_limit(host, network="10.0.0.0/8", value=1, actor="test"),
         lambda host: services.store_key("k9", rsa_keys.generate(None), actor="test"),
         lambda host: services.create_host("pbx9", actor="test"),
+        lambda host: services.save_dialplan(host, ["from-alice"], source="api", actor="test"),
     ],
-    ids=["endpoint", "general", "registration", "limit", "key", "host"],
+    ids=["endpoint", "general", "registration", "limit", "key", "host", "dialplan"],
 )
 def test_nothing_is_written_when_the_audit_row_cannot_be_written(host, monkeypatch, write):
-    counts = [m.objects.count() for m in (Endpoint, Registration, CallNumberLimit, Key, Host)]
+    models = (Endpoint, Registration, CallNumberLimit, Key, Host, DialplanContexts)
+    counts = [m.objects.count() for m in models]
 
     def fail(**kwargs):
         raise RuntimeError("audit down")
@@ -241,7 +243,7 @@ def test_nothing_is_written_when_the_audit_row_cannot_be_written(host, monkeypat
     monkeypatch.setattr(audit, "record", fail)
     with pytest.raises(RuntimeError, match="audit down"):
         write(host)
-    assert [m.objects.count() for m in (Endpoint, Registration, CallNumberLimit, Key, Host)] == counts
+    assert [m.objects.count() for m in models] == counts
     assert not host.general.options.exists() if hasattr(host, "general") else True
     assert Change.objects.count() == 0
 

@@ -60,6 +60,9 @@ MATRIX: dict[str, list[tuple[str, str]]] = {
     "change-detail": [("get", "viewer")],
     "change-revert": [("post", "publisher")],
     "audit-export": [("get", "viewer")],
+    "simulate-call": [("get", "viewer"), ("post", "viewer")],  # a simulation writes nothing
+    "simulate-registration": [("get", "viewer"), ("post", "viewer")],
+    "dialplan": [("get", "viewer"), ("post", "editor")],
     "host-tokens": [("get", "admin"), ("post", "admin")],
     "host-token-revoke": [("get", "admin"), ("post", "admin")],
 }

@@ -132,6 +132,12 @@ def _upload_import(world):
     return {"upload": str(response.context["upload"].pk)}
 
 
+def _extensions_upload(world):
+    extensions = io.BytesIO(b"[from-trunk]\nexten => s,1,Answer()\n\n[office]\nexten => 100,1,Dial(IAX2/bob)\n")
+    extensions.name = "extensions.conf"
+    return {"extensions": extensions}
+
+
 def _key_upload(world):
     material = rsa_keys.generate(None)
     public = io.BytesIO(material.public_pem.encode())
@@ -225,6 +231,7 @@ WEB_WRITES = {
         "update",
         "endpoint",
     ),
+    "dialplan": Write("post", lambda w: [H], _extensions_upload, "create", "dialplan"),
     "change-revert": Write(
         "post",
         lambda w: [Change.objects.filter(object_repr="[carol]", action="create").latest("id").pk],
@@ -262,6 +269,8 @@ WEB_NON_WRITES = {
     "general-preview",
     "row-validate",
     "import",
+    "simulate-call",
+    "simulate-registration",
     "login",
     "logout",
     "admin-login",
@@ -373,6 +382,13 @@ API_BODY = {
     "create_limit": (f"/hosts/{H}/callnumberlimits", lambda w: {"network": "10.0.0.0/8", "limit": 4}, "create", "callnumberlimit"),
     "update_limit": (None, lambda w: {"network": "10.0.0.0/8", "limit": 4}, "update", "callnumberlimit"),
     "delete_limit": (None, lambda w: None, "delete", "callnumberlimit"),
+    "dialplan_put": (f"/hosts/{H}/dialplan", lambda w: {"contexts": ["office", "from-trunk"]}, "create", "dialplan"),
+    "dialplan_delete": (None, lambda w: None, "delete", "dialplan"),
+}  # fmt: skip
+# POST operations that write nothing: the simulator's questions (a call, a registration).
+API_READS = {
+    "simulate_call_op": (f"/hosts/{H}/simulate/call", {"address": "192.0.2.50", "username": "alice"}),
+    "simulate_registration_op": (f"/hosts/{H}/simulate/registration", {"peer": "alice", "address": "192.0.2.50"}),
 }  # fmt: skip
 
 
@@ -384,6 +400,9 @@ def _api_path(world, operation: str) -> str:
         return f"/api/v1/hosts/{H}/registrations/{Registration.objects.get(username='branch-backup').pk}"
     if operation.endswith("limit"):
         return f"/api/v1/hosts/{H}/callnumberlimits/{CallNumberLimit.objects.first().pk}"
+    if operation.startswith("dialplan"):
+        services.save_dialplan(world["host"], ["office"], source="api", actor="setup")
+        return f"/api/v1/hosts/{H}/dialplan"
     tpl = services.save_endpoint(world["host"], _template("unused-tpl"), actor="setup")
     return f"/api/v1/hosts/{H}/templates/{tpl.name}"
 
@@ -401,13 +420,28 @@ def _api_operations() -> dict[str, str]:
     for operations in schema["paths"].values():
         for method, operation in operations.items():
             if method != "get":
-                found[operation["operationId"].removeprefix("peers_api_resources_")] = method
+                operation_id = operation["operationId"]
+                found[operation_id.removeprefix("peers_api_resources_").removeprefix("peers_api_simulate_")] = method
     return found
 
 
 def test_every_api_operation_that_writes_is_listed():
-    missing = set(_api_operations()) - set(API_BODY)
+    missing = set(_api_operations()) - set(API_BODY) - set(API_READS)
     assert not missing, f"API operations missing from the write-path table: {sorted(missing)}"
+
+
+@pytest.mark.parametrize("operation", sorted(API_READS))
+def test_an_api_read_by_post_writes_nothing(world, operation):
+    path, body = API_READS[operation]
+    before = Change.objects.order_by("-id").values_list("id", flat=True).first()
+    state = fingerprint()
+    response = Client().post(
+        "/api/v1" + path, data=json.dumps(body), content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {world['token']}",
+    )  # fmt: skip
+    assert response.status_code == 200, response.content
+    assert fingerprint() == state
+    assert not Change.objects.filter(id__gt=before).exists()
 
 
 def _call_api(world, operation, path=None):
@@ -457,7 +491,7 @@ COMMAND_WRITES = {
     "iax_rotate_key": (lambda w, tmp: [], "update", "encryption"),
     "iax_export": (lambda w, tmp: ["--host", H, "--out", str(tmp / "out")], "reveal", "host"),
 }
-COMMAND_READS = {"iax_audit", "iax_validate", "iax_check"}
+COMMAND_READS = {"iax_audit", "iax_validate", "iax_check", "iax_simulate"}
 
 
 def _conf_file(tmp: Path) -> str:

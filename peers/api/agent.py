@@ -14,6 +14,11 @@ Refusals are one line of text/plain: 401 no or bad token (a revoked one included
 token that may not read this host (another host's token, whether or not that host exists, or a
 user token: the export is for hosts), 404 unknown revision, 409 never published.
 
+A report may carry ``dialplan_contexts``: the context names ``dialplan show`` printed on the host
+(null or absent: not read). They become the host's dialplan contexts (``services.save_dialplan``,
+recorded in the history only when the list changes), which the validator and the call simulator
+use.
+
 ``host_status(host)`` sums up the reports for the UI: current and deployed revision, behind or up
 to date, last contact, failing registrations.
 """
@@ -34,6 +39,8 @@ from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from .. import services
+from ..iaxconf.dialplan import DialplanError, check_names
 from ..models import Deployment, Host, HostToken, Revision
 from ..revisions import revision_key_files, whole_checksum
 from ..security import tokens
@@ -229,6 +236,7 @@ def host_deployments(request, name: str):
         if number is not None
         else None
     )
+    contexts = report.get("dialplan_contexts")
     deployment = Deployment.objects.create(
         host_id=host_id,
         revision_id=revision_id,
@@ -239,6 +247,11 @@ def host_deployments(request, name: str):
         remote_addr=request.META.get("REMOTE_ADDR") or None,
         **{name: report.get(name) or "" for name in _REPORT_TEXT},
     )
+    if contexts is not None:
+        version = (report.get("agent_version") or "").strip()
+        services.save_dialplan(Host.objects.get(pk=host_id), contexts, source="agent",
+                               detail=f"agent {version}".strip(), actor=token,
+                               message="dialplan contexts reported by the agent")  # fmt: skip
     return JsonResponse(
         {"id": deployment.pk, "host": name, "revision": number, "known_revision": revision_id is not None},
         status=201,
@@ -261,6 +274,14 @@ def _check_report(report) -> str:
             return f"{name} must be a string"
     if len(report.get("agent_version") or "") > 40:
         return "agent_version is longer than 40 characters"
+    contexts = report.get("dialplan_contexts")
+    if contexts is not None:
+        if not isinstance(contexts, list):
+            return "dialplan_contexts must be a list of context names or null"
+        try:
+            check_names(contexts)
+        except DialplanError as exc:
+            return f"dialplan_contexts: {exc.message}"
     return ""
 
 

@@ -717,3 +717,6 @@ def docs(request):
         + "</tbody></table></body></html>"
     )
     return HttpResponse(page)
+
+
+api.add_router("", "peers.api.simulate.router")  # the simulator and the dialplan's contexts (issue 16)

@@ -62,7 +62,9 @@ Quick start::
     * ``cli(command) -> str``: one CLI command through ``asterisk -rx``.
     * ``peers() -> list[PeerRow]``, ``users() -> list[UserRow]``, ``peer(name) -> PeerDetail |
       None``, ``peer_names() -> list[str]`` (whole names; the tables cut them at 15 bytes),
-      ``registry() -> list[RegistryRow]``, ``keys() -> list[KeyRow]``, ``iax_running()``.
+      ``registry() -> list[RegistryRow]``, ``keys() -> list[KeyRow]``, ``iax_running()``,
+      ``channels() -> list[ChannelRow]`` (``core show channels concise``: a call's context and
+      extension; an authenticated IAX2 call's channel name carries its ``[user]``).
     * ``snapshot() -> Snapshot``: all of the above plus what the load logged (read before the show
       commands, which log lines of their own), in one call (``Snapshot.problems``,
       ``Snapshot.config_rejected``; ``Snapshot.iax_running`` is False, and the tables empty, when
@@ -83,7 +85,8 @@ Quick start::
     * ``keys_init(passcodes)``, ``stop()`` (``core stop now``, then signals; about a second).
 
 Parsers (:mod:`peers.asterisk.cli`) for the texts, usable on their own: ``parse_peers``,
-``parse_users``, ``parse_peer``, ``parse_registry``, ``parse_keys``, ``parse_matches``.
+``parse_users``, ``parse_peer``, ``parse_registry``, ``parse_keys``, ``parse_matches``,
+``parse_channels``.
 ``UserRow.secret`` is the secret ``iax2 show users`` prints in clear text: show
 ``UserRow.masked()`` to people.
 
@@ -105,11 +108,11 @@ Errors: :class:`SandboxError` (no private loopback-only namespace: nothing was r
 :class:`AsteriskNotFound`.
 """
 
-from .cli import KeyRow, PeerDetail, PeerRow, RegistryRow, UserRow
+from .cli import ChannelRow, KeyRow, PeerDetail, PeerRow, RegistryRow, UserRow
 from .locate import AsteriskNotFound, find_asterisk, shared_dir
 from .sandbox import AsteriskStartError, Instance, LogLine, Sandbox, SandboxError, Snapshot
 
 __all__ = [
-    "AsteriskNotFound", "AsteriskStartError", "Instance", "KeyRow", "LogLine", "PeerDetail", "PeerRow",
+    "AsteriskNotFound", "AsteriskStartError", "ChannelRow", "Instance", "KeyRow", "LogLine", "PeerDetail", "PeerRow",
     "RegistryRow", "Sandbox", "SandboxError", "Snapshot", "UserRow", "find_asterisk", "shared_dir",
 ]  # fmt: skip

@@ -13,6 +13,7 @@ name). ``iax2 show peer NAME`` is the only one that prints whole values.
 * ``parse_registry(text) -> list[RegistryRow]``   ``iax2 show registry``
 * ``parse_keys(text) -> list[KeyRow]``            ``keys show``
 * ``parse_matches(text) -> list[str]``            ``_command matchesarray "iax2 show peer " ""``
+* ``parse_channels(text) -> list[ChannelRow]``    ``core show channels concise``
 
 ``iax2 show users`` prints each user's secret **in clear text**: ``UserRow.secret`` holds it, and
 ``UserRow.masked()`` is what may be shown to people.
@@ -238,6 +239,56 @@ def parse_keys(text: str) -> list[KeyRow]:
         if match is None:
             raise ValueError(f"not a 'keys show' line: {line!r}")
         rows.append(KeyRow(match["name"], match["type"], match["status"], match["md5"]))
+    return rows
+
+
+# --------------------------------------------------------------------------------------------
+# core show channels concise: "%s!%s!%s!%d!%s!%s!%s!%s!%s!%s!%u!%s!%s!%s\n" (main/cli.c)
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelRow:
+    name: str  # IAX2/alice-8088 (an authenticated call names its [user]), IAX2/127.0.0.1:4570-913
+    context: str
+    exten: str
+    priority: int
+    state: str  # Ring, Up, ...
+    application: str
+    data: str
+    caller_id: str
+    account_code: str
+    duration: str
+    unique_id: str
+
+
+def parse_channels(text: str) -> list[ChannelRow]:
+    """``core show channels concise``: one ``!``-separated line per channel. A field holding a
+    ``!`` itself (application data may) shifts nothing: the fixed fields are counted from both
+    ends."""
+    rows = []
+    for line in text.replace("\r\n", "\n").split("\n"):
+        if not line.strip():
+            continue
+        fields = line.split("!")
+        if len(fields) < 14:
+            raise ValueError(f"not a 'core show channels concise' line: {line!r}")
+        head, tail = fields[:6], fields[-7:]
+        data = "!".join(fields[6:-7])
+        rows.append(
+            ChannelRow(
+                name=head[0],
+                context=head[1],
+                exten=head[2],
+                priority=int(head[3]),
+                state=head[4],
+                application=head[5],
+                data=data,
+                caller_id=tail[0],
+                account_code=tail[1],
+                duration=tail[4],
+                unique_id=tail[6],
+            )  # fmt: skip
+        )
     return rows
 
 

@@ -648,6 +648,10 @@ class Instance:
     def keys(self) -> list[parsers.KeyRow]:
         return parsers.parse_keys(self.cli("keys show"))
 
+    def channels(self) -> list[parsers.ChannelRow]:
+        """The channels up now (``core show channels concise``): name, context, extension, state."""
+        return parsers.parse_channels(self.cli("core show channels concise"))
+
     def iax_running(self) -> bool:
         """chan_iax2 is loaded and running (it is, even with an iax.conf it rejected)."""
         shown = self.cli("module show like chan_iax2")

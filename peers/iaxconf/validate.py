@@ -11,7 +11,7 @@ fix it. The rules are listed in ``RULES_DOC`` with the part of the reference tha
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from . import values as v
@@ -258,9 +258,13 @@ def _ancestors(bases: list[str], by_name: Mapping[str, Section]) -> frozenset[st
     return frozenset(found)
 
 
-def validate(document: Document, *, keys: Mapping[str, KeyInfo] | None = None) -> list[Finding]:
+def validate(
+    document: Document, *, keys: Mapping[str, KeyInfo] | None = None, contexts: Collection[str] | None = None
+) -> list[Finding]:
     """Every finding for the document. ``keys`` maps key names to what exists in the key store;
-    when it is None, key references are not checked against a store.
+    when it is None, key references are not checked against a store. ``contexts``: the contexts
+    the host's dialplan defines (``peers.iaxconf.dialplan``); when it is None, context= values are
+    not checked against a dialplan.
 
     Findings come in a fixed order: the file's structure (sections, names, bases, types), then
     each section's lines in document order, then each endpoint's cross-field rules, then
@@ -347,6 +351,7 @@ def validate(document: Document, *, keys: Mapping[str, KeyInfo] | None = None) -
     # any line that turns encryption on in [general] turns it on for every peer and user.
     general_encryption = next((e for e in general_entries if _enables_encryption(e)), None)
     general_codec = [(" in [general]", e) for e in _all(general_entries, "codecpriority")]
+    known_contexts = frozenset(contexts) if contexts is not None else None
     template_users: dict[str, set[str]] = {}
     lineage: dict[tuple[str, ...], tuple[frozenset[str], list[Entry], dict[str, list[Entry]]]] = {}
     marked: set[tuple[tuple[str, ...], str]] = set()
@@ -414,6 +419,8 @@ def validate(document: Document, *, keys: Mapping[str, KeyInfo] | None = None) -
                         mark(section, kind, frozenset({lowered}))
                 _check_endpoint(cross, section, kind, entries, general_auth, general_encryption, keys, ix,
                                 general_codec)  # fmt: skip
+                if known_contexts is not None:
+                    _check_contexts(cross, section, kind, ix, known_contexts)
         added = len(lines.findings) - before
         if added:
             owners.extend([index] * added)
@@ -924,6 +931,26 @@ def _check_auth_holes(out, section, kind, dynamic, secret_lines, dbsecret, inkey
     return reported
 
 
+def _check_contexts(out: _Collector, section: Section, kind: str, ix: _Index, known: frozenset[str]) -> None:
+    """context= lines that name no context of the host's dialplan: a call that lands there is
+    refused ("No such context/extension"). ``*`` (any context a caller asks for) names none."""
+    lines = ix.all("context")
+    if kind == PEER:
+        lines = lines[-1:]  # a peer keeps its last context= line
+    for position, entry in enumerate(lines):
+        name = entry.value.strip()
+        if not name or name == "*" or name in known:
+            continue
+        role = "the context calls without one land in" if position == 0 and kind != PEER else "a context"
+        if kind == PEER:
+            role = "the context of calls placed through this peer"
+        close = next((c for c in sorted(known) if c.lower() == name.lower()), None)
+        hint = f"; did you mean '{close}' (names are compared with case)?" if close else ""
+        out.add(WARNING, "unknown-context", section,
+                f"context={name} is {role}, and this host's dialplan has no context '{name}': calls there are "
+                f"refused with 'No such context/extension'{hint}", entry)  # fmt: skip
+
+
 def _check_private_key(out: _Collector, section: Section, name: str, where: str, entry: Entry, keys) -> None:
     """A private key we sign with (outkey, register [key]) must exist and be 1024-bit RSA
     (iax-syntax.md 13, 19.7). One stored without a passphrase is a security warning (the project's
@@ -1036,4 +1063,5 @@ empty-secret-after-secret (error) ............. build_user joins secrets with ';
 codecpriority-no-effect (warning) ............. codecpriority only sets flags; host sets none
 addition-to-template (error) .................. config.c: (+) finds no template; the file is rejected
 defaultip-needs-dynamic (now a warning) ....... create_addr: defaultip is a static host's fallback
+context= against the dialplan's contexts ...... check_access / ast_exists_extension (when the host has a list)
 """

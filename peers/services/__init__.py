@@ -29,6 +29,7 @@ from .config import (
     save_registration,
 )
 from .core import KEEP, Conflict, Refused, version_of
+from .dialplan import clear_dialplan, dialplan_version, import_extensions, save_dialplan
 from .endpoints import delete_endpoint, reveal_secrets, save_endpoint, with_current_secrets
 from .hosts import create_host, delete_host, update_host
 from .imports import discard_upload, import_document, import_upload, stage_upload, staged_upload
@@ -43,16 +44,19 @@ __all__ = [
     "create_host",
     "create_host_token",
     "create_user_token",
+    "clear_dialplan",
     "delete_callnumber_limit",
     "delete_endpoint",
     "delete_host",
     "delete_key",
     "delete_registration",
     "delete_user",
+    "dialplan_version",
     "discard_upload",
     "export_with_secrets",
     "general_version",
     "import_document",
+    "import_extensions",
     "import_upload",
     "publish",
     "revert_change",
@@ -61,6 +65,7 @@ __all__ = [
     "reveal_secrets",
     "revoke_token",
     "save_callnumber_limit",
+    "save_dialplan",
     "save_endpoint",
     "save_general",
     "save_registration",

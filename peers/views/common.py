@@ -26,6 +26,7 @@ def host_nav(host: Host, active: str) -> list[dict]:
         ("registrations", "Registrations", "peers:registration-list"),
         ("limits", "Call-number limits", "peers:limit-list"),
         ("findings", "Findings", "peers:host-findings"),
+        ("simulate", "Test a call", "peers:simulate-call"),
         ("history", "History", "peers:host-history"),
         ("revisions", "Revisions", "peers:revision-list"),
         ("publish", "Publish", "peers:host-publish"),

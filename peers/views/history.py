@@ -24,7 +24,7 @@ from .common import get_host, host_nav
 PAGE_SIZE = 50
 OBJECT_TYPES = [
     "host", "general", "endpoint", "template", "registration", "callnumberlimit", "key", "revision", "hosttoken",
-    "usertoken", "user", "encryption",
+    "usertoken", "user", "encryption", "dialplan",
 ]  # fmt: skip
 
 

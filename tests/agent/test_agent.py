@@ -37,6 +37,7 @@ RELOAD = ["-rx", "iax2 reload"]
 CRYPTO = ["-rx", "module reload res_crypto.so"]
 REGISTRY = ["-rx", "iax2 show registry"]
 PEERS = ["-rx", "iax2 show peers"]
+DIALPLAN = ["-rx", "dialplan show"]
 
 
 class Env:
@@ -163,7 +164,7 @@ def test_success_writes_files_reloads_and_reports(env, server):
     assert not [p for p in env.keys.iterdir() if p.name not in KEYS]
 
     # keys were new: res_crypto first, then chan_iax2, then the read-back
-    assert env.asterisk_calls() == [CRYPTO, RELOAD, REGISTRY, PEERS]
+    assert env.asterisk_calls() == [CRYPTO, RELOAD, REGISTRY, PEERS, DIALPLAN]
 
     (get,) = server.bundle_requests()
     assert get.headers["authorization"] == f"Bearer {server.token}"
@@ -171,7 +172,8 @@ def test_success_writes_files_reloads_and_reports(env, server):
     assert get.path == "/api/v1/hosts/pbx1/bundle.tar.gz"
     (report,) = server.deployments
     assert set(report) == {
-        "revision", "sha256", "ok", "reload_output", "registry", "peers", "error", "agent_version",
+        "revision", "sha256", "ok", "reload_output", "registry", "peers", "dialplan_contexts", "error",
+        "agent_version",
     }  # fmt: skip
     assert report["revision"] == 1
     assert report["sha256"] == server.bundle.sha256
@@ -181,6 +183,7 @@ def test_success_writes_files_reloads_and_reports(env, server):
     assert "Module 'res_crypto.so' reloaded successfully." in report["reload_output"]
     assert "Registered" in report["registry"] and "2 IAX2 registrations." in report["registry"]
     assert "2 iax2 peers [1 online, 1 offline, 0 unmonitored]" in report["peers"]
+    assert report["dialplan_contexts"] == ["from-office", "parkedcalls"]  # the names, never the extensions
     assert report["agent_version"]
 
     state = env.state_json()
@@ -200,6 +203,15 @@ def test_success_writes_files_reloads_and_reports(env, server):
     assert server.token not in result.stderr
     assert b"fakeprivatesecretmaterial".decode() not in result.stderr
     assert result.stdout == ""
+
+
+def test_the_dialplan_command_can_be_turned_off(env, server):
+    server.bundle = Bundle.build(1, NEW_CONF, {})
+    result = env.run("--once", "--dialplan-command", "")
+    assert result.returncode == 0, result.stderr
+    assert DIALPLAN not in env.asterisk_calls()
+    (report,) = server.deployments
+    assert report["dialplan_contexts"] is None
 
 
 def test_unchanged_revision_gets_304_and_does_nothing(env, server):
@@ -237,7 +249,7 @@ def test_new_revision_with_the_same_keys_skips_the_crypto_reload(env, server):
 
     assert result.returncode == 0, result.stderr
     assert env.conf.read_bytes().endswith(b"[pbx3]\ntype=peer\n")
-    assert env.asterisk_calls() == [RELOAD, REGISTRY, PEERS]
+    assert env.asterisk_calls() == [RELOAD, REGISTRY, PEERS, DIALPLAN]
     assert env.state_json()["revision"] == 2
     assert [d["revision"] for d in server.deployments] == [1, 2]
 
@@ -287,7 +299,7 @@ def test_failed_reload_restores_the_previous_files(env, server):
     assert result.returncode == 6, result.stderr
     assert env.conf.read_bytes() == OLD_CONF  # byte for byte
     assert env.tree() == old_tree  # the changed key is back, the new one is gone
-    assert env.asterisk_calls() == [CRYPTO, RELOAD, CRYPTO, RELOAD, REGISTRY, PEERS]
+    assert env.asterisk_calls() == [CRYPTO, RELOAD, CRYPTO, RELOAD, REGISTRY, PEERS, DIALPLAN]
     report = server.deployments[-1]
     assert report["ok"] is False and report["revision"] == 2
     assert "Unable to load config iax.conf" in report["error"]
@@ -305,7 +317,7 @@ def test_reload_failing_again_after_the_restore_needs_a_human(env, server):
 
     assert result.returncode == 7, result.stderr
     assert env.conf.read_bytes() == OLD_CONF
-    assert env.asterisk_calls() == [RELOAD, RELOAD, REGISTRY, PEERS]  # no key changed: no crypto
+    assert env.asterisk_calls() == [RELOAD, RELOAD, REGISTRY, PEERS, DIALPLAN]  # no key changed: no crypto
     (report,) = server.deployments
     assert report["ok"] is False
     assert "Unable to connect to remote asterisk" in report["error"]

@@ -11,6 +11,7 @@ from peers.asterisk.cli import (
     PeerRow,
     RegistryRow,
     UserRow,
+    parse_channels,
     parse_keys,
     parse_matches,
     parse_peer,
@@ -127,3 +128,20 @@ def test_matches_skip_the_common_prefix_asterisk_prints_first():
     assert parse_matches("p p1 p10 p2 _EOF_") == ["p1", "p10", "p2"]
     assert parse_matches("alice alice _EOF_") == ["alice"]
     assert parse_matches("_EOF_") == []
+
+
+def test_parse_channels_reads_core_show_channels_concise():
+    text = (
+        "IAX2/alice-8088!from-alice!100!1!Ring!Echo!!!!!3!0!!1796019782.0\n"
+        "IAX2/127.0.0.1:4570-913!from-tie-a!100!1!Up!Dial!IAX2/x!y,20!200!acct!!3!12!bridge-1!1796019783.3\n"
+    )
+    first, second = parse_channels(text)
+    assert (first.name, first.context, first.exten, first.priority, first.state, first.application) == (
+        "IAX2/alice-8088", "from-alice", "100", 1, "Ring", "Echo"
+    )  # fmt: skip
+    assert (second.data, second.caller_id, second.account_code, second.duration, second.unique_id) == (
+        "IAX2/x!y,20", "200", "acct", "12", "1796019783.3"
+    )  # fmt: skip
+    assert parse_channels("\n") == []
+    with pytest.raises(ValueError, match="not a 'core show channels concise' line"):
+        parse_channels("Channel  Location  State\n")

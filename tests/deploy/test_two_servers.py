@@ -70,7 +70,7 @@ def test_a_session_and_an_edit_on_one_server_are_seen_on_the_other(servers):
     new = "/hosts/demo/endpoints/new/friend/"
     form = form_to(browser.get(a, new).text, new)
     saved = browser.submit(
-        a, new, form, name="dave", host="dynamic", secret="Dave-7g2k-Long-Secret", context="from-dave"
+        a, new, form, name="dave", host="dynamic", secret="Dave-7g2k-Long-Secret", context="from-office"
     )
     assert saved.status == 302, saved.text[:2000]
     edit = saved.headers["location"]

@@ -1001,3 +1001,32 @@ def test_unsafe_characters_are_an_error_in_every_name_and_value(char):
     assert ("unsafe-text", f"na{char}me", "name") in found
     assert ("unsafe-text", "language", "value") in found  # misplaced in a peer
     assert not any(code == "invalid-value" for code, _, _ in found)
+
+
+# --- context= against the dialplan's contexts -------------------------------------------------------
+
+
+def test_contexts_the_dialplan_lacks_are_warnings_only_with_a_context_list():
+    document = doc(
+        user(
+            "alice",
+            ("secret", STRONG),
+            ("context", "from-alice"),
+            ("context", "From-Office"),
+            ("context", "*"),
+        ),
+        peer("trunk", ("host", "192.0.2.1"), ("context", "nowhere"), at=20),
+    )
+    assert "unknown-context" not in codes(validate(document))  # no list: nothing to compare with
+    found = [
+        f for f in validate(document, contexts=["from-alice", "from-office"]) if f.code == "unknown-context"
+    ]
+    assert [(f.severity, f.section, f.value, f.line) for f in found] == [
+        (WARNING, "alice", "From-Office", 14),
+        (WARNING, "trunk", "nowhere", 23),
+    ]
+    assert "did you mean 'from-office'" in found[0].message
+    assert "placed through this peer" in found[1].message
+    assert "unknown-context" not in codes(
+        validate(document, contexts=["from-alice", "From-Office", "nowhere"])
+    )

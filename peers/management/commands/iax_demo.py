@@ -21,7 +21,7 @@ class Command(BaseCommand):
                 "Log in with your account (reset a password: python manage.py changepassword NAME)."
             )
             return
-        seed_demo(actor=cli_actor())
+        seed_demo(actor=cli_actor(), dialplan=True)
         password = secrets.token_urlsafe(12)
         admin = get_user_model()(username="admin", is_staff=True, is_superuser=True)
         admin.set_password(password)
