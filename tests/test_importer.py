@@ -177,3 +177,62 @@ def test_import_command_names_file_and_line_of_a_syntax_error(tmp_path):
     with pytest.raises(CommandError, match=r"iax.conf, line 3"):
         call_command("iax_import", str(bad), host="x")
     assert not Host.objects.exists()
+
+
+# The plan: a dry run reads, the import writes exactly the plan -------------------------------
+
+
+def _writes(queries) -> list[str]:
+    return [
+        q["sql"] for q in queries if q["sql"].lstrip().split()[0].upper() in {"INSERT", "UPDATE", "DELETE"}
+    ]
+
+
+def test_a_dry_run_only_reads_and_reports_what_the_import_then_does():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    first = doc(Section("a", [e("type", "peer"), e("host", "dynamic")]), Section("b", [e("type", "user")]),
+                Section("c", [e("type", "user")]))  # fmt: skip
+    import_document(first, host_name="h1", actor="test")
+    second = doc(Section("d", [e("type", "user")]), Section("a", [e("type", "peer"), e("host", "dynamic")]),
+                 Section("b", [e("type", "user"), e("context", "x")]), Section("tpl", [], is_template=True))  # fmt: skip
+    with CaptureQueriesContext(connection) as queries:
+        dry = import_document(second, host_name="h1", replace=True, dry_run=True, actor="test")
+    assert _writes(queries) == []
+    counts = (dict(dry.created), dict(dry.changed), dict(dry.unchanged), dict(dry.moved), dict(dry.deleted))
+    assert counts == (
+        {"endpoint": 1, "template": 1},
+        {"endpoint": 1},
+        {"general": 1, "endpoint": 1},
+        {"endpoint": 1},
+        {"endpoint": 1},
+    )
+    ids = dict(Endpoint.objects.values_list("name", "id"))
+    report = import_document(second, host_name="h1", replace=True, actor="test")
+    assert (dict(report.created), dict(report.changed), dict(report.unchanged), dict(report.moved),
+            dict(report.deleted)) == counts  # fmt: skip
+    after = dict(Endpoint.objects.values_list("name", "id"))
+    # unchanged and changed endpoints keep their rows (and so their history); c is gone, d and tpl are new
+    assert (after["a"], after["b"]) == (ids["a"], ids["b"]) and "c" not in after
+    assert list(Endpoint.objects.order_by("position").values_list("name", flat=True)) == [
+        "d",
+        "a",
+        "b",
+        "tpl",
+    ]
+
+
+def test_an_import_records_only_what_changed():
+    from peers.models import Change
+
+    first = doc(Section("a", [e("type", "peer"), e("host", "dynamic")]), Section("b", [e("type", "user")]))
+    import_document(first, host_name="h1", actor="test")
+    second = doc(
+        Section("a", [e("type", "peer"), e("host", "dynamic")]),
+        Section("b", [e("type", "user"), e("context", "x")]),
+    )
+    report = import_document(second, host_name="h1", replace=True, actor="test")
+    rows = Change.objects.filter(batch=report.batch)
+    assert [(c.action, c.object_repr) for c in rows] == [("update", "[b]")]
+    assert rows[0].before["context"] is None and rows[0].after["context"] == "x"

@@ -1,11 +1,16 @@
-"""Writes of an import: a whole host's configuration replaced by a parsed file, in one transaction
-(nothing written on error, nothing at all for a dry run), every object created, changed or deleted
-recorded under one batch. And the staging of a web import's files between its dry run and its
-confirmation: in the database, keyed by an id, never on the server's disk or in the browser."""
+"""Writes of an import: a host's configuration brought to what a parsed file says, in one
+transaction (nothing written on error), every object created, changed or deleted recorded under
+one batch. A dry run writes nothing at all: it is the plan (``peers.importer.plan_import``),
+worked out by reading. The real import works out the same plan under the host's lock and writes
+exactly it: created objects are inserted, changed ones rewritten, deleted ones removed and
+unchanged ones left alone (their ids, and so their history and versions, stay). And the staging
+of a web import's files between its dry run and its confirmation: in the database, keyed by an
+id, never on the server's disk or in the browser."""
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import uuid
 from datetime import timedelta
 
@@ -13,20 +18,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from .. import audit
-from ..iaxconf import Document, KeyInfo, validate
+from ..iaxconf import Document
 from ..iaxconf.parse import ConfigSyntaxError, parse_uploads
-from ..importer import (
-    ImportError_,
-    ImportReport,
-    Progress,
-    count_changes,
-    key_names,
-    object_counts,
-    prepare,
-    section_texts,
-    split_general,
-    split_limits,
-)
+from ..importer import ImportError_, ImportPlan, ImportReport, Progress, plan_import, prepare
 from ..models import CallNumberLimit, GeneralOption, GeneralSettings, Host, ImportUpload, Key, Registration
 from . import storage
 
@@ -43,91 +37,118 @@ def import_document(
     actor,
     message: str = "",
 ) -> ImportReport:
-    """Write a parsed document into host ``host_name`` (created when it does not exist; replaced
-    only with ``replace``). Raises ImportError_ for what stops an import. Lines that are wrong but
-    storable are kept as written and listed in ``report.findings``; keys the document names that
-    the database lacks are created as placeholders (``report.placeholder_keys``)."""
+    """Bring host ``host_name`` (created when it does not exist; replaced only with ``replace``) to
+    what a parsed document says. Raises ImportError_ for what stops an import. Lines that are wrong
+    but storable are kept as written and listed in ``report.findings``; keys the document names
+    that the database lacks are created as placeholders (``report.placeholder_keys``). With
+    ``dry_run`` nothing is written: the report is the plan."""
     report = ImportReport(host=host_name, dry_run=dry_run, notes=list(notes or []))
     document, report.ignored = prepare(document, host_name)
+    if dry_run:
+        host = _host(Host.objects.filter(name=host_name).first(), replace, host_name)
+        plan_import(document, host_name=host_name, host=host, ignored=report.ignored, description=description,
+                    progress=progress).fill(report)  # fmt: skip
+        return report
     with transaction.atomic():
-        host = Host.objects.select_for_update().filter(name=host_name).first()
-        if host is not None and not replace:
-            raise ImportError_(
-                f"host {host_name!r} already exists; choose to replace its configuration with the file's"
-            )
-        before = section_texts(host) if host is not None else {}
-        audit_before = audit.host_objects(host) if host is not None else {}
-        if host is None:
-            host = Host.objects.create(name=host_name, description=description)
-        else:
-            storage.clear_host(host)
-        keys, placeholders = _keys(document, report)
-        info = {
-            k.name: KeyInfo(bool(k.public_pem), bool(k.private_pem), k.private_encrypted, k.bits)
-            for k in keys.values()
-        }
-        report.findings = report.ignored + validate(document, keys=info)
-        _write(host, document, keys, progress)
-        audit.record_many(audit_before, audit.host_objects(host), actor=actor, host=host, batch=report.batch,
-                          message=message)  # fmt: skip
-        if placeholders:
-            audit.record_many({}, placeholders, actor=actor, host=None, batch=report.batch, message=message)
-        if before:
-            count_changes(report, before, section_texts(host))
-        else:  # a new host: everything is created, no need to render it to compare
-            report.created.update(object_counts(host))
-        if dry_run:
-            transaction.set_rollback(True)
+        host = _host(Host.objects.select_for_update().filter(name=host_name).first(), replace, host_name)
+        plan = plan_import(document, host_name=host_name, host=host, ignored=report.ignored,
+                           description=description, progress=progress)  # fmt: skip
+        plan.fill(report)
+        write_plan(plan, actor=actor, batch=report.batch, message=message, progress=progress)
     return report
 
 
-def _keys(document: Document, report: ImportReport) -> tuple[dict[str, Key], dict]:
-    names = key_names(document)
-    keys = {k.name: k for k in Key.objects.filter(name__in=names)}
-    for name in sorted(names - keys.keys()):
+def _host(host: Host | None, replace: bool, host_name: str) -> Host | None:
+    if host is not None and not replace:
+        raise ImportError_(
+            f"host {host_name!r} already exists; choose to replace its configuration with the file's"
+        )
+    return host
+
+
+def write_plan(plan: ImportPlan, *, actor, batch: uuid.UUID, message: str = "", progress=None) -> Host:
+    """Write an import plan (inside the caller's transaction, the host row locked) and its history
+    rows: only what the plan says is created, changed, moved or deleted."""
+    host = plan.host
+    after = dict(plan.after)
+    if host is None:
+        state = plan.after[("host",)].state
+        host = Host.objects.create(name=state["name"], description=state["description"])
+        after[("host",)] = dataclasses.replace(after[("host",)], object_id=host.pk)
+    keys = dict(plan.keys)
+    placeholders = {}
+    for name in plan.placeholder_keys:
         keys[name] = Key.objects.create(name=name, public_pem="", bits=1024)
-        report.placeholder_keys.append(name)
-    placeholders = {("key", name): audit.object_state(keys[name]) for name in report.placeholder_keys}
-    return keys, placeholders
+        placeholders[("key", name)] = audit.object_state(keys[name])
+    touched = set(plan.created) | set(plan.changed) | set(plan.moved)
+    if ("general",) in touched:
+        after[("general",)] = _write_general(host, plan)
+    endpoint_ids = _write_endpoints(host, plan, keys, after, progress)
+    for kind, model in (("registration", Registration), ("callnumberlimit", CallNumberLimit)):
+        _write_rows(host, plan, kind, model, keys, after)
+    before = {k: plan.before[k] for k in plan.changed + plan.moved + plan.deleted}
+    written = {k: after[k] for k in touched}
+    if plan.host is None:
+        written[("host",)] = after[("host",)]
+    audit.record_many(before, written, actor=actor, host=host, batch=batch, message=message)
+    if placeholders:
+        audit.record_many({}, placeholders, actor=actor, host=None, batch=batch, message=message)
+    if progress:
+        progress("written", len(endpoint_ids), len(endpoint_ids))
+    return host
 
 
-def _write(host: Host, document: Document, keys: dict[str, Key], progress: Progress | None) -> None:
-    general_section = document.general
-    options, registrations = split_general(general_section)
-    limits, ignored_limits = split_limits(next((s for s in document.sections if s.is_callnumberlimits), None))
-    trailer = list(document.trailer)
-    for lines in ignored_limits:
-        trailer.extend(lines)
-    general = GeneralSettings.objects.create(
-        host=host,
-        comment=storage.comment_text(general_section.comments) if general_section else "",
-        header=storage.comment_text(document.header),
-        trailer=storage.comment_text(trailer),
-    )
+def _write_general(host: Host, plan: ImportPlan):
+    state = plan.after[("general",)].state
+    general = GeneralSettings.objects.filter(host=host).first() or GeneralSettings(host=host)
+    general.comment, general.header, general.trailer = state["comment"], state["header"], state["trailer"]
+    general.save()
+    GeneralOption.objects.filter(general=general).delete()
     GeneralOption.objects.bulk_create(
-        GeneralOption(
-            general=general, position=i, name=e.name, value=e.value, comment=storage.comment_text(e.comments)
-        )
-        for i, e in enumerate(options)
+        GeneralOption(general=general, position=i, name=o["name"], value=o["value"], comment=o["comment"])
+        for i, o in enumerate(state["options"])
     )
-    Registration.objects.bulk_create(
-        Registration(
-            host=host, position=i, username=fields["username"], secret=fields["secret"],
-            key=keys[fields["key"]] if fields["key"] else None, remote_host=fields["remote_host"],
-            remote_port=fields["remote_port"], comment=storage.comment_text(comments),
-        )
-        for i, (fields, comments) in enumerate(registrations)
-    )  # fmt: skip
-    sections = [s for s in document.sections if s.is_endpoint]
+    return dataclasses.replace(plan.after[("general",)], object_id=general.pk)
+
+
+def _write_endpoints(host: Host, plan: ImportPlan, keys: dict[str, Key], after: dict, progress) -> dict:
+    """Endpoints: base links of what changes go first (a base may be deleted or renamed), then
+    deletions, rewrites, new endpoints with their rows, and the new place of moved ones."""
+
+    def endpoint_keys(keys_: list) -> list:
+        return [k for k in keys_ if k[0] == "endpoint"]
+
+    changed = endpoint_keys(plan.changed)
+    deleted = endpoint_keys(plan.deleted)
+    created = endpoint_keys(plan.created)
+    moved = endpoint_keys(plan.moved)
+    old_id = {k: plan.before[k].object_id for k in changed + deleted + moved}
+    storage.delete_base_links([old_id[k] for k in changed + deleted])
+    storage.delete_endpoints([old_id[k] for k in deleted])
     if progress:
-        progress("sections", len(sections), len(sections))
-    endpoints = storage.bulk_create_endpoints(host, sections, keys)
-    if progress:
-        progress("objects", len(endpoints), len(sections))
-    CallNumberLimit.objects.bulk_create(
-        CallNumberLimit(host=host, position=i, network=n, limit=limit, comment=storage.comment_text(c))
-        for i, (n, limit, c) in enumerate(limits)
-    )
+        progress("write", 0, len(created) + len(changed))
+    ids = storage.insert_endpoint_states(host, [plan.after[k].state for k in created], keys)
+    storage.update_endpoint_states(host, [(old_id[k], plan.after[k].state) for k in changed], keys, ids)
+    storage.move_endpoints([(old_id[k], plan.after[k].state["position"]) for k in moved])
+    for key in created + changed + moved:
+        after[key] = dataclasses.replace(plan.after[key], object_id=ids[key[1]])
+    return ids
+
+
+def _write_rows(host: Host, plan: ImportPlan, kind: str, model, keys: dict[str, Key], after: dict) -> None:
+    """Registrations or call-number limits, by their place in the file."""
+    for key in [k for k in plan.deleted if k[0] == kind]:
+        model.objects.filter(pk=plan.before[key].object_id).delete()
+    for key in [k for k in plan.created + plan.changed + plan.moved if k[0] == kind]:
+        state = plan.after[key].state
+        row = model.objects.get(pk=plan.before[key].object_id) if key in plan.before else model(host=host)
+        for name, value in state.items():
+            if name == "key":
+                row.key = keys[value] if value else None
+            else:
+                setattr(row, name, value)
+        row.save()
+        after[key] = dataclasses.replace(plan.after[key], object_id=row.pk)
 
 
 # ---------------------------------------------------------------------------------------------
