@@ -228,6 +228,11 @@ def log_change(change) -> None:
         transaction.on_commit(lambda: _emit(event))
 
 
+def changes_logged() -> bool:
+    """Whether Change rows get a log line (LOG_CHANGES, the logger's level)."""
+    return _audit.isEnabledFor(logging.INFO)
+
+
 def log_changes(changes) -> None:
     """``log_change`` for many rows (an import, a revert): one line each, after the commit."""
     if _audit.isEnabledFor(logging.INFO):

@@ -152,20 +152,24 @@ REPORT_KINDS = {"general": "general", "registration": "registration", "callnumbe
 class ImportPlan:
     """What an import will do to a host, worked out by reading only.
 
-    ``after`` holds the state each object of the host will have once the file is stored, keyed
-    like ``audit.host_objects`` (the host, [general], each endpoint or template by lower-cased
-    name, each registration and call-number limit by its place), and ``before`` what the host
-    holds now (empty for a new host). The writes (``peers.services.imports``), the history rows
-    and the report all come from these two, so they cannot disagree."""
+    Objects are keyed like ``audit.host_objects`` (the host, [general], each endpoint or template
+    by lower-cased name, each registration and call-number limit by its place). ``before`` is what
+    the host holds now (empty for a new host); the state each object will have once the file is
+    stored is ``iter_states(document, ...)``, worked out again when it is needed rather than kept
+    (``states`` keeps those of an existing host's created, changed and moved objects). The writes
+    (``peers.services.imports``), the history rows and the report all come from these, so they
+    cannot disagree."""
 
     host_name: str
     host: Host | None  # None: the import creates the host
     document: Document  # normalised: what is stored
+    host_state: dict  # the host's own state (name, description)
     before: dict[tuple, ObjectState]
-    after: dict[tuple, ObjectState]
+    object_types: dict[tuple, str]  # every object the host will have, in order: its audit object type
     keys: dict[str, Key]  # the keys the document names that exist
     placeholder_keys: list[str]  # the ones that do not: created without key material
     findings: list[Finding]  # lines kept only as comments first, then the validator's
+    states: dict[tuple, ObjectState] | None = None  # None: every object is created (a new host)
     created: list[tuple] = field(default_factory=list)
     changed: list[tuple] = field(default_factory=list)
     unchanged: list[tuple] = field(default_factory=list)
@@ -176,16 +180,23 @@ class ImportPlan:
         """The report's counts and findings, from this plan."""
         report.findings = list(self.findings)
         report.placeholder_keys = list(self.placeholder_keys)
-        for keys, counter, states in (
-            (self.created, report.created, self.after),
-            (self.changed, report.changed, self.after),
-            (self.unchanged + self.moved, report.unchanged, self.after),
-            (self.moved, report.moved, self.after),  # also unchanged: only their place in the file changes
-            (self.deleted, report.deleted, self.before),
+        for keys, counter, types in (
+            (self.created, report.created, self.object_types),
+            (self.changed, report.changed, self.object_types),
+            (self.unchanged + self.moved, report.unchanged, self.object_types),
+            (self.moved, report.moved, self.object_types),  # also unchanged: only their place changes
+            (self.deleted, report.deleted, {k: s.object_type for k, s in self.before.items()}),
         ):
             for key in keys:
                 if key != ("host",):  # the report is about the configuration
-                    counter[report_kind(key, states[key])] += 1
+                    counter[REPORT_KINDS.get(key[0]) or types[key]] += 1
+
+    def written(self):
+        """(key, state) of every object the import writes (created, changed, moved), in order."""
+        if self.states is not None:
+            yield from self.states.items()
+            return
+        yield from iter_states(self.document, self.host_state)
 
 
 def report_kind(key: tuple, state: ObjectState) -> str:
@@ -214,32 +225,37 @@ def plan_import(
     for name in placeholders:  # what a placeholder key is: no public part, no private part
         info[name] = KeyInfo(False, False, False, 1024)
     if progress:
-        progress("validate", 0, len(document.sections))
+        progress("validate", 0, 0)
     findings = ignored + validate(document, keys=info)
-    if progress:
-        progress("read", 0, 0)
-    before = audit.host_objects(host) if host is not None else {}
-    host_state = (
-        before[("host",)].state if host is not None else {"name": host_name, "description": description}
-    )
-    after = stored_states(document, host_state)
     plan = ImportPlan(
-        host_name=host_name, host=host, document=document, before=before, after=after, keys=keys,
-        placeholder_keys=placeholders, findings=findings,
+        host_name=host_name, host=host, document=document, host_state={"name": host_name, "description": description},
+        before={}, object_types={}, keys=keys, placeholder_keys=placeholders, findings=findings,
     )  # fmt: skip
-    for key, new in after.items():
+    if host is None:  # everything is created: no state is needed until it is written
+        plan.object_types = object_types(document)
+        plan.created = list(plan.object_types)
+        return plan
+    if progress:
+        progress("compare", 0, 0)
+    plan.before = before = audit.host_objects(host)
+    plan.host_state = before[("host",)].state
+    plan.states = {}
+    for key, new in iter_states(document, plan.host_state):
+        plan.object_types[key] = new.object_type
         old = before.get(key)
         if old is None:
             plan.created.append(key)
         elif old.state == new.state and old.object_type == new.object_type:
             plan.unchanged.append(key)
+            continue
         elif old.object_type == new.object_type and _without_position(old.state) == _without_position(
             new.state
         ):
             plan.moved.append(key)
         else:
             plan.changed.append(key)
-    plan.deleted = [key for key in before if key not in after]
+        plan.states[key] = new
+    plan.deleted = [key for key in before if key not in plan.object_types]
     return plan
 
 
@@ -247,31 +263,47 @@ def _without_position(state: dict) -> dict:
     return {name: value for name, value in state.items() if name != "position"}
 
 
+def object_types(document: Document) -> dict[tuple, str]:
+    """The key and audit object type of every object the stored document makes, in the order of
+    ``iter_states``, without working out their states."""
+    types = {("host",): "host", ("general",): "general"}
+    for section in document.sections:
+        if section.is_endpoint:
+            types[("endpoint", section.name.lower())] = "template" if section.is_template else "endpoint"
+    _, registrations = split_general(document.general)
+    limits, _ = split_limits(next((s for s in document.sections if s.is_callnumberlimits), None))
+    types.update((("registration", i), "registration") for i in range(len(registrations)))
+    types.update((("callnumberlimit", i), "callnumberlimit") for i in range(len(limits)))
+    return types
+
+
 def stored_states(document: Document, host_state: dict) -> dict[tuple, ObjectState]:
-    """The state (``peers.audit``) each object will have once the normalised document is stored,
-    keyed like ``audit.host_objects``, object ids unknown (None). ``storage.split_entries`` decides
-    which line goes into which column, as it does for every write; the import-corpus tests check
-    that these are the states read back after the import."""
+    """``iter_states`` as a dict."""
+    return dict(iter_states(document, host_state))
+
+
+def iter_states(document: Document, host_state: dict):
+    """(key, state) of each object once the normalised document is stored: the states
+    ``peers.audit`` reads back (``audit.host_objects``), keyed like it, object ids unknown (None),
+    one at a time. ``storage.split_entries`` decides which line goes into which column, as for
+    every write; the import-corpus tests check that these are the states read back after the
+    import."""
     from .services.storage import comment_text, split_entries  # services import this module
 
-    states: dict[tuple, ObjectState] = {("host",): ObjectState("host", None, host_state["name"], host_state)}
+    yield ("host",), ObjectState("host", None, host_state["name"], host_state)
     general_section = document.general
     options, registrations = split_general(general_section)
     limits, ignored_limits = split_limits(next((s for s in document.sections if s.is_callnumberlimits), None))
     trailer = list(document.trailer)
     for lines in ignored_limits:
         trailer.extend(lines)
-    states[("general",)] = ObjectState(
-        "general",
-        None,
-        "[general]",
-        {
-            "comment": comment_text(general_section.comments) if general_section else "",
-            "header": comment_text(document.header),
-            "trailer": comment_text(trailer),
-            "options": [_option(e) for e in options],
-        },
-    )
+    general = {
+        "comment": comment_text(general_section.comments) if general_section else "",
+        "header": comment_text(document.header),
+        "trailer": comment_text(trailer),
+        "options": [_option(e) for e in options],
+    }
+    yield ("general",), ObjectState("general", None, "[general]", general)
     endpoints = [s for s in document.sections if s.is_endpoint]
     by_name = {s.name.lower(): s.name for s in endpoints}
     kind_of: dict[str, str] = {}
@@ -299,7 +331,7 @@ def stored_states(document: Document, host_state: dict) -> dict[tuple, ObjectSta
         state["bases"] = [by_name[b.lower()] for b in section.bases]
         state["inkeys"] = list(data.inkeys)
         kind_name = "template" if section.is_template else "endpoint"
-        states[("endpoint", section.name.lower())] = ObjectState(kind_name, None, f"[{section.name}]", state)
+        yield ("endpoint", section.name.lower()), ObjectState(kind_name, None, f"[{section.name}]", state)
     for i, (fields, comments) in enumerate(registrations):
         row = {
             "position": i, "username": fields["username"], "secret": fields["secret"],
@@ -307,11 +339,10 @@ def stored_states(document: Document, host_state: dict) -> dict[tuple, ObjectSta
             "comment": comment_text(comments), "key": fields["key"],
         }  # fmt: skip
         repr_ = f"register => {row['username']}@{row['remote_host']}"
-        states[("registration", i)] = ObjectState("registration", None, repr_, row)
+        yield ("registration", i), ObjectState("registration", None, repr_, row)
     for i, (network, limit, comments) in enumerate(limits):
         row = {"position": i, "network": network, "limit": limit, "comment": comment_text(comments)}
-        states[("callnumberlimit", i)] = ObjectState("callnumberlimit", None, f"{network} = {limit}", row)
-    return states
+        yield ("callnumberlimit", i), ObjectState("callnumberlimit", None, f"{network} = {limit}", row)
 
 
 def _option(entry: Entry) -> dict:

@@ -160,7 +160,7 @@ def test_corpus_file_plan_is_what_the_import_stores(path):
     dry = import_document(parsed.document, host_name="h", dry_run=True, actor="test")
     assert not Host.objects.exists()
     document, ignored = prepare(parsed.document, "h")
-    planned = plan_import(document, host_name="h", host=None, ignored=ignored).after
+    planned = dict(plan_import(document, host_name="h", host=None, ignored=ignored).written())
     report = import_document(parsed.document, host_name="h", actor="test")
     assert (dry.created, dry.findings) == (report.created, report.findings)
     stored = audit.host_objects(Host.objects.get(name="h"))

@@ -88,6 +88,7 @@ import glob
 import os
 import posixpath
 import re
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -196,6 +197,7 @@ class _FastLine:
         """The entry the grammar's ``assignment`` makes of the line (comment lines above it are
         added when it is handed to the builder)."""
         name, operator, value, comment = match.groups()
+        name = sys.intern(name)  # a few names repeat on every section: one string each
         value = value.strip(_WS)
         if "\\" in value:
             value = _unescape(value)
@@ -234,45 +236,54 @@ class _Lines:
         self.next_fast = 0  # the first of self.fast not handed to the builder yet
 
     def read(self) -> None:
-        lines = self.prepared.split("\n")  # the text ends with a newline: the last item is not a line
-        grammar_lines = True
+        text = self.prepared
         if self.builder.fast_path:
-            grammar_lines = self._read_common(lines)
-        if grammar_lines:
-            text = "\n".join(lines) if self.fast else self.prepared
-            try:
-                tree = _parser().parse(text)
-            except UnexpectedInput as exc:
-                self._before_syntax_error(lines, exc.line)
-                raise self.builder._syntax_error(exc, self.prepared) from None
-            self._statements(tree)
+            left = self._read_common(text)
+            if not left:
+                self._flush(None)
+                return
+            text = _blanked(left, text.count("\n"))
+        try:
+            tree = _parser().parse(text)
+        except UnexpectedInput as exc:
+            self._before_syntax_error(text, exc.line)
+            raise self.builder._syntax_error(exc, self.prepared) from None
+        self._statements(tree)
         self._flush(None)
 
-    def _read_common(self, lines: list[str]) -> bool:
-        """Read the lines of the common shapes into self.fast and blank them in ``lines``; True
-        when a line is left for the grammar."""
+    def _read_common(self, text: str) -> list[tuple[int, str]]:
+        """Read the lines of the common shapes into self.fast; the others (number, text) are
+        returned for the grammar (blank ones left out). Lines are matched in place: a line of the
+        common shapes is never copied out of the text."""
         assignment = _FastLine.ASSIGNMENT.fullmatch
         header = _FastLine.HEADER.fullmatch
         comment = _FastLine.COMMENT.fullmatch
         entry = _FastLine.entry
         file = self.builder.file
         append = self.fast.append
-        grammar_lines = False
-        for index, line in enumerate(lines):
-            found = assignment(line)
+        find = text.find
+        left: list[tuple[int, str]] = []
+        number = 0
+        pos = 0
+        size = len(text)  # the text ends with a newline
+        while pos < size:
+            end = find("\n", pos)
+            number += 1
+            found = assignment(text, pos, end)
             if found is not None:
-                append(entry(found, index + 1, file))
-            elif not line:
-                continue
-            elif (found := header(line)) is not None:
-                append((index + 1, "header", _FastLine.header(found, index + 1)))
-            elif comment(line) is not None:
-                append((index + 1, "comment", [Token("COMMENT", line, line=index + 1, column=1)]))
+                append(entry(found, number, file))
+            elif end == pos:
+                pass
+            elif (found := header(text, pos, end)) is not None:
+                append((number, "header", _FastLine.header(found, number)))
+            elif comment(text, pos, end) is not None:
+                append((number, "comment", [Token("COMMENT", text[pos:end], line=number, column=1)]))
             else:
-                grammar_lines = grammar_lines or bool(line.strip(_WS))
-                continue
-            lines[index] = ""
-        return grammar_lines
+                line = text[pos:end]
+                if line.strip(_WS):
+                    left.append((number, line))
+            pos = end + 1
+        return left
 
     def _statements(self, tree: Tree) -> None:
         """Hand each statement of a parse tree to the builder, in line order. ``lines`` is left
@@ -313,14 +324,34 @@ class _Lines:
             builder.fast_lines(fast[start:at])
         self.next_fast = at
 
-    def _before_syntax_error(self, lines: list[str], line: int) -> None:
+    def _before_syntax_error(self, text: str, line: int) -> None:
         """Before a syntax error at ``line``, everything above it is read, as a parse that stops
         there would have (a mistake above it is reported first)."""
         if line > 1:
-            above = "\n".join(lines[: line - 1]) + "\n"
+            above = text[: _line_start(text, line)]
             if above.strip(_WS):
                 self._statements(_parser().parse(above))
         self._flush(line)
+
+
+def _blanked(lines: list[tuple[int, str]], count: int) -> str:
+    """A text of ``count`` lines holding ``lines`` (number, text) at their numbers, the others blank."""
+    parts = []
+    done = 0  # lines written so far
+    for number, line in lines:
+        parts.append("\n" * (number - 1 - done))
+        parts.append(line + "\n")
+        done = number
+    parts.append("\n" * (count - done))
+    return "".join(parts)
+
+
+def _line_start(text: str, line: int) -> int:
+    """The offset of the first character of line ``line`` (1-based)."""
+    start = 0
+    for _ in range(line - 1):
+        start = text.find("\n", start) + 1
+    return start
 
 
 @functools.cache

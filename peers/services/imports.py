@@ -66,40 +66,128 @@ def _host(host: Host | None, replace: bool, host_name: str) -> Host | None:
     return host
 
 
+# Endpoints are written, and their history rows built, this many at a time: the states of a
+# 100,000-section import are never all in memory at once (bench/import.py --memory-peers).
+CHUNK = 2000
+
+
 def write_plan(plan: ImportPlan, *, actor, batch: uuid.UUID, message: str = "", progress=None) -> Host:
     """Write an import plan (inside the caller's transaction, the host row locked) and its history
     rows: only what the plan says is created, changed, moved or deleted."""
+
+    history = _History(actor=actor, batch=batch, message=message)
+    record = history.add
     host = plan.host
-    after = dict(plan.after)
     if host is None:
-        state = plan.after[("host",)].state
-        host = Host.objects.create(name=state["name"], description=state["description"])
-        after[("host",)] = dataclasses.replace(after[("host",)], object_id=host.pk)
+        host = Host.objects.create(name=plan.host_state["name"], description=plan.host_state["description"])
     keys = dict(plan.keys)
     placeholders = {}
     for name in plan.placeholder_keys:
         keys[name] = Key.objects.create(name=name, public_pem="", bits=1024)
         placeholders[("key", name)] = audit.object_state(keys[name])
-    touched = set(plan.created) | set(plan.changed) | set(plan.moved)
-    if ("general",) in touched:
-        after[("general",)] = _write_general(host, plan)
-    endpoint_ids = _write_endpoints(host, plan, keys, after, progress)
+    written = set(plan.created) | set(plan.changed) | set(plan.moved)
+    before = plan.before
+    endpoints = _Endpoints(host, plan, keys, progress)
+    first: dict = {}  # the host and [general]: recorded before the endpoints
+    rows: dict[str, list] = {"registration": [], "callnumberlimit": []}
+    for key, new in plan.written():
+        if key not in written:
+            continue
+        kind = key[0]
+        if kind == "host":
+            first[key] = dataclasses.replace(new, object_id=host.pk)
+        elif kind == "general":
+            first[key] = _write_general(host, new)
+        elif kind == "endpoint":
+            if first:
+                record({k: before[k] for k in first if k in before}, first, host)
+                first = {}
+            endpoints.add(key, new, record)
+        else:
+            rows[kind].append((key, new))
+    record({k: before[k] for k in first if k in before}, first, host)
+    endpoints.flush(record)
     for kind, model in (("registration", Registration), ("callnumberlimit", CallNumberLimit)):
-        _write_rows(host, plan, kind, model, keys, after)
-    before = {k: plan.before[k] for k in plan.changed + plan.moved + plan.deleted}
-    written = {k: after[k] for k in touched}
-    if plan.host is None:
-        written[("host",)] = after[("host",)]
-    audit.record_many(before, written, actor=actor, host=host, batch=batch, message=message)
-    if placeholders:
-        audit.record_many({}, placeholders, actor=actor, host=None, batch=batch, message=message)
-    if progress:
-        progress("written", len(endpoint_ids), len(endpoint_ids))
+        after = _write_rows(host, plan, kind, model, keys, rows[kind])
+        record({k: before[k] for k in after if k in before}, after, host)
+    record({k: before[k] for k in plan.deleted}, {}, host)
+    history.flush()
+    record({}, placeholders, None)
+    history.flush()
     return host
 
 
-def _write_general(host: Host, plan: ImportPlan):
-    state = plan.after[("general",)].state
+class _History:
+    """The history rows of an import, written CHUNK objects at a time (one bulk insert for a
+    small import, and never the rows of 100,000 endpoints in memory at once)."""
+
+    def __init__(self, **fields) -> None:
+        self.fields = fields
+        self.before: dict = {}
+        self.after: dict = {}
+        self.host: Host | None = None
+
+    def add(self, before: dict, after: dict, host: Host | None) -> None:
+        if self.host is not host:
+            self.flush()
+            self.host = host
+        self.before.update(before)
+        self.after.update(after)
+        if len(self.before) + len(self.after) >= CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.before or self.after:
+            audit.record_many(self.before, self.after, host=self.host, **self.fields)
+        self.before, self.after = {}, {}
+
+
+class _Endpoints:
+    """The endpoint writes of a plan: what goes away first (base links of what changes, deleted
+    endpoints), then CHUNK endpoints at a time: inserted, rewritten or moved, with their history
+    rows."""
+
+    def __init__(self, host: Host, plan: ImportPlan, keys: dict[str, Key], progress) -> None:
+        self.host, self.plan, self.keys, self.progress = host, plan, keys, progress
+        self.created, self.changed, self.moved = set(plan.created), set(plan.changed), set(plan.moved)
+        self.ids = {k[1]: s.object_id for k, s in plan.before.items() if k[0] == "endpoint"}
+        self.total = sum(1 for k in plan.created + plan.changed + plan.moved if k[0] == "endpoint")
+        self.done = 0
+        self.chunk: list[tuple[tuple, object]] = []
+        changed = [k for k in plan.changed if k[0] == "endpoint"]
+        deleted = [k for k in plan.deleted if k[0] == "endpoint"]
+        storage.delete_base_links([self.ids[k[1]] for k in changed + deleted])
+        storage.delete_endpoints([self.ids.pop(k[1]) for k in deleted])
+
+    def add(self, key: tuple, new, record) -> None:
+        self.chunk.append((key, new))
+        if len(self.chunk) >= CHUNK:
+            self.flush(record)
+
+    def flush(self, record) -> None:
+        chunk, self.chunk = self.chunk, []
+        if not chunk:
+            return
+        ids = self.ids
+        storage.insert_endpoint_states(
+            self.host, [s.state for k, s in chunk if k in self.created], self.keys, ids
+        )
+        changed = [(ids[k[1]], s.state) for k, s in chunk if k in self.changed]
+        storage.update_endpoint_states(self.host, changed, self.keys, ids)
+        storage.move_endpoints([(ids[k[1]], s.state["position"]) for k, s in chunk if k in self.moved])
+        before = self.plan.before
+        record(
+            {k: before[k] for k, _ in chunk if k in before},
+            {k: dataclasses.replace(s, object_id=ids[k[1]]) for k, s in chunk},
+            self.host,
+        )
+        self.done += len(chunk)
+        if self.progress:
+            self.progress("write", self.done, self.total)
+
+
+def _write_general(host: Host, new):
+    state = new.state
     general = GeneralSettings.objects.filter(host=host).first() or GeneralSettings(host=host)
     general.comment, general.header, general.trailer = state["comment"], state["header"], state["trailer"]
     general.save()
@@ -108,47 +196,24 @@ def _write_general(host: Host, plan: ImportPlan):
         GeneralOption(general=general, position=i, name=o["name"], value=o["value"], comment=o["comment"])
         for i, o in enumerate(state["options"])
     )
-    return dataclasses.replace(plan.after[("general",)], object_id=general.pk)
+    return dataclasses.replace(new, object_id=general.pk)
 
 
-def _write_endpoints(host: Host, plan: ImportPlan, keys: dict[str, Key], after: dict, progress) -> dict:
-    """Endpoints: base links of what changes go first (a base may be deleted or renamed), then
-    deletions, rewrites, new endpoints with their rows, and the new place of moved ones."""
-
-    def endpoint_keys(keys_: list) -> list:
-        return [k for k in keys_ if k[0] == "endpoint"]
-
-    changed = endpoint_keys(plan.changed)
-    deleted = endpoint_keys(plan.deleted)
-    created = endpoint_keys(plan.created)
-    moved = endpoint_keys(plan.moved)
-    old_id = {k: plan.before[k].object_id for k in changed + deleted + moved}
-    storage.delete_base_links([old_id[k] for k in changed + deleted])
-    storage.delete_endpoints([old_id[k] for k in deleted])
-    if progress:
-        progress("write", 0, len(created) + len(changed))
-    ids = storage.insert_endpoint_states(host, [plan.after[k].state for k in created], keys)
-    storage.update_endpoint_states(host, [(old_id[k], plan.after[k].state) for k in changed], keys, ids)
-    storage.move_endpoints([(old_id[k], plan.after[k].state["position"]) for k in moved])
-    for key in created + changed + moved:
-        after[key] = dataclasses.replace(plan.after[key], object_id=ids[key[1]])
-    return ids
-
-
-def _write_rows(host: Host, plan: ImportPlan, kind: str, model, keys: dict[str, Key], after: dict) -> None:
-    """Registrations or call-number limits, by their place in the file."""
+def _write_rows(host: Host, plan: ImportPlan, kind: str, model, keys: dict[str, Key], new: list) -> dict:
+    """Registrations or call-number limits, by their place in the file; returns their new states."""
     for key in [k for k in plan.deleted if k[0] == kind]:
         model.objects.filter(pk=plan.before[key].object_id).delete()
-    for key in [k for k in plan.created + plan.changed + plan.moved if k[0] == kind]:
-        state = plan.after[key].state
+    after = {}
+    for key, state in new:
         row = model.objects.get(pk=plan.before[key].object_id) if key in plan.before else model(host=host)
-        for name, value in state.items():
+        for name, value in state.state.items():
             if name == "key":
                 row.key = keys[value] if value else None
             else:
                 setattr(row, name, value)
         row.save()
-        after[key] = dataclasses.replace(plan.after[key], object_id=row.pk)
+        after[key] = dataclasses.replace(state, object_id=row.pk)
+    return after
 
 
 # ---------------------------------------------------------------------------------------------

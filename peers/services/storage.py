@@ -43,6 +43,7 @@ _MAX_LENGTH = {
 # line are column_comments["secret#n"].
 SECRET = "secret"
 EXTRA_SECRET_NOTE = "secret#{}"
+_KINDS = frozenset(Endpoint.Kind.values)  # (the enum builds a new list on every .values)
 
 
 @dataclass
@@ -113,7 +114,7 @@ def split_entries(entries: Iterable[Entry]) -> EndpointData:
             continue
         if name == "type":
             kind = entry.value.strip().lower()
-            if kind in Endpoint.Kind.values:
+            if kind in _KINDS:
                 data.kind = kind
                 seen.add(name)
                 if entry.comments:
@@ -293,6 +294,7 @@ class EndpointRows:
         self.host_id = host.pk
         self.key_ids = {name: key.pk for name, key in keys.items()}
         self.json = bulk.prep(Endpoint, "column_comments")
+        self.no_comments = self.json({})  # most endpoints: converted once
         self.secret = bulk.prep(Endpoint, "secret")
         now = bulk.prep(Endpoint, "created_at")(timezone.now())
         self.stamps = (now, now)
@@ -300,7 +302,7 @@ class EndpointRows:
 
     def row(self, state: dict) -> tuple:
         values = [self.host_id, state["name"], state["kind"], state["is_template"], state["position"],
-                  state["comment"], self.json(state["column_comments"])]  # fmt: skip
+                  state["comment"], self.json(notes) if (notes := state["column_comments"]) else self.no_comments]  # fmt: skip
         for column in self.typed:
             value = state[column]
             values.append(self.secret(value) if column in _ENCRYPTED else value)
@@ -310,14 +312,21 @@ class EndpointRows:
         return tuple(values)
 
 
-def insert_endpoint_states(host: Host, states: list[dict], keys: Mapping[str, Key]) -> dict[str, int]:
-    """Create endpoints (and their option, inkey and base rows) from states; returns the id of
-    every endpoint of the host by lower-cased name. A constant number of statements."""
+def insert_endpoint_states(
+    host: Host, states: list[dict], keys: Mapping[str, Key], ids: dict[str, int]
+) -> None:
+    """Create endpoints (and their option, inkey and base rows) from states, in file order (a base
+    before what uses it); their ids are added to ``ids`` (lower-cased name -> id, which already
+    holds the host's other endpoints). A constant number of statements. The host's row must be
+    locked (the new rows are the host's rows above its highest id)."""
+    if not states:
+        return
     rows = EndpointRows(host, keys)
+    mine = Endpoint.objects.filter(host=host)
+    last = mine.order_by("-id").values_list("id", flat=True).first() or 0
     insert_rows(Endpoint, ENDPOINT_ROW_FIELDS, [rows.row(state) for state in states])
-    ids = {name.lower(): pk for pk, name in Endpoint.objects.filter(host=host).values_list("id", "name")}
+    ids.update((name.lower(), pk) for pk, name in mine.filter(id__gt=last).values_list("id", "name"))
     _insert_endpoint_children(states, ids, keys)
-    return ids
 
 
 def update_endpoint_states(host: Host, changed: list[tuple[int, dict]], keys: Mapping[str, Key], ids) -> None:
