@@ -11,6 +11,8 @@ urlpatterns = [
     path("hosts/<slug:name>/", hosts.host_detail, name="host-detail"),
     path("hosts/<slug:name>/iax.conf", hosts.host_export, name="host-export"),
     path("hosts/<slug:name>/findings/", hosts.host_findings, name="host-findings"),
+    path("hosts/<slug:name>/findings/summary/", hosts.host_findings_summary, name="host-findings-summary"),
+    path("hosts/<slug:name>/conf/", hosts.host_conf, name="host-conf"),
     path("hosts/<slug:name>/endpoints/", endpoints.endpoint_list, name="endpoint-list"),
     path("hosts/<slug:name>/endpoints/new/<str:kind>/", endpoints.endpoint_create, name="endpoint-create"),
     path(

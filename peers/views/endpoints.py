@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from .. import policy, services
-from ..exporter import endpoint_section, export_host
+from .. import metrics, policy, services
+from ..exporter import endpoint_section
 from ..forms import KINDS, EndpointForm
 from ..iaxconf import Section
 from ..models import Endpoint, EndpointBase, Host
@@ -59,7 +59,7 @@ def _filtered_endpoints(host: Host, params) -> tuple:
     findings = params.get("findings", "")
     by_section: dict[str, list] = {}
     if findings in ("any", "errors", "none"):
-        for finding in export_host(host).findings:
+        for finding in metrics.host_findings(host):  # once per state of the host, kept in the database
             if findings != "errors" or finding.is_error:
                 by_section.setdefault(finding.section, []).append(finding)
         names = list(by_section)
