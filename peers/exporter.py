@@ -215,7 +215,8 @@ _typed_values = operator.attrgetter(*(column for _, column in TYPED))  # row -> 
 
 def build_document(host: Host, *, only: list[int] | None = None) -> tuple[Document, set[str], set[str]]:
     """The host's config as a Document, plus the key names it uses publicly (inkeys) and privately
-    (outkey, register). A constant number of queries."""
+    (outkey, register). A constant number of queries. With ``only`` (endpoint ids), the document
+    holds [general] and those endpoints (a page of the API, a form), read from their rows only."""
     document = Document()
     public_keys: set[str] = set()
     private_keys: set[str] = set()
@@ -289,14 +290,19 @@ def build_document(host: Host, *, only: list[int] | None = None) -> tuple[Docume
         inkeys[endpoint_id].append(key_name)
         public_keys.add(key_name)
 
+    endpoints = Endpoint.objects.filter(host=host)
+    if only:  # every endpoint's name and type (for bases), whole rows only for the ones wanted
+        light = _fetch(endpoints.values_list("id", "name", "kind"))
+        names = {pk: name for pk, name, _ in light}
+        kind_of = {pk: kind for pk, _, kind in light}
+        endpoints = endpoints.filter(id__in=only)
     rows = [
         EndpointRow._make(row)
-        for row in _fetch(
-            Endpoint.objects.filter(host=host).order_by("position", "id").values_list(*ENDPOINT_COLUMNS)
-        )
+        for row in _fetch(endpoints.order_by("position", "id").values_list(*ENDPOINT_COLUMNS))
     ]
-    names = {row.id: row.name for row in rows}
-    kind_of = {row.id: row.kind for row in rows}
+    if not only:
+        names = {row.id: row.name for row in rows}
+        kind_of = {row.id: row.kind for row in rows}
 
     def inherited_kind(endpoint_id: int, seen: frozenset[int]) -> str:
         for base_id in bases.get(endpoint_id, ()):
