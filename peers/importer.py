@@ -24,6 +24,7 @@ are created as placeholders (no key material) and reported so the admin can uplo
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -76,6 +77,37 @@ class ImportReport:
     def summary_rows(self) -> list[tuple[str, int, int, int, int]]:
         kinds = sorted(set(self.created) | set(self.changed) | set(self.unchanged) | set(self.deleted))
         return [(k, self.created[k], self.changed[k], self.unchanged[k], self.deleted[k]) for k in kinds]
+
+    def as_json(self) -> dict:
+        """The report as JSON (kept with a web import between its steps): findings as field rows,
+        their values masked as the validator masks them; notes as (file, line, code, message)."""
+        return {
+            "host": self.host,
+            "dry_run": self.dry_run,
+            "counts": {name: dict(getattr(self, name)) for name in _COUNTS},
+            "fields": _FINDING_FIELDS,
+            "findings": [[getattr(f, name) for name in _FINDING_FIELDS] for f in self.findings],
+            "notes": [[n.file, n.line, n.code, n.message] for n in self.notes],
+            "placeholder_keys": list(self.placeholder_keys),
+            "batch": str(self.batch),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> ImportReport:
+        from .iaxconf.parse import Note
+
+        report = cls(host=data["host"], dry_run=data["dry_run"], batch=uuid.UUID(data["batch"]))
+        for name in _COUNTS:
+            getattr(report, name).update(data["counts"][name])
+        names = data["fields"]
+        report.findings = [Finding(**dict(zip(names, row, strict=True))) for row in data["findings"]]
+        report.notes = [Note(*row) for row in data["notes"]]
+        report.placeholder_keys = list(data["placeholder_keys"])
+        return report
+
+
+_COUNTS = ("created", "changed", "unchanged", "deleted", "moved")
+_FINDING_FIELDS = [f.name for f in dataclasses.fields(Finding)]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -31,7 +31,17 @@ from .config import (
 from .core import KEEP, Conflict, Refused, version_of
 from .endpoints import delete_endpoint, reveal_secrets, save_endpoint, with_current_secrets
 from .hosts import create_host, delete_host, update_host
-from .imports import discard_upload, import_document, import_upload, stage_upload, staged_upload
+from .imports import (
+    claim_upload,
+    confirm_upload,
+    discard_upload,
+    import_document,
+    import_upload,
+    run_upload,
+    stage_upload,
+    staged_upload,
+    upload_report,
+)
 from .keys import delete_key, store_key
 from .revisions import NotRevertible, publish, revert_change, revert_host
 
@@ -49,6 +59,8 @@ __all__ = [
     "delete_key",
     "delete_registration",
     "delete_user",
+    "claim_upload",
+    "confirm_upload",
     "discard_upload",
     "export_with_secrets",
     "general_version",
@@ -59,6 +71,7 @@ __all__ = [
     "revert_host",
     "reveal_secrets",
     "revoke_token",
+    "run_upload",
     "save_callnumber_limit",
     "save_endpoint",
     "save_general",
@@ -69,6 +82,7 @@ __all__ = [
     "staged_upload",
     "store_key",
     "update_host",
+    "upload_report",
     "version_of",
     "with_current_secrets",
 ]

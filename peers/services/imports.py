@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import logging
 import uuid
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from .. import audit
@@ -217,20 +219,30 @@ def _write_rows(host: Host, plan: ImportPlan, kind: str, model, keys: dict[str, 
 
 
 # ---------------------------------------------------------------------------------------------
-# Web imports: the uploaded files wait on the server side between the dry run and the confirmation
+# Web imports: the uploaded files wait on the server side between the dry run and the confirmation,
+# and the work runs in steps any app server can take: the ImportUpload row is the whole state.
 
+logger = logging.getLogger("iaxadmin.import")
 UPLOAD_LIFETIME = timedelta(hours=6)
+# A step whose server has said nothing for this long is taken over (gunicorn ends a request after
+# GUNICORN_TIMEOUT, 120 s by default, and an import's transaction then rolls back).
+STALE = timedelta(minutes=10)
+State = ImportUpload.State
 
 
 def stage_upload(files: dict[str, bytes], *, main: str, host_name: str, replace: bool, user) -> ImportUpload:
     """Keep a web import's files (name -> content; ``main`` is the iax.conf among them) until it is
-    confirmed or cancelled. Expired uploads are removed on the way."""
+    confirmed or cancelled; its dry run is the next step (``run_upload``). Expired uploads are
+    removed on the way."""
     ImportUpload.objects.filter(created_at__lt=timezone.now() - UPLOAD_LIFETIME).delete()
     encoded = {name: base64.b64encode(data).decode("ascii") for name, data in files.items()}
     return ImportUpload.objects.create(
-        created_by=user if getattr(user, "pk", None) else None, host_name=host_name, replace=replace, main=main,
+        created_by=user if getattr(user, "pk", None) else None,
+        host_name=host_name,
+        replace=replace,
+        main=main,
         files=encoded,
-    )  # fmt: skip
+    )
 
 
 def staged_upload(upload_id, *, user) -> ImportUpload | None:
@@ -248,23 +260,134 @@ def discard_upload(upload: ImportUpload) -> None:
     ImportUpload.objects.filter(pk=upload.pk).delete()
 
 
-def import_upload(upload: ImportUpload, *, dry_run: bool, actor, message: str = ""):
-    """Parse a staged upload (its #includes resolved among its own files only) and import it.
-    Returns (report, problems); problems are (file, line, message) when nothing could be imported.
-    A confirmed import removes the staged files."""
+def confirm_upload(upload: ImportUpload) -> bool:
+    """Ask for the import of a checked upload (its next step); False when it is not waiting for that."""
+    return bool(ImportUpload.objects.filter(pk=upload.pk, state=State.CHECKED).update(state=State.CONFIRMED))
+
+
+def claim_upload(upload: ImportUpload) -> bool:
+    """Take the upload's next step for this server: its dry run (staged) or its import (confirmed),
+    or a step whose server went silent (STALE). One atomic UPDATE, so one server runs a step."""
+    now = timezone.now()
+    rows = ImportUpload.objects.filter(pk=upload.pk)
+    for waiting, running in ((State.STAGED, State.CHECKING), (State.CONFIRMED, State.IMPORTING)):
+        taken = rows.filter(Q(state=waiting) | Q(state=running, started_at__lt=now - STALE)).update(
+            state=running, started_at=now, stage=""
+        )
+        if taken:
+            upload.state, upload.started_at, upload.stage = running, now, ""
+            return True
+    return False
+
+
+def run_upload(upload: ImportUpload, *, actor, message: str = "") -> ImportUpload:
+    """Run the step this server claimed (``claim_upload``): the dry run (then CHECKED with its
+    report, or FAILED with the problems) or the import, all or nothing (then IMPORTED with its
+    report; FAILED, nothing written; or CHECKED again with a new report when the host changed
+    since the dry run, so what is imported is always what was shown)."""
+    if upload.state == State.CHECKING:
+        _check(upload, actor=actor)
+    elif upload.state == State.IMPORTING:
+        _import(upload, actor=actor, message=message)
+    return upload
+
+
+def _step(upload: ImportUpload, stage: str, done: int = 0, total: int = 0) -> None:
+    """What the running step does now, for the page that polls (written outside any transaction
+    of the step, so other servers see it)."""
+    text = f"{stage}: {done:,} of {total:,}" if total else stage
+    if not transaction.get_connection().in_atomic_block:
+        ImportUpload.objects.filter(pk=upload.pk).update(stage=text[:60])
+
+
+def _parsed(upload: ImportUpload):
+    _step(upload, "reading the files")
     files = {name: base64.b64decode(content) for name, content in upload.files.items()}
+    return parse_uploads(upload.main, files)
+
+
+def _finish(upload: ImportUpload, state: str, report: dict, **fields) -> None:
+    upload.state, upload.report, upload.stage = state, report, ""
+    for name, value in fields.items():
+        setattr(upload, name, value)
+    upload.save(update_fields=["state", "report", "stage", *fields])
+
+
+def _failed(upload: ImportUpload, problems: list) -> None:
+    _finish(upload, State.FAILED, {"problems": [list(p) for p in problems]})
+
+
+def _check(upload: ImportUpload, *, actor, note: str = "") -> None:
+    from ..metrics import host_stamp  # metrics reads the agent API, which writes through services
+
     try:
-        parsed = parse_uploads(upload.main, files)
+        parsed = _parsed(upload)
     except ConfigSyntaxError as exc:
-        return None, [(exc.file or upload.main, exc.line, exc.message)]
+        return _failed(upload, [(exc.file or upload.main, exc.line, exc.message)])
+    host = Host.objects.filter(name=upload.host_name).first()
+    stamp = host_stamp(host) if host is not None else None
+    try:
+        report = import_document(
+            parsed.document, host_name=upload.host_name, replace=upload.replace, dry_run=True, notes=parsed.notes,
+            actor=actor, progress=lambda stage, done, total: _step(upload, stage, done, total),
+        )  # fmt: skip
+    except ImportError_ as exc:
+        return _failed(upload, [(None, None, exc.message), *exc.problems])
+    data = report.as_json()
+    data["note"] = note
+    _finish(upload, State.CHECKED, data, host_stamp=stamp)
+
+
+def _import(upload: ImportUpload, *, actor, message: str) -> None:
+    from ..metrics import host_stamp
+
+    try:
+        parsed = _parsed(upload)
+    except ConfigSyntaxError as exc:
+        return _failed(upload, [(exc.file or upload.main, exc.line, exc.message)])
+    _step(upload, "writing")
     try:
         with transaction.atomic():
-            report = import_document(
-                parsed.document, host_name=upload.host_name, replace=upload.replace, dry_run=dry_run,
-                notes=parsed.notes, actor=actor, message=message,
-            )  # fmt: skip
-            if not dry_run:
-                discard_upload(upload)
+            host = Host.objects.select_for_update().filter(name=upload.host_name).first()
+            if (host_stamp(host) if host is not None else None) != upload.host_stamp:
+                changed = True
+            else:
+                changed = False
+                report = import_document(
+                    parsed.document, host_name=upload.host_name, replace=upload.replace, notes=parsed.notes,
+                    actor=actor, message=message,
+                )  # fmt: skip
+                _finish(upload, State.IMPORTED, report.as_json(), files={})
     except ImportError_ as exc:
-        return None, [(None, None, exc.message)] + list(exc.problems)
-    return report, []
+        return _failed(upload, [(None, None, exc.message), *exc.problems])
+    except Exception:  # whatever broke, the transaction rolled back: say so rather than hang
+        logger.exception("import of upload %s into %s failed", upload.pk, upload.host_name)
+        return _failed(upload, [(None, None, "the import failed on the server; nothing was written")])
+    if changed:  # someone changed the host since the dry run: show what the import would do now
+        _check(
+            upload,
+            actor=actor,
+            note="The host was changed since the dry run; this is what the import does now.",
+        )
+
+
+def import_upload(upload: ImportUpload, *, dry_run: bool, actor, message: str = ""):
+    """Run a staged upload's dry run, or its import, in this request (the page without JavaScript).
+    Returns (report, problems); problems are (file, line, message) when nothing could be imported."""
+    if not dry_run:
+        confirm_upload(upload)
+    if claim_upload(upload):
+        run_upload(upload, actor=actor, message=message)
+    else:
+        upload.refresh_from_db()
+    return upload_report(upload)
+
+
+def upload_report(upload: ImportUpload):
+    """(ImportReport or None, problems) of an upload whose step is done."""
+    data = upload.report or {}
+    if upload.state == State.FAILED:
+        return None, [tuple(p) for p in data.get("problems", ())]
+    if upload.state in (State.CHECKED, State.IMPORTED):
+        return ImportReport.from_json(data), []
+    return None, []
