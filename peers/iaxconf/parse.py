@@ -163,6 +163,25 @@ class ParseResult:
 # Reading one text: the common line by a regular expression, the rest by the grammar
 
 
+class _NoComments(list):
+    """The comments of every entry the fast path reads without comment lines: one shared, empty,
+    read-only list (it equals ``[]``; changing it raises TypeError). What it buys: a
+    100,000-section import keeps 1.3 million entries, and an empty list each was 94 MB and as many
+    objects for the cyclic GC to walk (bench/commands.py --memory-peers). Code that adds comments
+    to a parsed entry gives it a new list (the builder does; normalise copies the entry)."""
+
+    __slots__ = ()
+
+    def _refuse(self, *args, **kwargs):
+        raise TypeError("a parsed entry's empty comment list is shared: give the entry a new list")
+
+    append = extend = insert = remove = pop = clear = sort = reverse = _refuse
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse
+
+
+NO_COMMENTS = _NoComments()
+
+
 class _FastLine:
     """The common lines, read with one regular expression each instead of the grammar (an
     assignment is five tokens and an LALR reduction):
@@ -193,15 +212,18 @@ class _FastLine:
     COMMENT = re.compile(r"[ \t\f\v\r]*;.*")
 
     @staticmethod
-    def entry(match: re.Match, line: int, file: str | None) -> Entry:
+    def entry(match: re.Match, line: int, file: str | None, values: dict[str, str]) -> Entry:
         """The entry the grammar's ``assignment`` makes of the line (comment lines above it are
-        added when it is handed to the builder)."""
+        added when it is handed to the builder). ``values``: the short values seen so far in this
+        text, so a value that repeats on every section (dynamic, yes, ulaw) is one string."""
         name, operator, value, comment = match.groups()
         name = sys.intern(name)  # a few names repeat on every section: one string each
         value = value.strip(_WS)
         if "\\" in value:
             value = _unescape(value)
-        comments = [] if comment is None else [_comment_text(comment)]
+        if len(value) <= 16:
+            value = values.setdefault(value, value) if len(values) < 4096 else values.get(value, value)
+        comments = NO_COMMENTS if comment is None else [_comment_text(comment)]
         # Entry's fields in order: name, value, comments, line, file, operator
         return Entry(name, value, comments, line, file, operator)
 
@@ -231,8 +253,8 @@ class _Lines:
     def __init__(self, builder: _Builder, prepared: str) -> None:
         self.builder = builder
         self.prepared = prepared
-        # the common lines, in order: an Entry, or (line, builder method, tokens) for the others
-        self.fast: list[Entry | tuple[int, str, list[Token]]] = []
+        # the common lines, in order: an Entry, or (line, builder method, tokens or header match)
+        self.fast: list[Entry | tuple[int, str, list[Token] | re.Match]] = []
         self.next_fast = 0  # the first of self.fast not handed to the builder yet
 
     def read(self) -> None:
@@ -261,6 +283,7 @@ class _Lines:
         entry = _FastLine.entry
         file = self.builder.file
         append = self.fast.append
+        values: dict[str, str] = {}
         find = text.find
         left: list[tuple[int, str]] = []
         number = 0
@@ -271,11 +294,11 @@ class _Lines:
             number += 1
             found = assignment(text, pos, end)
             if found is not None:
-                append(entry(found, number, file))
+                append(entry(found, number, file, values))
             elif end == pos:
                 pass
             elif (found := header(text, pos, end)) is not None:
-                append((number, "header", _FastLine.header(found, number)))
+                append((number, "header", found))  # its tokens are made when it is handed over
             elif comment(text, pos, end) is not None:
                 append((number, "comment", [Token("COMMENT", text[pos:end], line=number, column=1)]))
             else:
@@ -317,6 +340,8 @@ class _Lines:
                     break
                 if at > start:
                     builder.fast_lines(fast[start:at])
+                if method == "header":
+                    tokens = _FastLine.header(tokens, line)
                 getattr(builder, method)(tokens)
                 start = at + 1
             at += 1
@@ -643,10 +668,10 @@ class _Builder:
 
     def read_file(self, name: str) -> None:
         """Read one file of ``self.files`` (the main file or an include it found)."""
-        data = self.files.read(name)
+        text = _decode(self.files.read(name), name, self.notes)  # the bytes are not kept
         self.stack.append(self.files.identity(name))
         try:
-            self.read_text(_decode(data, name, self.notes), name)
+            self.read_text(text, name)
         finally:
             self.stack.pop()
 
@@ -664,7 +689,8 @@ class _Builder:
         if self.section is None:
             self._before_section(f"'{entries[0].name}'", entries[0].line)
         if self.pending:
-            entries[0].comments[:0] = self._take_pending()
+            first = entries[0]
+            first.comments = self._take_pending() + first.comments  # a new list (NO_COMMENTS is shared)
         self.section.entries.extend(entries)
 
     def comment(self, tokens: list[Token]) -> None:

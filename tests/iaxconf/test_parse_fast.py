@@ -207,3 +207,17 @@ _SYNTAX = list("ab= >;[]()!+,#\\\t\r\n\x0b-.") + ["é"]
 def test_fast_path_reads_text_made_of_syntax_characters_like_the_grammar(text):
     assert_same(text)
     assert_same("[s]\n" + text)
+
+
+def test_entries_without_comments_share_one_read_only_empty_list():
+    from peers.iaxconf.parse import NO_COMMENTS, parse
+
+    document = parse("[s]\na=1\nb=2 ; note\n; above c\nc=3\n").document
+    a, b, c = document.sections[0].entries
+    assert a.comments == [] and a.comments is NO_COMMENTS
+    assert (b.comments, c.comments) == ([" note"], [" above c"])  # their own lists
+    with pytest.raises(TypeError, match="shared"):
+        a.comments.append("x")
+    with pytest.raises(TypeError):
+        a.comments += ["x"]
+    assert NO_COMMENTS == []

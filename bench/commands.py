@@ -1,0 +1,172 @@
+"""The commands as a user runs them, beside the reader a Python user would otherwise pick: pyst2's
+``asterisk.config.Config`` reading the same file, in one run.
+
+    .venv/bin/pip install -e '.[bench]'        # pyst2, for this benchmark only
+    .venv/bin/python bench/commands.py --peers 10000 [--repeat 3] [--database-url URL]
+    .venv/bin/python bench/commands.py --peers 10000 --memory-peers 100000   # also peak memory
+
+A flat iax.conf of N sections is generated (``import_parse.generate_flat``: 13 lines each, no
+templates, because pyst2 has none; ~2.2 MB for 10,000), then, ``--repeat`` times in turn, each as
+its own process:
+
+* start-up: ``manage.py check`` (Python, Django, the app and its system checks: what every
+  command pays before its own work);
+* pyst2: ``Config(FILE)`` in a Python process, minus the same process without the read;
+* ``iax_import FILE --host H --dry-run`` (H does not exist);
+* ``iax_import FILE --host H`` into an empty host (a new H each run);
+* ``iax_export --host H --out DIR`` of that host;
+* and, without a target, the dry run against the host just imported (``--replace``: every object
+  read and compared, all unchanged).
+
+A command's work is its wall time minus the start-up's, best of the runs (the range over the runs
+is printed too); its ratio is that over pyst2's read, best of the runs. Targets: dry run <= 3x,
+import <= 6x, export <= 1x. With ``--memory-peers N`` the peak RSS (``os.wait4``) of ``iax_import``
+of an N-section file into a new host and of ``iax_export`` of it; target < 500 MB each.
+
+Database: --database-url (or $DATABASE_URL), else a temporary SQLite file; a PostgreSQL URL names
+a server on which a throw-away database is made and dropped (bench/export.py's BenchDatabase).
+Commands run with iaxadmin.test_settings (its fixed encryption key) and their log lines on.
+Exits 0 whatever the numbers; without pyst2 it says so and stops (SKIP).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from export import BenchDatabase  # noqa: E402  (no Django: the parent stays small for wait4)
+
+TARGETS = {"dry run": 3.0, "import": 6.0, "export": 1.0}
+MEMORY_TARGET_MB = 500
+PYST2_READ = "import sys, asterisk.config; asterisk.config.Config(sys.argv[1])"
+PYST2_START = "import sys, asterisk.config"
+
+
+def run(cmd: list[str], env: dict) -> tuple[float, float]:
+    """(wall seconds, peak RSS in MB) of one process; raises when it fails."""
+    with tempfile.TemporaryFile() as errors:  # a file, not a pipe: a command's log lines never block it
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=errors)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            errors.seek(0)
+            text = errors.read().decode(errors="replace")
+            raise RuntimeError(f"{' '.join(cmd[1:4])} failed ({proc.returncode}):\n{text[-3000:]}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def manage(*args: str) -> list[str]:
+    return [sys.executable, str(ROOT / "manage.py"), *args]
+
+
+def generate(peers: int, path: Path, env: dict) -> None:
+    """The file, written by a child process (the parent's peak RSS stays small for wait4)."""
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import import_parse;"
+        "open(sys.argv[3], 'w').write(import_parse.generate_flat(int(sys.argv[2])))"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code, str(ROOT / "bench"), str(peers), str(path)], env=env, check=True
+    )
+
+
+def spread(values: list[float]) -> str:
+    return f"{min(values):.3f}-{max(values):.3f}" if len(values) > 1 else f"{values[0]:.3f}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--peers", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
+    parser.add_argument("--memory-peers", type=int, default=0, help="sections for the memory test; 0 skips")
+    args = parser.parse_args()
+    if importlib.util.find_spec("asterisk") is None:
+        print("pyst2 is not installed: .venv/bin/pip install -e '.[bench]' (benchmark only)")
+        print("SKIP: nothing measured")
+        return 0
+    database = BenchDatabase(args.database_url)
+    try:
+        return measure(args, database)
+    finally:
+        database.drop()
+
+
+def measure(args, database: BenchDatabase) -> int:
+    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE",)}
+    env.update(DATABASE_URL=database.url, DJANGO_SETTINGS_MODULE="iaxadmin.test_settings")
+    work = Path(tempfile.mkdtemp(prefix="iaxadmin-commands-"))
+    conf = work / "iax.conf"
+    generate(args.peers, conf, env)
+    run(manage("migrate", "--noinput"), env)
+    size = conf.stat().st_size
+    print(f"database: {database.label}; Python {sys.version.split()[0]}")
+    print(f"file: {args.peers} flat sections, {size / 1e6:.2f} MB, {conf.read_text().count(chr(10))} lines")
+
+    times: dict[str, list[float]] = {k: [] for k in ("check", "pyst2", "pyst2 start", "dry run", "import",
+                                                     "export", "dry run, host imported")}  # fmt: skip
+    for i in range(args.repeat):
+        host = f"bench{i}"
+        times["check"].append(run(manage("check"), env)[0])
+        times["pyst2 start"].append(run([sys.executable, "-c", PYST2_START], env)[0])
+        times["pyst2"].append(run([sys.executable, "-c", PYST2_READ, str(conf)], env)[0])
+        times["dry run"].append(run(manage("iax_import", str(conf), "--host", host, "--dry-run"), env)[0])
+        times["import"].append(run(manage("iax_import", str(conf), "--host", host), env)[0])
+        times["export"].append(run(manage("iax_export", "--host", host, "--out", str(work / host)), env)[0])
+        again = manage("iax_import", str(conf), "--host", host, "--replace", "--dry-run")
+        times["dry run, host imported"].append(run(again, env)[0])
+
+    check = times["check"]
+    pyst = [read - start for read, start in zip(times["pyst2"], times["pyst2 start"], strict=True)]
+    pyst_best = min(times["pyst2"]) - min(times["pyst2 start"])
+    print()
+    print(f"start-up, manage.py check        {min(check):7.3f} s  (runs {spread(check)})")
+    print(
+        f"pyst2 Config() read              {pyst_best:7.3f} s  (runs {spread(pyst)}; process {min(times['pyst2']):.3f} s)"
+    )
+    verdicts = []
+    for name in ("dry run", "import", "export", "dry run, host imported"):
+        walls = times[name]
+        works = [wall - start for wall, start in zip(walls, check, strict=True)]
+        best = min(walls) - min(check)
+        ratio = best / pyst_best
+        ratios = [w / p for w, p in zip(works, pyst, strict=True)]
+        line = (
+            f"{name:<32} {best:7.3f} s  (runs {spread(works)}; wall {min(walls):.3f} s)  "
+            f"{ratio:5.2f}x pyst2 (runs {spread(ratios)})"
+        )
+        if name in TARGETS:
+            ok = ratio <= TARGETS[name]
+            verdicts.append(ok)
+            line += f"  target <= {TARGETS[name]:g}: {'PASS' if ok else 'FAIL'}"
+        print(line)
+
+    if args.memory_peers:
+        big = work / "big.conf"
+        generate(args.memory_peers, big, env)
+        _, imported = run(manage("iax_import", str(big), "--host", "bench-memory"), env)
+        _, exported = run(manage("iax_export", "--host", "bench-memory", "--out", str(work / "memory")), env)
+        print()
+        for name, mb in (("iax_import", imported), ("iax_export", exported)):
+            ok = mb < MEMORY_TARGET_MB
+            verdicts.append(ok)
+            print(f"peak RSS, {name} of {args.memory_peers} sections   {mb:7.1f} MB  target < {MEMORY_TARGET_MB}: "
+                  f"{'PASS' if ok else 'FAIL'}")  # fmt: skip
+    print()
+    print("PASS" if all(verdicts) else "FAIL")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
