@@ -291,18 +291,26 @@ def build_document(host: Host, *, only: list[int] | None = None) -> tuple[Docume
         public_keys.add(key_name)
 
     endpoints = Endpoint.objects.filter(host=host)
-    if only:  # every endpoint's name and type (for bases), whole rows only for the ones wanted
-        light = _fetch(endpoints.values_list("id", "name", "kind"))
-        names = {pk: name for pk, name, _ in light}
-        kind_of = {pk: kind for pk, _, kind in light}
+    if only:  # whole rows for the ones wanted; the names and types of their bases, all the way up
         endpoints = endpoints.filter(id__in=only)
     rows = [
         EndpointRow._make(row)
         for row in _fetch(endpoints.order_by("position", "id").values_list(*ENDPOINT_COLUMNS))
     ]
-    if not only:
-        names = {row.id: row.name for row in rows}
-        kind_of = {row.id: row.kind for row in rows}
+    names = {row.id: row.name for row in rows}
+    kind_of = {row.id: row.kind for row in rows}
+    if only:
+        above, todo = set(), [b for row in rows for b in bases.get(row.id, ())]
+        while todo:
+            base_id = todo.pop()
+            if base_id not in above and base_id not in names:
+                above.add(base_id)
+                todo.extend(bases.get(base_id, ()))
+        if above:
+            for pk, name, kind in _fetch(
+                Endpoint.objects.filter(id__in=above).values_list("id", "name", "kind")
+            ):
+                names[pk], kind_of[pk] = name, kind
 
     def inherited_kind(endpoint_id: int, seen: frozenset[int]) -> str:
         for base_id in bases.get(endpoint_id, ()):
