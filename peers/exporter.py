@@ -213,14 +213,36 @@ TYPED = tuple(TYPED_COLUMNS.items())
 _typed_values = operator.attrgetter(*(column for _, column in TYPED))  # row -> their values, in order
 
 
-def build_document(host: Host, *, only: list[int] | None = None) -> tuple[Document, set[str], set[str]]:
+def build_document(
+    host: Host, *, only: list[int] | None = None, general: bool = True
+) -> tuple[Document, set[str], set[str]]:
     """The host's config as a Document, plus the key names it uses publicly (inkeys) and privately
     (outkey, register). A constant number of queries. With ``only`` (endpoint ids), the document
-    holds [general] and those endpoints (a page of the API, a form), read from their rows only."""
+    holds [general] and those endpoints (a page of the API, a form), read from their rows only;
+    without ``general``, only those endpoints (no [general], registrations or limits)."""
     document = Document()
     public_keys: set[str] = set()
     private_keys: set[str] = set()
+    decrypt = crypto.decryptor()  # the raw rows below hold the stored (encrypted) secrets
+    if general:
+        _add_general(host, document, private_keys)
+    _add_endpoints(host, document, public_keys, private_keys, only, decrypt)
+    if general:
+        limits = list(CallNumberLimit.objects.filter(host=host).values_list("network", "limit", "comment"))
+        if limits:
+            document.sections.append(
+                Section(
+                    name="callnumberlimits",
+                    entries=[
+                        Entry(name=n, value=str(limit), comments=_comments(c)) for n, limit, c in limits
+                    ],
+                )
+            )
+    return document, public_keys, private_keys
 
+
+def _add_general(host: Host, document: Document, private_keys: set[str]) -> None:
+    """[general] with its register lines (and the sticky defaults), the file's header and trailer."""
     general_row = (
         GeneralSettings.objects.filter(host=host).values_list("comment", "header", "trailer").first()
     )
@@ -237,7 +259,6 @@ def build_document(host: Host, *, only: list[int] | None = None) -> tuple[Docume
         if directive.sticky and directive.valid_in("general") and directive.name not in present:
             if directive.default not in (None, ""):
                 general.entries.append(Entry(name=directive.name, value=str(directive.default)))
-    decrypt = crypto.decryptor()  # the raw rows below hold the stored (encrypted) secrets
     for username, secret, key_name, remote_host, remote_port, comment in Registration.objects.filter(
         host=host
     ).values_list("username", "secret", "key__name", "remote_host", "remote_port", "comment"):
@@ -255,6 +276,9 @@ def build_document(host: Host, *, only: list[int] | None = None) -> tuple[Docume
         )
     document.sections.append(general)
 
+
+def _add_endpoints(host: Host, document: Document, public_keys, private_keys, only, decrypt) -> None:
+    """The endpoints and templates of the host (or those of ``only``), in order."""
     # One SharedEntry per distinct comment-less (name, value): most lines (allow=ulaw, type=friend,
     # host=dynamic, context=...) repeat across thousands of endpoints, and the driver would return
     # new strings for every row. Secrets and lines with comments are never shared.
@@ -275,12 +299,20 @@ def build_document(host: Host, *, only: list[int] | None = None) -> tuple[Docume
                 entry = pool[value] = SharedEntry(name, value)
         options[endpoint_id].append(entry)
     bases = defaultdict(list)
-    for endpoint_id, base_id in _fetch(
-        EndpointBase.objects.filter(endpoint__host=host)
-        .order_by("endpoint_id", "position")
-        .values_list("endpoint_id", "base_id")
-    ):
-        bases[endpoint_id].append(base_id)
+    links = EndpointBase.objects.filter(endpoint__host=host).order_by("endpoint_id", "position")
+    asked = set(only) if only else None  # the endpoints whose links are read
+    wanted_links = asked
+    while True:  # every link of the host; for ``only``, those of the endpoints and their bases, upwards
+        scope = links.filter(endpoint_id__in=wanted_links) if only else links
+        found = _fetch(scope.values_list("endpoint_id", "base_id"))
+        for endpoint_id, base_id in found:
+            bases[endpoint_id].append(base_id)
+        if not only:
+            break
+        wanted_links = {base_id for _, base_id in found} - asked
+        if not wanted_links:
+            break
+        asked |= wanted_links
     inkeys = defaultdict(list)
     for endpoint_id, key_name in _fetch(
         EndpointInKey.objects.filter(endpoint__host=host, **({"endpoint_id__in": only} if only else {}))
@@ -381,16 +413,6 @@ def build_document(host: Host, *, only: list[int] | None = None) -> tuple[Docume
         if own:
             entries.extend(own)
         append_section(section)
-
-    limits = list(CallNumberLimit.objects.filter(host=host).values_list("network", "limit", "comment"))
-    if limits:
-        document.sections.append(
-            Section(
-                name="callnumberlimits",
-                entries=[Entry(name=n, value=str(limit), comments=_comments(c)) for n, limit, c in limits],
-            )
-        )
-    return document, public_keys, private_keys
 
 
 def endpoint_section(endpoint: Endpoint) -> Section:

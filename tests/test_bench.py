@@ -73,9 +73,10 @@ def test_metrics_bench_measures_a_cold_and_a_warm_scrape():
 def test_commands_bench_times_the_three_commands_beside_pyst2():
     output = run("commands.py", "--peers", "30", "--repeat", "1")
     assert re.search(r"pyst2 Config\(\) read\s+-?\d+\.\d+ s", output), output
+    assert "\nCPU:\n" in output and "\nwall:\n" in output
     for name, target in (("dry run", "3"), ("import", "6"), ("export", "1")):
         assert re.search(
-            rf"^{name}\s+-?\d+\.\d+ s .* target <= {target}: (PASS|FAIL)$", output, re.MULTILINE
+            rf"^  {name}\s+-?\d+\.\d+ s .* target <= {target}: (PASS|FAIL)$", output, re.MULTILINE
         ), output
     verdict(output)
 

@@ -467,7 +467,7 @@ def _endpoint_page(
     items = []
     if rows:
         ids = [row["id"] for row in rows]
-        document, _, _ = build_document(host, only=ids)
+        document, _, _ = build_document(host, only=ids, general=False)
         sections = {s.name.lower(): s for s in document.sections if s.is_endpoint}
         versions = _versions(audit.ENDPOINT_TYPES, ids)
         items = [
