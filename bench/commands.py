@@ -23,7 +23,9 @@ is printed too); its ratio is that over pyst2's read, best of the runs. Both in 
 system of the process, from os.wait4: what the process itself did, which other load on a shared
 machine barely moves; the PASS/FAIL lines) and in wall time. Targets: dry run <= 3x, import
 <= 6x, export <= 1x. (CPU time counts SQLite's work, which runs in the process; a PostgreSQL
-server's is not counted: compare wall times there.) With ``--memory-peers N`` the peak RSS (``os.wait4``) of ``iax_import``
+server's is not counted: compare wall times there.) ``--gc-off`` runs every process, pyst2's
+too, with the cyclic garbage collector switched off: the difference is what the collector costs
+(what the removed gc_paused used to save); the app itself never switches it off. With ``--memory-peers N`` the peak RSS (``os.wait4``) of ``iax_import``
 of an N-section file into a new host and of ``iax_export`` of it; target < 500 MB each.
 
 Database: --database-url (or $DATABASE_URL), else a temporary SQLite file; a PostgreSQL URL names
@@ -70,8 +72,21 @@ def run(cmd: list[str], env: dict) -> tuple[float, float, float]:
     return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
+GC_OFF = False  # --gc-off: every Python process of the run without the cyclic collector
+
+
+def python(*args: str) -> list[str]:
+    """A Python command line; with --gc-off the collector is switched off before anything runs."""
+    if not GC_OFF:
+        return [sys.executable, *args]
+    if args[0] == "-c":
+        return [sys.executable, "-c", "import gc; gc.disable()\n" + args[1], *args[2:]]
+    code = "import gc, runpy, sys; gc.disable(); sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')"
+    return [sys.executable, "-c", code, *args]
+
+
 def manage(*args: str) -> list[str]:
-    return [sys.executable, str(ROOT / "manage.py"), *args]
+    return python(str(ROOT / "manage.py"), *args)
 
 
 def generate(peers: int, path: Path, env: dict) -> None:
@@ -95,7 +110,14 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
     parser.add_argument("--memory-peers", type=int, default=0, help="sections for the memory test; 0 skips")
+    parser.add_argument(
+        "--gc-off",
+        action="store_true",
+        help="run every process without the cyclic GC: what the collector costs",
+    )
     args = parser.parse_args()
+    global GC_OFF
+    GC_OFF = args.gc_off
     if importlib.util.find_spec("asterisk") is None:
         print("pyst2 is not installed: .venv/bin/pip install -e '.[bench]' (benchmark only)")
         print("SKIP: nothing measured")
@@ -115,7 +137,9 @@ def measure(args, database: BenchDatabase) -> int:
     generate(args.peers, conf, env)
     run(manage("migrate", "--noinput"), env)
     size = conf.stat().st_size
-    print(f"database: {database.label}; Python {sys.version.split()[0]}")
+    print(
+        f"database: {database.label}; Python {sys.version.split()[0]}" + ("; cyclic GC off" if GC_OFF else "")
+    )
     print(f"file: {args.peers} flat sections, {size / 1e6:.2f} MB, {conf.read_text().count(chr(10))} lines")
 
     names = ("check", "pyst2", "pyst2 start", "dry run", "import", "export", "dry run, host imported")
@@ -130,8 +154,8 @@ def measure(args, database: BenchDatabase) -> int:
     for i in range(args.repeat):
         host = f"bench{i}"
         timed("check", manage("check"))
-        timed("pyst2 start", [sys.executable, "-c", PYST2_START])
-        timed("pyst2", [sys.executable, "-c", PYST2_READ, str(conf)])
+        timed("pyst2 start", python("-c", PYST2_START))
+        timed("pyst2", python("-c", PYST2_READ, str(conf)))
         timed("dry run", manage("iax_import", str(conf), "--host", host, "--dry-run"))
         timed("import", manage("iax_import", str(conf), "--host", host))
         timed("export", manage("iax_export", "--host", host, "--out", str(work / host)))

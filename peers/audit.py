@@ -381,9 +381,17 @@ def record(
     else:
         kind, pk, text = object_type(obj), obj.pk, object_repr(obj)
     change = build_change(
-        actor=actor, action=action, object_type=kind, object_id=pk, object_repr=text, host=host,
-        before=before, after=after, batch=batch, message=message,
-    )  # fmt: skip
+        actor=actor,
+        action=action,
+        object_type=kind,
+        object_id=pk,
+        object_repr=text,
+        host=host,
+        before=before,
+        after=after,
+        batch=batch,
+        message=message,
+    )
     change.save()
     log_change(change)  # one log line, once the transaction commits (never a secret)
     return change
@@ -421,9 +429,20 @@ class WrittenChange(NamedTuple):
 
 # The columns record_many writes, in the order of its rows.
 _CHANGE_COLUMNS = (
-    "at", "actor", "actor_name", "batch", "action", "object_type", "object_id", "object_repr", "host",
-    "host_name", "before", "after", "message",
-)  # fmt: skip
+    "at",
+    "actor",
+    "actor_name",
+    "batch",
+    "action",
+    "object_type",
+    "object_id",
+    "object_repr",
+    "host",
+    "host_name",
+    "before",
+    "after",
+    "message",
+)
 
 
 def record_many(
@@ -450,11 +469,23 @@ def record_many(
         kind = current.object_type
         old_state = old.state if old else None
         repr_ = current.object_repr[:200]
-        rows.append((
-            at, user.pk if user is not None else None, actor_name, batch_value, action, kind, current.object_id,
-            repr_, host_id, host_name, as_json(mask(old_state, kind)),
-            as_json(mask(new.state if new else None, kind, compared_to=old_state)), message,
-        ))  # fmt: skip
+        rows.append(
+            (
+                at,
+                user.pk if user is not None else None,
+                actor_name,
+                batch_value,
+                action,
+                kind,
+                current.object_id,
+                repr_,
+                host_id,
+                host_name,
+                as_json(mask(old_state, kind)),
+                as_json(mask(new.state if new else None, kind, compared_to=old_state)),
+                message,
+            )
+        )
         written.append(
             WrittenChange(None, actor_name, action, kind, current.object_id, repr_, host_name, batch)
         )

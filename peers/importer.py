@@ -152,9 +152,12 @@ def registration_fields(value: str) -> dict:
     if secret.startswith("["):
         key, secret = secret[1:-1], ""
     return {
-        "username": username, "secret": secret, "key": key, "remote_host": remote_host,
+        "username": username,
+        "secret": secret,
+        "key": key,
+        "remote_host": remote_host,
         "remote_port": int(port) if port else None,
-    }  # fmt: skip
+    }
 
 
 def split_limits(section: Section | None) -> tuple[list[tuple[str, int, list[str]]], list[list[str]]]:
@@ -260,9 +263,16 @@ def plan_import(
         progress("validate", 0, 0)
     findings = ignored + validate(document, keys=info)
     plan = ImportPlan(
-        host_name=host_name, host=host, document=document, host_state={"name": host_name, "description": description},
-        before={}, object_types={}, keys=keys, placeholder_keys=placeholders, findings=findings,
-    )  # fmt: skip
+        host_name=host_name,
+        host=host,
+        document=document,
+        host_state={"name": host_name, "description": description},
+        before={},
+        object_types={},
+        keys=keys,
+        placeholder_keys=placeholders,
+        findings=findings,
+    )
     if host is None:  # everything is created: no state is needed until it is written
         plan.object_types = object_types(document)
         plan.created = list(plan.object_types)
@@ -366,10 +376,14 @@ def iter_states(document: Document, host_state: dict):
         yield ("endpoint", section.name.lower()), ObjectState(kind_name, None, f"[{section.name}]", state)
     for i, (fields, comments) in enumerate(registrations):
         row = {
-            "position": i, "username": fields["username"], "secret": fields["secret"],
-            "remote_host": fields["remote_host"], "remote_port": fields["remote_port"],
-            "comment": comment_text(comments), "key": fields["key"],
-        }  # fmt: skip
+            "position": i,
+            "username": fields["username"],
+            "secret": fields["secret"],
+            "remote_host": fields["remote_host"],
+            "remote_port": fields["remote_port"],
+            "comment": comment_text(comments),
+            "key": fields["key"],
+        }
         repr_ = f"register => {row['username']}@{row['remote_host']}"
         yield ("registration", i), ObjectState("registration", None, repr_, row)
     for i, (network, limit, comments) in enumerate(limits):
@@ -416,7 +430,7 @@ def _check_bases(document: Document) -> None:
                         section.file,
                         section.line,
                         f"[{section.name}] inherits from '{base}', which is not defined before it",
-                    )  # fmt: skip
+                    )
                 )
         defined.add(section.name.lower())
     if problems:

@@ -30,9 +30,21 @@ def get(client, django_user_model):
 
 def _host(name: str, count: int) -> None:
     """A host of ``count`` endpoints (half from a template, some with keys) and two templates."""
-    lines = ["[general]", "bindport=4569", "register => me:[signer]@iax.example.net", "",
-             "[phones](!)", "type=friend", "host=dynamic", "context=from-phones", "",
-             "[trunks](!)", "type=peer", "qualify=yes", ""]  # fmt: skip
+    lines = [
+        "[general]",
+        "bindport=4569",
+        "register => me:[signer]@iax.example.net",
+        "",
+        "[phones](!)",
+        "type=friend",
+        "host=dynamic",
+        "context=from-phones",
+        "",
+        "[trunks](!)",
+        "type=peer",
+        "qualify=yes",
+        "",
+    ]
     for i in range(count):
         base = "(phones)" if i % 2 else "(trunks)"
         lines += [f"[ext{i:04d}]{base}", f"secret=Long-secret-{i:04d}", "allow=ulaw", f"callerid=Ext {i}"]
@@ -56,10 +68,16 @@ def test_a_page_of_endpoints_is_the_same_whatever_the_host_size_and_costs_the_sa
         assert [e["name"] for e in page] == [f"ext{i:04d}" for i in range(2, 12)]
     assert counts["small"] == counts["large"]
     assert page[0] == {
-        "name": "ext0002", "kind": "peer", "is_template": False, "position": 4, "bases": ["trunks"],
-        "entries": [{"name": "allow", "value": "ulaw"}, {"name": "callerid", "value": "Ext 2"}], "comment": "",
-        "secret_set": True, "version": services.version_of(Endpoint.objects.get(name="ext0002", host__name="large")),
-    }  # fmt: skip
+        "name": "ext0002",
+        "kind": "peer",
+        "is_template": False,
+        "position": 4,
+        "bases": ["trunks"],
+        "entries": [{"name": "allow", "value": "ulaw"}, {"name": "callerid", "value": "Ext 2"}],
+        "comment": "",
+        "secret_set": True,
+        "version": services.version_of(Endpoint.objects.get(name="ext0002", host__name="large")),
+    }
 
 
 def test_each_item_of_a_page_is_what_the_single_read_gives(get):
@@ -115,9 +133,16 @@ def test_every_list_is_paged_with_a_constant_number_of_queries(get, path):
     for name, count in (("small", 1), ("large", 8)):  # a page of one, a page of five
         for i in range(count):
             services.save_registration(
-                services_host(name), registration=None, username=f"u{i}", secret=f"Rg7-long-pw-{i}", key=None,
-                remote_host="192.0.2.7", remote_port=None, position=None, actor="test",
-            )  # fmt: skip
+                services_host(name),
+                registration=None,
+                username=f"u{i}",
+                secret=f"Rg7-long-pw-{i}",
+                key=None,
+                remote_host="192.0.2.7",
+                remote_port=None,
+                position=None,
+                actor="test",
+            )
             services.save_callnumber_limit(
                 services_host(name),
                 limit=None,

@@ -13,8 +13,20 @@ from peers.models import Change, Host
 
 pytestmark = pytest.mark.django_db
 
-FIELDS = ("actor_id", "actor_name", "batch", "action", "object_type", "object_id", "object_repr", "host_id",
-          "host_name", "before", "after", "message")  # fmt: skip
+FIELDS = (
+    "actor_id",
+    "actor_name",
+    "batch",
+    "action",
+    "object_type",
+    "object_id",
+    "object_repr",
+    "host_id",
+    "host_name",
+    "before",
+    "after",
+    "message",
+)
 
 
 def test_record_many_rows_are_the_rows_build_change_makes(django_user_model):
@@ -39,11 +51,20 @@ def test_record_many_rows_are_the_rows_build_change_makes(django_user_model):
     ]
     rows = list(Change.objects.filter(batch=batch).order_by("id"))
     expected = [
-        audit.build_change(actor=user, action=action, object_type=(n or o).object_type, object_id=(n or o).object_id,
-                           object_repr=(n or o).object_repr, host=host, before=o.state if o else None,
-                           after=n.state if n else None, batch=batch, message="why")
+        audit.build_change(
+            actor=user,
+            action=action,
+            object_type=(n or o).object_type,
+            object_id=(n or o).object_id,
+            object_repr=(n or o).object_repr,
+            host=host,
+            before=o.state if o else None,
+            after=n.state if n else None,
+            batch=batch,
+            message="why",
+        )
         for action, o, n in audit.changes_between(before, after)
-    ]  # fmt: skip
+    ]
     assert [[getattr(r, f) for f in FIELDS] for r in rows] == [
         [getattr(e, f) for f in FIELDS] for e in expected
     ]
@@ -54,8 +75,14 @@ def test_record_many_rows_are_the_rows_build_change_makes(django_user_model):
 
 def test_record_many_without_a_host_or_a_user():
     batch = uuid.uuid4()
-    state = {"name": "k1", "private_pem": "PRIVATE", "public_pem": "", "private_encrypted": False, "bits": 1024,
-             "fingerprint": ""}  # fmt: skip
+    state = {
+        "name": "k1",
+        "private_pem": "PRIVATE",
+        "public_pem": "",
+        "private_encrypted": False,
+        "bits": 1024,
+        "fingerprint": "",
+    }
     audit.record_many(
         {}, {("key", "k1"): ObjectState("key", 3, "k1", state)}, actor="cli:root", host=None, batch=batch
     )

@@ -109,8 +109,9 @@ def test_confirm_then_the_import_is_a_step_that_ends_on_the_host(ann):
 def test_a_host_changed_since_the_dry_run_gets_a_new_report_instead_of_an_import(ann):
     services.import_document(
         __import__("peers.iaxconf.parse", fromlist=["parse"]).parse(_conf(1, bad=False).decode()).document,
-        host_name="h1", actor="test",
-    )  # fmt: skip
+        host_name="h1",
+        actor="test",
+    )
     _upload(ann, "h1", _conf(2, bad=False), replace="on")
     upload = ImportUpload.objects.get()
     ann.post(reverse("peers:import-run", args=[upload.pk]), headers=HX)

@@ -508,9 +508,12 @@ def _save_endpoint(request, host: Host, body: EndpointIn, template: bool, curren
     section = _section(body, template, current)
     verb = "created" if current is None else "changed"
     return services.save_endpoint(
-        host, section, endpoint=current, expected_version=body.version,
+        host,
+        section,
+        endpoint=current,
+        expected_version=body.version,
         **_as(request, f"[{section.name}] {verb}"),
-    )  # fmt: skip
+    )
 
 
 def _endpoint_routes(path: str, template: bool, tag: str) -> None:
@@ -625,8 +628,15 @@ def _key_material(body: KeyIn) -> rsa_keys.KeyMaterial:
     try:
         return rsa_keys.read(body.public_pem, body.private_pem, body.passphrase or None)
     except rsa_keys.KeyProblem as exc:
-        finding = {"severity": "error", "code": "invalid-key", "section": "", "directive": None,
-                   "value": None, "part": exc.field, "message": exc.message}  # fmt: skip
+        finding = {
+            "severity": "error",
+            "code": "invalid-key",
+            "section": "",
+            "directive": None,
+            "value": None,
+            "part": exc.field,
+            "message": exc.message,
+        }
         raise Refused(400, exc.message, [finding]) from None
 
 
@@ -654,9 +664,13 @@ def update_key(request, name: str, body: KeyIn):
     """Replace a key's public part (and its private part when one is given: it is write-only, so an
     update without one keeps the stored one). Renaming is refused while configs refer to the key."""
     key = services.store_key(
-        body.name, _key_material(body), key=_get_key(name), keep_private=True, expected_version=body.version,
+        body.name,
+        _key_material(body),
+        key=_get_key(name),
+        keep_private=True,
+        expected_version=body.version,
         **_as(request, f"key {body.name} changed"),
-    )  # fmt: skip
+    )
     return _key_out(key)
 
 
@@ -694,11 +708,17 @@ def _save_registration(
     request, host: Host, registration: Registration | None, body: RegistrationIn, verb: str
 ):
     return services.save_registration(
-        host, registration=registration, username=body.username,
-        secret=services.KEEP if body.secret is None else body.secret, key=body.key or None,
-        remote_host=body.remote_host, remote_port=body.remote_port, position=body.position,
-        expected_version=body.version, **_as(request, f"registration {verb}"),
-    )  # fmt: skip
+        host,
+        registration=registration,
+        username=body.username,
+        secret=services.KEEP if body.secret is None else body.secret,
+        key=body.key or None,
+        remote_host=body.remote_host,
+        remote_port=body.remote_port,
+        position=body.position,
+        expected_version=body.version,
+        **_as(request, f"registration {verb}"),
+    )
 
 
 @api.get(
@@ -765,9 +785,14 @@ def _get_limit(host: Host, pk: int) -> CallNumberLimit:
 
 def _save_limit(request, host: Host, limit: CallNumberLimit | None, body: LimitIn, verb: str):
     return services.save_callnumber_limit(
-        host, limit=limit, network=body.network.strip(), value=body.limit, position=body.position,
-        expected_version=body.version, **_as(request, f"call-number limit {verb}"),
-    )  # fmt: skip
+        host,
+        limit=limit,
+        network=body.network.strip(),
+        value=body.limit,
+        position=body.position,
+        expected_version=body.version,
+        **_as(request, f"call-number limit {verb}"),
+    )
 
 
 @api.get(

@@ -98,7 +98,7 @@ class _Builder:
             line=entry.line,
             file=entry.file,
             operator="=>" if entry.operator == "=>" else "=",
-        )  # fmt: skip
+        )
         self.copies.add(id(copy))
         return copy
 

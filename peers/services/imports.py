@@ -48,13 +48,25 @@ def import_document(
     document, report.ignored = prepare(document, host_name)
     if dry_run:
         host = _host(Host.objects.filter(name=host_name).first(), replace, host_name)
-        plan_import(document, host_name=host_name, host=host, ignored=report.ignored, description=description,
-                    progress=progress).fill(report)  # fmt: skip
+        plan_import(
+            document,
+            host_name=host_name,
+            host=host,
+            ignored=report.ignored,
+            description=description,
+            progress=progress,
+        ).fill(report)
         return report
     with transaction.atomic():
         host = _host(Host.objects.select_for_update().filter(name=host_name).first(), replace, host_name)
-        plan = plan_import(document, host_name=host_name, host=host, ignored=report.ignored,
-                           description=description, progress=progress)  # fmt: skip
+        plan = plan_import(
+            document,
+            host_name=host_name,
+            host=host,
+            ignored=report.ignored,
+            description=description,
+            progress=progress,
+        )
         plan.fill(report)
         write_plan(plan, actor=actor, batch=report.batch, message=message, progress=progress)
     return report
@@ -328,9 +340,14 @@ def _check(upload: ImportUpload, *, actor, note: str = "") -> None:
     stamp = host_stamp(host) if host is not None else None
     try:
         report = import_document(
-            parsed.document, host_name=upload.host_name, replace=upload.replace, dry_run=True, notes=parsed.notes,
-            actor=actor, progress=lambda stage, done, total: _step(upload, stage, done, total),
-        )  # fmt: skip
+            parsed.document,
+            host_name=upload.host_name,
+            replace=upload.replace,
+            dry_run=True,
+            notes=parsed.notes,
+            actor=actor,
+            progress=lambda stage, done, total: _step(upload, stage, done, total),
+        )
     except ImportError_ as exc:
         return _failed(upload, [(None, None, exc.message), *exc.problems])
     data = report.as_json()
@@ -354,9 +371,13 @@ def _import(upload: ImportUpload, *, actor, message: str) -> None:
             else:
                 changed = False
                 report = import_document(
-                    parsed.document, host_name=upload.host_name, replace=upload.replace, notes=parsed.notes,
-                    actor=actor, message=message,
-                )  # fmt: skip
+                    parsed.document,
+                    host_name=upload.host_name,
+                    replace=upload.replace,
+                    notes=parsed.notes,
+                    actor=actor,
+                    message=message,
+                )
                 _finish(upload, State.IMPORTED, report.as_json(), files={})
     except ImportError_ as exc:
         return _failed(upload, [(None, None, exc.message), *exc.problems])

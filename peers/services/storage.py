@@ -301,8 +301,15 @@ class EndpointRows:
         self.typed = tuple(TYPED_COLUMNS.values())
 
     def row(self, state: dict) -> tuple:
-        values = [self.host_id, state["name"], state["kind"], state["is_template"], state["position"],
-                  state["comment"], self.json(notes) if (notes := state["column_comments"]) else self.no_comments]  # fmt: skip
+        values = [
+            self.host_id,
+            state["name"],
+            state["kind"],
+            state["is_template"],
+            state["position"],
+            state["comment"],
+            self.json(notes) if (notes := state["column_comments"]) else self.no_comments,
+        ]
         for column in self.typed:
             value = state[column]
             values.append(self.secret(value) if column in _ENCRYPTED else value)

@@ -33,11 +33,14 @@ def host_nav(host: Host, active: str) -> list[dict]:
     ]
     return [
         {
-            "key": key, "label": label, "url": reverse(url_name, args=[host.name]), "active": key == active,
+            "key": key,
+            "label": label,
+            "url": reverse(url_name, args=[host.name]),
+            "active": key == active,
             "needs": NAV_NEEDS.get(key, ""),
         }
         for key, label, url_name in items
-    ]  # fmt: skip
+    ]
 
 
 # tabs shown only to users who may open them (templates/peers/host_nav.html reads request.can)

@@ -64,7 +64,7 @@ class Command(BaseCommand):
                 self.style.WARNING(
                     f"key {name!r} is not in the database: created a placeholder; upload {name}.pub"
                     f" (and {name}.key if this host signs with it)"
-                )  # fmt: skip
+                )
             )
         for finding in report.findings:
             style = self.style.ERROR if finding.is_error else self.style.WARNING
