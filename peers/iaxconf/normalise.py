@@ -80,6 +80,9 @@ class _Builder:
                     previous.comments.extend(self.carry + list(entry.comments))
                     self.carry = []
                     continue
+            if not self.carry and (entry.operator == "=" or entry.operator == "=>"):
+                target.entries.append(entry)  # kept as it was (_kept, inline: once per line)
+                continue
             target.entries.append(self._kept(entry))
             self.carry = []
 
