@@ -533,8 +533,10 @@ class ImportUpload(models.Model):
     state = models.CharField(max_length=10, choices=State, default=State.STAGED)
     stage = models.CharField(max_length=60, blank=True, help_text="What the running step is doing now.")
     started_at = models.DateTimeField(null=True, blank=True, help_text="When the running step began.")
-    report = models.JSONField(
-        null=True, blank=True, help_text="The dry run's report, then the import's (findings masked)."
+    report = EncryptedJSONField(
+        null=True,
+        blank=True,
+        help_text="The dry run's report, then the import's (encrypted at rest: parser notes quote the file).",
     )
     host_stamp = models.JSONField(
         null=True,
