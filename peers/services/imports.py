@@ -81,7 +81,7 @@ def _host(host: Host | None, replace: bool, host_name: str) -> Host | None:
 
 
 # Endpoints are written, and their history rows built, this many at a time: the states of a
-# 100,000-section import are never all in memory at once (bench/import.py --memory-peers).
+# 100,000-section import are never all in memory at once (bench/commands.py --memory-peers).
 CHUNK = 2000
 
 
