@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .exporter import export_host
+from . import metrics
 from .iaxconf import Entry, Section, catalogue
 from .iaxconf.effective import Effective, Line, Resolver, effective, sections_by_name
 from .iaxconf.values import TRUE_WORDS
@@ -151,7 +151,7 @@ def endpoint_rows(host: Host, params: Mapping[str, str]) -> tuple[list[Listed], 
     findings = params.get("findings", "")
     by_section: dict[str, list] = {}
     if findings in ("any", "errors", "none"):
-        for finding in export_host(host).findings:
+        for finding in metrics.host_findings(host):  # once per state of the host, kept in the database
             if findings != "errors" or finding.is_error:
                 by_section.setdefault(finding.section, []).append(finding)
         if findings == "none":

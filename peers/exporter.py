@@ -7,13 +7,16 @@ rendered by ``iaxconf.render``. Writing files is ``write_export`` (atomic rename
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import operator
 import os
 import tempfile
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import FrozenInstanceError, dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from django.db import connection
 from django.db.models import Q
@@ -33,6 +36,7 @@ from .iaxconf import (
 from .iaxconf.mask import MASK, mask_document
 from .iaxconf.normalise import HEADER_MARK
 from .models import (
+    TYPED_COLUMNS,
     CallNumberLimit,
     DialplanContexts,
     Endpoint,
@@ -83,8 +87,9 @@ class Export:
             ),
         )
 
-    @property
+    @functools.cached_property
     def checksum(self) -> str:
+        """The sha256 of the body (worked out once: the body of a 10,000-peer host is 2 MB)."""
         return hashlib.sha256(self.body.encode("utf-8")).hexdigest()
 
     @property
@@ -113,16 +118,62 @@ class Export:
         return "".join(f";{line}\n" for line in header) + "\n" + body
 
 
-# Shared by every line without comment lines: an empty list each is 56 bytes, and a 100,000-peer
-# host has over a million lines. Nothing appends to an exported document's comments.
-_NO_COMMENTS: list[str] = ()  # type: ignore[assignment]
+# An exported document's empty comment lists: one immutable empty tuple (a 100,000-peer host has
+# over a million lines, and an empty list each is 56 bytes).
+NO_COMMENTS: tuple[str, ...] = ()
 
 
 def _comments(text: str) -> list[str]:
-    return text.split("\n") if text else _NO_COMMENTS
+    return text.split("\n") if text else NO_COMMENTS
 
 
 _NO_NOTES: dict[str, str] = {}
+
+
+class SharedEntry(Entry):
+    """A comment-less ``name=value`` line of an exported document that stands for that line in
+    every section having it (``allow=ulaw`` in 10,000 peers): one object per distinct line.
+
+    What it buys: half the objects of an export (``bench/export.py``: the memory of a 100,000-peer
+    export and the time the cyclic GC spends walking them). Because one object is many sections'
+    line, it is immutable: assigning or deleting a field raises ``FrozenInstanceError`` and its
+    comments are an empty tuple. Code that needs to change a line makes its own ``Entry``."""
+
+    __slots__ = ()
+
+    def __init__(self, name: str, value: str) -> None:
+        setter = object.__setattr__
+        setter(self, "name", name)
+        setter(self, "value", value)
+        setter(self, "comments", NO_COMMENTS)
+        setter(self, "line", None)
+        setter(self, "file", None)
+        setter(self, "operator", "=")
+
+    def __setattr__(self, name: str, value) -> None:
+        raise FrozenInstanceError(
+            f"cannot assign to field {name!r}: a SharedEntry is shared by many sections"
+        )
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}: a SharedEntry is shared by many sections")
+
+
+class _Lines:
+    """The lines of one document being built: a ``SharedEntry`` per distinct comment-less
+    (name, value), an own ``Entry`` for a line with comment lines above it."""
+
+    def __init__(self) -> None:
+        self.shared: dict[str, dict[str, SharedEntry]] = defaultdict(dict)
+
+    def entry(self, name: str, value: str, note: str | None = None) -> Entry:
+        if note:
+            return Entry(name, value, note.split("\n"))
+        pool = self.shared[name]
+        found = pool.get(value)
+        if found is None:
+            found = pool[value] = SharedEntry(name, value)
+        return found
 
 
 def _fetch(queryset) -> list[tuple]:
@@ -134,38 +185,67 @@ def _fetch(queryset) -> list[tuple]:
         return cursor.fetchall()
 
 
-ENDPOINT_COLUMNS = (
-    "id", "name", "kind", "is_template", "comment", "peer_host", "port", "defaultip", "context", "username",
-    "secret", "auth", "qualify", "trunk", "transfer", "requirecalltoken", "encryption", "outkey__name",
-    "column_comments", "extra_secrets",
-)  # fmt: skip
-_EXTRA_SECRETS = ENDPOINT_COLUMNS.index("extra_secrets")
-# The typed columns, in catalogue order: a slice of ENDPOINT_COLUMNS, named by their directive.
-_TYPED = ("host", "port", "defaultip", "context", "username", "secret", "auth", "qualify", "trunk", "transfer",
-          "requirecalltoken", "encryption")  # fmt: skip
-_TYPED_FIRST = ENDPOINT_COLUMNS.index("peer_host")
-_TYPED_END = _TYPED_FIRST + len(_TYPED)
-assert ENDPOINT_COLUMNS[_TYPED_FIRST:_TYPED_END] == ("peer_host", *_TYPED[1:])
+class EndpointRow(NamedTuple):
+    """One row of the endpoint query of ``build_document`` (the columns of ENDPOINT_COLUMNS)."""
+
+    id: int
+    name: str
+    kind: str
+    is_template: bool  # 0/1 on SQLite
+    comment: str
+    peer_host: str | None
+    port: int | None
+    defaultip: str | None
+    context: str | None
+    username: str | None
+    secret: str | None  # encrypted
+    auth: str | None
+    qualify: str | None
+    trunk: bool | None  # 0/1 on SQLite
+    transfer: str | None
+    requirecalltoken: str | None
+    encryption: str | None
+    outkey_name: str | None
+    column_comments: dict | str  # JSON text on SQLite, decoded already by psycopg
+    extra_secrets: str | None  # encrypted
 
 
-def _pooled(pools: dict[str, dict[str, Entry]], name: str, value: str, note: str | None) -> Entry:
-    """The document's one Entry for a comment-less name=value line (a new one when it has a note)."""
-    if note:
-        return Entry(name, value, note.split("\n"))
-    pool = pools[name]
-    entry = pool.get(value)
-    if entry is None:
-        entry = pool[value] = Entry(name, value, _NO_COMMENTS)
-    return entry
+ENDPOINT_COLUMNS = tuple(name if name != "outkey_name" else "outkey__name" for name in EndpointRow._fields)
+# The typed columns as (directive, column), in catalogue order (TYPED_COLUMNS).
+TYPED = tuple(TYPED_COLUMNS.items())
+_typed_values = operator.attrgetter(*(column for _, column in TYPED))  # row -> their values, in order
 
 
-def build_document(host: Host, *, only: list[int] | None = None) -> tuple[Document, set[str], set[str]]:
+def build_document(
+    host: Host, *, only: list[int] | None = None, general: bool = True
+) -> tuple[Document, set[str], set[str]]:
     """The host's config as a Document, plus the key names it uses publicly (inkeys) and privately
-    (outkey, register). A constant number of queries."""
+    (outkey, register). A constant number of queries. With ``only`` (endpoint ids), the document
+    holds [general] and those endpoints (a page of the API, a form), read from their rows only;
+    without ``general``, only those endpoints (no [general], registrations or limits)."""
     document = Document()
     public_keys: set[str] = set()
     private_keys: set[str] = set()
+    decrypt = crypto.decryptor()  # the raw rows below hold the stored (encrypted) secrets
+    if general:
+        _add_general(host, document, private_keys)
+    _add_endpoints(host, document, public_keys, private_keys, only, decrypt)
+    if general:
+        limits = list(CallNumberLimit.objects.filter(host=host).values_list("network", "limit", "comment"))
+        if limits:
+            document.sections.append(
+                Section(
+                    name="callnumberlimits",
+                    entries=[
+                        Entry(name=n, value=str(limit), comments=_comments(c)) for n, limit, c in limits
+                    ],
+                )
+            )
+    return document, public_keys, private_keys
 
+
+def _add_general(host: Host, document: Document, private_keys: set[str]) -> None:
+    """[general] with its register lines (and the sticky defaults), the file's header and trailer."""
     general_row = (
         GeneralSettings.objects.filter(host=host).values_list("comment", "header", "trailer").first()
     )
@@ -182,7 +262,6 @@ def build_document(host: Host, *, only: list[int] | None = None) -> tuple[Docume
         if directive.sticky and directive.valid_in("general") and directive.name not in present:
             if directive.default not in (None, ""):
                 general.entries.append(Entry(name=directive.name, value=str(directive.default)))
-    decrypt = crypto.decryptor()  # the raw rows below hold the stored (encrypted) secrets
     for username, secret, key_name, remote_host, remote_port, comment in Registration.objects.filter(
         host=host
     ).values_list("username", "secret", "key__name", "remote_host", "remote_port", "comment"):
@@ -200,12 +279,14 @@ def build_document(host: Host, *, only: list[int] | None = None) -> tuple[Docume
         )
     document.sections.append(general)
 
-    # One Entry per distinct comment-less (name, value): most lines (allow=ulaw, type=friend,
+
+def _add_endpoints(host: Host, document: Document, public_keys, private_keys, only, decrypt) -> None:
+    """The endpoints and templates of the host (or those of ``only``), in order."""
+    # One SharedEntry per distinct comment-less (name, value): most lines (allow=ulaw, type=friend,
     # host=dynamic, context=...) repeat across thousands of endpoints, and the driver would return
-    # new strings for every row. Sections of the built document share these entries, so callers
-    # treat them as read-only (nothing edits an exported document in place). Secrets and lines with
-    # comments are never shared.
-    pools: dict[str, dict[str, Entry]] = defaultdict(dict)
+    # new strings for every row. Secrets and lines with comments are never shared.
+    lines = _Lines()
+    shared = lines.shared
     options = defaultdict(list)
     for endpoint_id, name, value, comment in _fetch(
         EndpointOption.objects.filter(endpoint__host=host, **({"endpoint_id__in": only} if only else {}))
@@ -215,18 +296,26 @@ def build_document(host: Host, *, only: list[int] | None = None) -> tuple[Docume
         if comment:
             entry = Entry(name, value, comment.split("\n"))
         else:
-            pool = pools[name]
+            pool = shared[name]
             entry = pool.get(value)
             if entry is None:
-                entry = pool[value] = Entry(name, value, _NO_COMMENTS)
+                entry = pool[value] = SharedEntry(name, value)
         options[endpoint_id].append(entry)
     bases = defaultdict(list)
-    for endpoint_id, base_id in _fetch(
-        EndpointBase.objects.filter(endpoint__host=host)
-        .order_by("endpoint_id", "position")
-        .values_list("endpoint_id", "base_id")
-    ):
-        bases[endpoint_id].append(base_id)
+    links = EndpointBase.objects.filter(endpoint__host=host).order_by("endpoint_id", "position")
+    asked = set(only) if only else None  # the endpoints whose links are read
+    wanted_links = asked
+    while True:  # every link of the host; for ``only``, those of the endpoints and their bases, upwards
+        scope = links.filter(endpoint_id__in=wanted_links) if only else links
+        found = _fetch(scope.values_list("endpoint_id", "base_id"))
+        for endpoint_id, base_id in found:
+            bases[endpoint_id].append(base_id)
+        if not only:
+            break
+        wanted_links = {base_id for _, base_id in found} - asked
+        if not wanted_links:
+            break
+        asked |= wanted_links
     inkeys = defaultdict(list)
     for endpoint_id, key_name in _fetch(
         EndpointInKey.objects.filter(endpoint__host=host, **({"endpoint_id__in": only} if only else {}))
@@ -236,11 +325,27 @@ def build_document(host: Host, *, only: list[int] | None = None) -> tuple[Docume
         inkeys[endpoint_id].append(key_name)
         public_keys.add(key_name)
 
-    rows = _fetch(
-        Endpoint.objects.filter(host=host).order_by("position", "id").values_list(*ENDPOINT_COLUMNS)
-    )
-    names = {row[0]: row[1] for row in rows}
-    kind_of = {row[0]: row[2] for row in rows}
+    endpoints = Endpoint.objects.filter(host=host)
+    if only:  # whole rows for the ones wanted; the names and types of their bases, all the way up
+        endpoints = endpoints.filter(id__in=only)
+    rows = [
+        EndpointRow._make(row)
+        for row in _fetch(endpoints.order_by("position", "id").values_list(*ENDPOINT_COLUMNS))
+    ]
+    names = {row.id: row.name for row in rows}
+    kind_of = {row.id: row.kind for row in rows}
+    if only:
+        above, todo = set(), [b for row in rows for b in bases.get(row.id, ())]
+        while todo:
+            base_id = todo.pop()
+            if base_id not in above and base_id not in names:
+                above.add(base_id)
+                todo.extend(bases.get(base_id, ()))
+        if above:
+            for pk, name, kind in _fetch(
+                Endpoint.objects.filter(id__in=above).values_list("id", "name", "kind")
+            ):
+                names[pk], kind_of[pk] = name, kind
 
     def inherited_kind(endpoint_id: int, seen: frozenset[int]) -> str:
         for base_id in bases.get(endpoint_id, ()):
@@ -253,23 +358,21 @@ def build_document(host: Host, *, only: list[int] | None = None) -> tuple[Docume
 
     wanted = set(only) if only else None
     append_section = document.sections.append
-    typed = _TYPED
-    typed_pools = [None if directive in ("secret", "trunk") else pools[directive] for directive in typed]
+    typed_pools = [None if directive in ("secret", "trunk") else shared[directive] for directive, _ in TYPED]
     for row in rows:
-        endpoint_id, name, kind, is_template = row[0], row[1], row[2], bool(row[3])
+        endpoint_id, kind, is_template = row.id, row.kind, bool(row.is_template)
         if wanted is not None and endpoint_id not in wanted:
             continue
         base_ids = bases.get(endpoint_id, ())
-        comment = row[4]
         section = Section(
-            name=name,
+            name=row.name,
             is_template=is_template,
             bases=[names[b] for b in base_ids if b in names],
-            comments=comment.split("\n") if comment else _NO_COMMENTS,
+            comments=_comments(row.comment),
         )
         entries = section.entries
         append = entries.append
-        notes = row[18]
+        notes = row.column_comments
         if notes.__class__ is str:  # raw rows: JSON text on SQLite, decoded already by psycopg
             notes = json.loads(notes) if notes != "{}" else _NO_NOTES
         elif not notes:
@@ -277,22 +380,21 @@ def build_document(host: Host, *, only: list[int] | None = None) -> tuple[Docume
         if kind and (
             is_template or not base_ids or inherited_kind(endpoint_id, frozenset({endpoint_id})) != kind
         ):
-            append(_pooled(pools, "type", kind, notes.get("type")))
-        for directive, pool, value in zip(typed, typed_pools, row[_TYPED_FIRST:_TYPED_END], strict=True):
+            append(lines.entry("type", kind, notes.get("type")))
+        for (directive, _), pool, value in zip(TYPED, typed_pools, _typed_values(row), strict=True):
             if value is None:
                 continue
             if pool is None:  # secret or trunk
                 if directive == "trunk":  # a boolean column (0/1 on SQLite)
-                    append(_pooled(pools, directive, "yes" if value else "no", notes.get(directive)))
+                    append(lines.entry(directive, "yes" if value else "no", notes.get(directive)))
                     continue
                 # never shared: secrets are not interned across endpoints
                 note = notes.get(directive)
-                append(Entry(directive, decrypt(value), note.split("\n") if note else _NO_COMMENTS))
-                extra = row[_EXTRA_SECRETS]
-                if extra is not None:
-                    for n, line in enumerate(decrypt(extra).split("\n"), start=1):
+                append(Entry(directive, decrypt(value), note.split("\n") if note else []))
+                if row.extra_secrets is not None:
+                    for n, line in enumerate(decrypt(row.extra_secrets).split("\n"), start=1):
                         note = notes.get(f"secret#{n}")
-                        append(Entry(directive, line, note.split("\n") if note else _NO_COMMENTS))
+                        append(Entry(directive, line, note.split("\n") if note else []))
                 continue
             if value.__class__ is not str:
                 value = str(value)
@@ -302,28 +404,18 @@ def build_document(host: Host, *, only: list[int] | None = None) -> tuple[Docume
                 continue
             entry = pool.get(value)
             if entry is None:
-                entry = pool[value] = Entry(directive, value, _NO_COMMENTS)
+                entry = pool[value] = SharedEntry(directive, value)
             append(entry)
         keys_in = inkeys.get(endpoint_id)
         if keys_in:
-            append(_pooled(pools, "inkeys", ":".join(keys_in), notes.get("inkeys")))
-        if row[17]:
-            append(_pooled(pools, "outkey", row[17], notes.get("outkey")))
-            private_keys.add(row[17])
+            append(lines.entry("inkeys", ":".join(keys_in), notes.get("inkeys")))
+        if row.outkey_name:
+            append(lines.entry("outkey", row.outkey_name, notes.get("outkey")))
+            private_keys.add(row.outkey_name)
         own = options.get(endpoint_id)
         if own:
             entries.extend(own)
         append_section(section)
-
-    limits = list(CallNumberLimit.objects.filter(host=host).values_list("network", "limit", "comment"))
-    if limits:
-        document.sections.append(
-            Section(
-                name="callnumberlimits",
-                entries=[Entry(name=n, value=str(limit), comments=_comments(c)) for n, limit, c in limits],
-            )
-        )
-    return document, public_keys, private_keys
 
 
 def endpoint_section(endpoint: Endpoint) -> Section:

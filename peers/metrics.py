@@ -15,16 +15,18 @@
 ===================================================  =======================================================
 
 Everything is read from the database on each scrape, so every app server answers the same.
-Counting findings means exporting the host (``peers.exporter.export_host``, a third of a second
-at 10,000 endpoints), so the counts are kept in Django's cache framework, in the ``metrics`` cache
-(a ``DatabaseCache`` table: the database stays the only shared state), one entry per host holding
-the counts and the *stamp* they were computed for: the number and the highest id of the host's
+Finding a host's findings means exporting it (``peers.exporter.export_host``, a third of a second
+at 10,000 endpoints), so they are computed once per state of the host and kept in Django's cache
+framework, in the ``metrics`` cache (a ``DatabaseCache`` table: the database stays the only shared
+state), with the *stamp* they were computed for: the number and the highest id of the host's
 ``Change`` rows, the same for the rows without a host (keys, which any host may use), and a
 digest of the validator's code. Every write is recorded as a ``Change`` in the same transaction
-(``peers.services``), so any committed change moves the count, and the next scrape exports that
-host again; a scrape of unchanged hosts exports nothing. (The count, not only the highest id:
+(``peers.services``), so any committed change moves the stamp, and the next reader exports that
+host again; readers of unchanged hosts export nothing. (The count, not only the highest id:
 ids are handed out before commit, so a change committed late can have a lower id than one
-already seen.)
+already seen.) Two entries per host, written together: the counts (``findings:<id>``, all a
+scrape reads) and the findings themselves (``findings-list:<id>``, for the host's findings page,
+its overview and the endpoint list's findings filter: ``host_findings``).
 
 Access: ``IAXADMIN_METRICS_TOKEN`` (``Authorization: Bearer <token>``) and/or
 ``IAXADMIN_METRICS_ALLOW`` (addresses or networks matched against ``REMOTE_ADDR``). With neither
@@ -39,19 +41,20 @@ import ipaddress
 import logging
 import math
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import caches
 from django.db import DatabaseError, transaction
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q
 from django.http import HttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from .api.agent import host_status
+from .iaxconf import Finding
 from .models import Change, Host, Revision
 
 logger = logging.getLogger("iaxadmin.metrics")
@@ -103,19 +106,41 @@ def _cache_set_many(values: dict) -> None:
         logger.warning("findings cache not written (run manage.py createcachetable): %s", exc)
 
 
-def count_findings(host: Host) -> dict[str, int]:
-    """{"error": n, "warning": m} for the host's working copy (an export; nothing is written)."""
-    from .exporter import export_host
+def compute_findings(host: Host) -> list[Finding]:
+    """The findings of the host's working copy, computed now (an export; nothing is written)."""
+    from . import exporter
 
-    counts = Counter(finding.severity for finding in export_host(host).findings)
+    return exporter.export_host(host).findings
+
+
+def counts_of(findings: list[Finding]) -> dict[str, int]:
+    counts = Counter(finding.severity for finding in findings)
     return {"error": counts.get("error", 0), "warning": counts.get("warning", 0)}
+
+
+def count_findings(host: Host) -> dict[str, int]:
+    """{"error": n, "warning": m} for the host's working copy, computed now."""
+    return counts_of(compute_findings(host))
+
+
+_FIELDS = tuple(f.name for f in fields(Finding))
+
+
+def _entries(host: Host, stamp: list, findings: list[Finding]) -> dict:
+    """The two cache entries of a host's findings for a stamp: the counts and the findings."""
+    rows = [tuple(getattr(f, name) for name in _FIELDS) for f in findings]
+    return {
+        f"findings:{host.pk}": {"stamp": stamp, "counts": counts_of(findings)},
+        f"findings-list:{host.pk}": {"stamp": stamp, "fields": _FIELDS, "rows": rows},
+    }
 
 
 def findings_counts(hosts: list[Host]) -> dict[int, dict[str, int] | None]:
     """host id -> {"error": n, "warning": m}: the cached counts of each host whose stamp still
-    matches, a fresh count (then cached) for the others; None for a host that cannot be exported
-    (logged). The stamps are read before any export, so a change committed meanwhile only causes
-    one more count on the next scrape. One query to read the cache, one to write it."""
+    matches, a fresh count (then cached, with the findings) for the others; None for a host that
+    cannot be exported (logged). The stamps are read before any export, so a change committed
+    meanwhile only causes one more count on the next scrape. One query to read the cache, one to
+    write it."""
     stamps = change_stamps()
     shared = list(stamps.get(None, (0, 0)))
     code = code_stamp()
@@ -129,14 +154,49 @@ def findings_counts(hosts: list[Host]) -> dict[int, dict[str, int] | None]:
             counts[host.pk] = entry["counts"]
             continue
         try:
-            counts[host.pk] = count_findings(host)
+            findings = compute_findings(host)
         except Exception:  # a host that cannot be exported (e.g. a key that does not decrypt)
             logger.exception("findings of host %s could not be counted", host.name)
             counts[host.pk] = None
             continue
-        fresh[keys[host.pk]] = {"stamp": stamp, "counts": counts[host.pk]}
+        counts[host.pk] = counts_of(findings)
+        fresh.update(_entries(host, stamp, findings))
     _cache_set_many(fresh)
     return counts
+
+
+def host_stamp(host: Host) -> list:
+    """The stamp of one host's state (the ``findings_counts`` stamp): one query."""
+    rows = (
+        Change.objects.filter(Q(host=host) | Q(host__isnull=True))
+        .order_by()
+        .values("host_id")
+        .annotate(n=Count("id"), last=Max("id"))
+    )
+    found = {row["host_id"]: [row["n"], row["last"]] for row in rows}
+    return [found.get(host.pk, [0, 0]), found.get(None, [0, 0]), code_stamp()]
+
+
+def cached_counts(host: Host) -> dict[str, int] | None:
+    """The host's findings counts if they are known for its current state, else None (nothing is
+    computed: a page shows them when they are, and asks for them on demand otherwise)."""
+    entry = _cache_get_many([f"findings:{host.pk}"]).get(f"findings:{host.pk}")
+    if isinstance(entry, dict) and entry.get("stamp") == host_stamp(host):
+        return entry["counts"]
+    return None
+
+
+def host_findings(host: Host) -> list[Finding]:
+    """The findings of the host's working copy, computed once per state of the host (stamp) and
+    kept in the database cache with its counts; an export only when the host changed since."""
+    stamp = host_stamp(host)
+    key = f"findings-list:{host.pk}"
+    entry = _cache_get_many([key]).get(key)
+    if isinstance(entry, dict) and entry.get("stamp") == stamp and entry.get("fields") == _FIELDS:
+        return [Finding(*row) for row in entry["rows"]]
+    findings = compute_findings(host)
+    _cache_set_many(_entries(host, stamp, findings))
+    return findings
 
 
 # ---------------------------------------------------------------------------------------------

@@ -533,10 +533,21 @@ class LoginAttempt(models.Model):
 
 
 class ImportUpload(models.Model):
-    """The files of a web import between its dry run and its confirmation, kept on the server
-    side (encrypted: an iax.conf holds secrets) and known to the browser only by ``id``: nothing
-    the browser sends back names a file. Deleted when the import is confirmed or cancelled, and
-    after ``peers.services.imports.UPLOAD_LIFETIME``."""
+    """A web import: its files between the dry run and the confirmation, kept on the server side
+    (encrypted: an iax.conf holds secrets) and known to the browser only by ``id`` (nothing the
+    browser sends back names a file), and where its work is. The work runs in steps that any app
+    server can take (``peers.services.imports.run_upload``): the row is the whole state, so the
+    app keeps nothing outside the database. Its files are dropped once imported; the row is
+    deleted when cancelled, and after ``peers.services.imports.UPLOAD_LIFETIME``."""
+
+    class State(models.TextChoices):
+        STAGED = "staged"  # uploaded: its dry run is to be run
+        CHECKING = "checking"  # the dry run is running
+        CHECKED = "checked"  # the report is ready: confirm or cancel
+        CONFIRMED = "confirmed"  # the import is to be run
+        IMPORTING = "importing"  # the import is running (one transaction)
+        IMPORTED = "imported"  # done: ``report`` is what was written
+        FAILED = "failed"  # nothing could be imported: ``report["problems"]``
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     created_by = models.ForeignKey(
@@ -547,6 +558,19 @@ class ImportUpload(models.Model):
     replace = models.BooleanField(default=False)
     main = models.CharField(max_length=255, help_text="The uploaded iax.conf's name among ``files``.")
     files = EncryptedJSONField(help_text="{name: base64 content} of every uploaded file (encrypted at rest).")
+    state = models.CharField(max_length=10, choices=State, default=State.STAGED)
+    stage = models.CharField(max_length=60, blank=True, help_text="What the running step is doing now.")
+    started_at = models.DateTimeField(null=True, blank=True, help_text="When the running step began.")
+    report = EncryptedJSONField(
+        null=True,
+        blank=True,
+        help_text="The dry run's report, then the import's (encrypted at rest: parser notes quote the file).",
+    )
+    host_stamp = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="The host's state the dry run saw (an import of a changed host checks again).",
+    )
 
     class Meta:
         ordering = ["-created_at"]

@@ -4,11 +4,14 @@ benchmarks, not to the suite.)"""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 
@@ -67,4 +70,25 @@ def test_metrics_bench_measures_a_cold_and_a_warm_scrape():
 def test_endpoint_list_bench_measures_the_list_with_effective_values():
     output = run("endpoint_list.py", "--peers", "60")
     assert re.search(r"\(b\) address=dynamic\s+\d+\.\d ms\s+\d+ queries\s+\d+ sections", output), output
+    verdict(output)
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("asterisk") is None, reason="pyst2 is not installed (pip install -e '.[bench]')"
+)
+def test_commands_bench_times_the_three_commands_beside_pyst2():
+    output = run("commands.py", "--peers", "30", "--repeat", "1")
+    assert re.search(r"pyst2 Config\(\) read\s+-?\d+\.\d+ s", output), output
+    assert "\nCPU:\n" in output and "\nwall:\n" in output
+    for name, target in (("dry run", "3"), ("import", "6"), ("export", "1")):
+        assert re.search(
+            rf"^  {name}\s+-?\d+\.\d+ s .* target <= {target}: (PASS|FAIL)$", output, re.MULTILINE
+        ), output
+    verdict(output)
+
+
+def test_reads_bench_measures_the_pages_of_a_big_host():
+    output = run("reads.py", "--peers", "40", "--repeat", "1")
+    assert re.search(r"\(a\) API, one page \(100\)\s+\d+\.\d ms", output), output
+    assert re.search(r"every page of 100\s+\d+\.\d\dx the export", output), output
     verdict(output)

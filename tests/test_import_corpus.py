@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from peers import audit
 from peers.exporter import export_host
 from peers.iaxconf import catalogue
 from peers.iaxconf import values as v
 from peers.iaxconf.parse import ConfigSyntaxError, parse, parse_file
-from peers.importer import section_texts as _section_texts
+from peers.importer import plan_import, prepare, report_kind
 from peers.models import Host
 from peers.services import import_document
 
@@ -142,10 +143,33 @@ def _check_round_trip(parsed, host_name: str) -> None:
 def test_corpus_file_imports_and_round_trips(path):
     parsed, report = _import(require(path), "h")
     assert report.created["endpoint"] + report.created["template"] + report.created["general"] >= 1
-    # the counts of a new host come from row counts; they must say what rendering would say
-    listed = Counter(kind for kind, _ in _section_texts(Host.objects.get(name="h")))
+    # the report comes from the plan; it must say what was written
+    stored = audit.host_objects(Host.objects.get(name="h"))
+    listed = Counter(report_kind(key, state) for key, state in stored.items() if key != ("host",))
     assert report.created == listed
     _check_round_trip(parsed, "h")
+
+
+@pytest.mark.parametrize(
+    "path", [f for f in FILES if f.name not in MISSING_INCLUDES | BROKEN], ids=lambda p: p.name
+)
+def test_corpus_file_plan_is_what_the_import_stores(path):
+    """The plan of a dry run (read only) holds exactly the states read back after the import, and
+    importing the same file again plans no change."""
+    parsed = parse_file(require(path))
+    dry = import_document(parsed.document, host_name="h", dry_run=True, actor="test")
+    assert not Host.objects.exists()
+    document, ignored = prepare(parsed.document, "h")
+    planned = dict(plan_import(document, host_name="h", host=None, ignored=ignored).written())
+    report = import_document(parsed.document, host_name="h", actor="test")
+    assert (dry.created, dry.findings) == (report.created, report.findings)
+    stored = audit.host_objects(Host.objects.get(name="h"))
+    assert {k: (s.object_type, s.state) for k, s in stored.items()} == {
+        k: (s.object_type, s.state) for k, s in planned.items()
+    }
+    again = import_document(parsed.document, host_name="h", replace=True, dry_run=True, actor="test")
+    assert (again.created, again.changed, again.deleted, again.moved) == ({}, {}, {}, {})
+    assert sum(again.unchanged.values()) == len(stored) - 1
 
 
 @pytest.mark.parametrize("name", sorted(MISSING_INCLUDES))

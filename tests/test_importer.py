@@ -49,7 +49,7 @@ def test_import_writes_every_kind_of_object():
                 bases=["tpl"],
             ),
             Section("callnumberlimits", [e("10.0.0.0/8", "10"), e("bogus", "x")]),
-        ),  # fmt: skip
+        ),
         host_name="h1",
         actor="test",
     )
@@ -57,9 +57,12 @@ def test_import_writes_every_kind_of_object():
     alice = Endpoint.objects.get(host=host, name="alice")
     assert alice.kind == "friend" and alice.secret == "Sup3r-secret-99"
     assert list(alice.options.values_list("name", "value")) == [("quilify", "yes")]
-    assert [(r.username, r.remote_port, r.key.name if r.key else None) for r in Registration.objects.all()] == [
-        ("me", 4570, None), ("me", None, "signer"),
-    ]  # fmt: skip
+    assert [
+        (r.username, r.remote_port, r.key.name if r.key else None) for r in Registration.objects.all()
+    ] == [
+        ("me", 4570, None),
+        ("me", None, "signer"),
+    ]
     assert list(GeneralOption.objects.values_list("name", "value")) == [
         ("bandwidth", "low"),
         ("register", "broken-line"),
@@ -80,8 +83,12 @@ def test_import_writes_every_kind_of_object():
 
 
 def test_dry_run_reports_but_writes_nothing():
-    report = import_document(doc(Section("general", [e("tos", "ef")]), Section("p", [e("type", "peer"), e("host", "dynamic")])),
-                             host_name="h1", dry_run=True, actor="test")  # fmt: skip
+    report = import_document(
+        doc(Section("general", [e("tos", "ef")]), Section("p", [e("type", "peer"), e("host", "dynamic")])),
+        host_name="h1",
+        dry_run=True,
+        actor="test",
+    )
     assert report.created["endpoint"] == 1
     assert not Host.objects.exists()
 
@@ -95,11 +102,17 @@ def test_existing_host_needs_replace():
 
 
 def test_replace_reports_created_changed_unchanged_and_deleted():
-    first = doc(Section("a", [e("type", "peer"), e("host", "dynamic")]), Section("b", [e("type", "user")]),
-                Section("c", [e("type", "user")]))  # fmt: skip
+    first = doc(
+        Section("a", [e("type", "peer"), e("host", "dynamic")]),
+        Section("b", [e("type", "user")]),
+        Section("c", [e("type", "user")]),
+    )
     import_document(first, host_name="h1", actor="test")
-    second = doc(Section("a", [e("type", "peer"), e("host", "dynamic")]), Section("b", [e("type", "user"), e("context", "x")]),
-                 Section("d", [e("type", "user")]))  # fmt: skip
+    second = doc(
+        Section("a", [e("type", "peer"), e("host", "dynamic")]),
+        Section("b", [e("type", "user"), e("context", "x")]),
+        Section("d", [e("type", "user")]),
+    )
     report = import_document(second, host_name="h1", replace=True, actor="test")
     assert (
         report.unchanged["endpoint"],
@@ -177,3 +190,74 @@ def test_import_command_names_file_and_line_of_a_syntax_error(tmp_path):
     with pytest.raises(CommandError, match=r"iax.conf, line 3"):
         call_command("iax_import", str(bad), host="x")
     assert not Host.objects.exists()
+
+
+# The plan: a dry run reads, the import writes exactly the plan -------------------------------
+
+
+def _writes(queries) -> list[str]:
+    return [
+        q["sql"] for q in queries if q["sql"].lstrip().split()[0].upper() in {"INSERT", "UPDATE", "DELETE"}
+    ]
+
+
+def test_a_dry_run_only_reads_and_reports_what_the_import_then_does():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    first = doc(
+        Section("a", [e("type", "peer"), e("host", "dynamic")]),
+        Section("b", [e("type", "user")]),
+        Section("c", [e("type", "user")]),
+    )
+    import_document(first, host_name="h1", actor="test")
+    second = doc(
+        Section("d", [e("type", "user")]),
+        Section("a", [e("type", "peer"), e("host", "dynamic")]),
+        Section("b", [e("type", "user"), e("context", "x")]),
+        Section("tpl", [], is_template=True),
+    )
+    with CaptureQueriesContext(connection) as queries:
+        dry = import_document(second, host_name="h1", replace=True, dry_run=True, actor="test")
+    assert _writes(queries) == []
+    counts = (dict(dry.created), dict(dry.changed), dict(dry.unchanged), dict(dry.moved), dict(dry.deleted))
+    assert counts == (
+        {"endpoint": 1, "template": 1},
+        {"endpoint": 1},
+        {"general": 1, "endpoint": 1},
+        {"endpoint": 1},
+        {"endpoint": 1},
+    )
+    ids = dict(Endpoint.objects.values_list("name", "id"))
+    report = import_document(second, host_name="h1", replace=True, actor="test")
+    assert (
+        dict(report.created),
+        dict(report.changed),
+        dict(report.unchanged),
+        dict(report.moved),
+        dict(report.deleted),
+    ) == counts
+    after = dict(Endpoint.objects.values_list("name", "id"))
+    # unchanged and changed endpoints keep their rows (and so their history); c is gone, d and tpl are new
+    assert (after["a"], after["b"]) == (ids["a"], ids["b"]) and "c" not in after
+    assert list(Endpoint.objects.order_by("position").values_list("name", flat=True)) == [
+        "d",
+        "a",
+        "b",
+        "tpl",
+    ]
+
+
+def test_an_import_records_only_what_changed():
+    from peers.models import Change
+
+    first = doc(Section("a", [e("type", "peer"), e("host", "dynamic")]), Section("b", [e("type", "user")]))
+    import_document(first, host_name="h1", actor="test")
+    second = doc(
+        Section("a", [e("type", "peer"), e("host", "dynamic")]),
+        Section("b", [e("type", "user"), e("context", "x")]),
+    )
+    report = import_document(second, host_name="h1", replace=True, actor="test")
+    rows = Change.objects.filter(batch=report.batch)
+    assert [(c.action, c.object_repr) for c in rows] == [("update", "[b]")]
+    assert rows[0].before["context"] is None and rows[0].after["context"] == "x"

@@ -165,14 +165,14 @@ def test_failing_registrations_come_from_the_last_report():
 def test_a_host_that_cannot_be_exported_loses_only_its_findings(monkeypatch, caplog):
     Host.objects.create(name="pbx1")
     Host.objects.create(name="pbx2")
-    real = metrics.count_findings
+    real = metrics.compute_findings
 
-    def count(host):
+    def compute(host):
         if host.name == "pbx1":
             raise RuntimeError("a stored value does not decrypt")
         return real(host)
 
-    monkeypatch.setattr(metrics, "count_findings", count)
+    monkeypatch.setattr(metrics, "compute_findings", compute)
     lines = samples(metrics.exposition(now=NOW)[0].decode())
     assert [line for line in lines if line.startswith("iaxadmin_host_findings")] == [
         'iaxadmin_host_findings{host="pbx2",severity="error"} 0.0',

@@ -27,6 +27,8 @@ MATRIX: dict[str, list[tuple[str, str]]] = {
     "host-detail": [("get", "viewer")],
     "host-export": [("get", "viewer"), ("post", "editor")],  # masked; with its secrets (audited)
     "host-findings": [("get", "viewer")],
+    "host-findings-summary": [("get", "viewer")],
+    "host-conf": [("get", "viewer")],  # masked
     "endpoint-list": [("get", "viewer")],
     "endpoint-create": [("get", "editor"), ("post", "editor")],
     "endpoint-validate": [("post", "editor")],
@@ -52,6 +54,9 @@ MATRIX: dict[str, list[tuple[str, str]]] = {
     "key-delete": [("get", "editor"), ("post", "editor")],
     "import": [("get", "editor"), ("post", "editor")],
     "import-confirm": [("post", "editor")],
+    "import-report": [("get", "editor")],
+    "import-run": [("post", "editor")],
+    "import-status": [("get", "editor")],
     "host-history": [("get", "viewer")],
     "revision-list": [("get", "viewer")],
     "revision-diff": [("get", "viewer")],
@@ -96,6 +101,9 @@ def _args(name: str, demo: Host) -> tuple[list, str]:
         "key-upload": [],
         "import": [],
         "import-confirm": [],
+        "import-report": ["00000000-0000-0000-0000-000000000000"],
+        "import-run": ["00000000-0000-0000-0000-000000000000"],
+        "import-status": ["00000000-0000-0000-0000-000000000000"],
         "audit-export": [],
         "row-validate": ["limit"],
         "key-download": ["demo-pbx"],
@@ -211,10 +219,11 @@ def test_unknown_role_is_refused():
 def test_viewer_pages_show_no_actions_and_no_secret(client, django_user_model, demo):
     client.force_login(_user(django_user_model, "viewer"))
     html = client.get(reverse("peers:host-detail", args=[demo.name])).content.decode()
+    conf = client.get(reverse("peers:host-conf", args=[demo.name])).content.decode()
     alice = Endpoint.objects.get(host=demo, name="alice")
     secret = alice.secret
-    assert secret and secret not in html
-    assert "********" in html
+    assert secret and secret not in html and secret not in conf
+    assert "********" in conf
     assert reverse("peers:endpoint-create", args=[demo.name, "friend"]) not in html
     assert "Download with its secrets" not in html  # the masked download only
     assert reverse("peers:general-edit", args=[demo.name]) not in html

@@ -10,6 +10,9 @@ Objects carry a ``version``; a PUT or DELETE that sends the version it read is a
 someone changed the object since.
 Secrets are write-only: a ``secret`` line, a registration's secret and a private key are never
 returned (``secret_set`` / ``has_private`` say whether there is one).
+Lists are paged: ``?limit=`` (default 100, at most 1000) and ``?offset=``; the answer is the page,
+with ``X-Total-Count`` and a ``Link`` header (``rel="next"``, ``rel="prev"``). A page is read with
+a constant number of queries whatever the host's size.
 
 django-ninja, not DRF: typed pydantic schemas give the OpenAPI description (/api/v1/openapi.json)
 for free, it is one small dependency, and the views stay plain functions over ``services``.
@@ -18,22 +21,23 @@ for free, it is one small dependency, and the views stay plain functions over ``
 from __future__ import annotations
 
 import html
+import json
 from datetime import datetime
 from typing import Annotated
 
 from django.db import DataError
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.http import HttpResponse
-from ninja import Field, NinjaAPI, Schema, Status
+from ninja import Field, NinjaAPI, Query, Schema, Status
 from ninja.errors import HttpError
 from ninja.security import HttpBearer
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BaseModel
 
+from .. import audit, services
 from .. import keys as rsa_keys
-from .. import services
-from ..exporter import endpoint_section, general_section
+from ..exporter import build_document, endpoint_section, general_section
 from ..iaxconf import Entry, Finding, Section
-from ..models import CallNumberLimit, Endpoint, Host, Key, Registration, UserToken
+from ..models import CallNumberLimit, Change, Endpoint, EndpointInKey, Host, Key, Registration, UserToken
 from ..security import roles, tokens
 
 SECRET = "secret"
@@ -161,7 +165,13 @@ class HostUpdate(Schema):
     version: Version = Field(None, description="The version you read; a later change is answered 409.")
 
 
-class HostOut(Schema):
+class Out(BaseModel):
+    """A response body built as plain dicts by this module: pydantic validates it in C. (A ninja
+    Schema wraps every object and reads each field through Python, which was most of the time
+    of a page of 1,000 endpoints: bench/reads.py.)"""
+
+
+class HostOut(Out):
     name: str
     description: str
     created_at: datetime
@@ -192,13 +202,18 @@ class EndpointIn(Schema):
     version: Version = Field(None, description="On PUT: the version you read (409 when it changed since).")
 
 
-class EndpointOut(Schema):
+class OptionOut(Out):
+    name: str
+    value: str
+
+
+class EndpointOut(Out):
     name: str
     kind: str
     is_template: bool
     position: int
     bases: list[str]
-    entries: list[Option]
+    entries: list[OptionOut]
     comment: str
     secret_set: bool
     version: int
@@ -212,13 +227,13 @@ class KeyIn(Schema):
     version: Version = None
 
 
-class KeyUse(Schema):
+class KeyUse(Out):
     host: str
     kind: str
     name: str
 
 
-class KeyOut(Schema):
+class KeyOut(Out):
     name: str
     public_pem: str
     fingerprint: str
@@ -241,7 +256,7 @@ class RegistrationIn(Schema):
     version: Version = None
 
 
-class RegistrationOut(Schema):
+class RegistrationOut(Out):
     id: int
     position: int
     username: str
@@ -259,7 +274,7 @@ class LimitIn(Schema):
     version: Version = None
 
 
-class LimitOut(Schema):
+class LimitOut(Out):
     id: int
     position: int
     network: str
@@ -268,6 +283,47 @@ class LimitOut(Schema):
 
 
 ERRORS = {400: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+
+PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+
+
+class Paging(Schema):
+    limit: int = Field(
+        PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description=f"items per page (at most {MAX_PAGE_SIZE})"
+    )
+    offset: int = Field(0, ge=0, description="how many items to skip")
+
+
+def _page(request, response: HttpResponse, queryset, paging: Paging) -> list:
+    """One page of a queryset (ordered by the caller), with ``X-Total-Count`` and ``Link``."""
+    total = queryset.count()
+    items = list(queryset[paging.offset : paging.offset + paging.limit])
+    response["X-Total-Count"] = str(total)
+    links = []
+    for rel, offset in (
+        ("next", paging.offset + paging.limit),
+        ("prev", max(0, paging.offset - paging.limit)),
+    ):
+        if (rel == "next" and offset < total) or (rel == "prev" and paging.offset > 0):
+            query = request.GET.copy()
+            query["offset"], query["limit"] = str(offset), str(paging.limit)
+            links.append(f'<{request.build_absolute_uri(request.path)}?{query.urlencode()}>; rel="{rel}"')
+    if links:
+        response["Link"] = ", ".join(links)
+    return items
+
+
+def _versions(types: tuple[str, ...], ids: list[int]) -> dict[int, int]:
+    """object id -> version (``services.version_of``) for many objects of these types: one query."""
+    rows = (
+        Change.objects.filter(object_type__in=types, object_id__in=ids)
+        .exclude(action=Change.Action.REVEAL)
+        .order_by()
+        .values("object_id")
+        .annotate(last=Max("id"))
+    )
+    return {row["object_id"]: row["last"] for row in rows}
 
 
 def _host(name: str) -> Host:
@@ -291,20 +347,24 @@ def _admin(request, what: str) -> None:
 # Hosts
 
 
-def _host_out(host: Host, latest: int | None) -> dict:
+def _host_out(host: Host, latest: int | None, version: int | None = None) -> dict:
     return {
         "name": host.name,
         "description": host.description,
         "created_at": host.created_at,
         "updated_at": host.updated_at,
         "latest_revision": latest,
-        "version": services.version_of(host),
+        "version": services.version_of(host) if version is None else version,
     }
 
 
 @api.get("/hosts", response=list[HostOut], tags=["hosts"])
-def list_hosts(request):
-    return [_host_out(h, h.latest) for h in Host.objects.annotate(latest=Max("revisions__number"))]
+def list_hosts(request, response: HttpResponse, paging: Query[Paging]):
+    hosts = _page(
+        request, response, Host.objects.annotate(latest=Max("revisions__number")).order_by("name"), paging
+    )
+    versions = _versions(("host",), [h.pk for h in hosts])
+    return [_host_out(h, h.latest, versions.get(h.pk, 0)) for h in hosts]
 
 
 @api.post("/hosts", response={201: HostOut, 403: ErrorOut, **ERRORS}, tags=["hosts"])
@@ -371,20 +431,53 @@ def put_general(request, name: str, body: GeneralIO):
 # Endpoints and templates
 
 
-def _endpoint_out(endpoint: Endpoint) -> dict:
-    section = endpoint_section(endpoint)
+ENDPOINT_ROW = ("id", "name", "kind", "is_template", "position", "comment")
+
+
+def _endpoint_item(row: dict, section: Section, version: int) -> dict:
+    """An endpoint as the API shows it (EndpointOut), from its row and its exported section."""
     entries = [e for e in section.entries if e.name.lower() != "type"]
     return {
-        "name": endpoint.name,
-        "kind": endpoint.kind,
-        "is_template": endpoint.is_template,
-        "position": endpoint.position,
+        "name": row["name"],
+        "kind": row["kind"],
+        "is_template": row["is_template"],
+        "position": row["position"],
         "bases": list(section.bases),
         "entries": [{"name": e.name, "value": e.value} for e in entries if e.name.lower() != SECRET],
-        "comment": endpoint.comment,
+        "comment": row["comment"],
         "secret_set": any(e.name.lower() == SECRET and e.value for e in entries),
-        "version": services.version_of(endpoint),
+        "version": version,
     }
+
+
+def _endpoint_out(endpoint: Endpoint) -> dict:
+    row = {name: getattr(endpoint, name) for name in ENDPOINT_ROW}
+    return _endpoint_item(row, endpoint_section(endpoint), services.version_of(endpoint))
+
+
+def _endpoint_page(
+    request, response: HttpResponse, host: Host, template: bool, paging: Paging
+) -> HttpResponse:
+    """A page of the host's endpoints (or templates): one document build for the page, one query
+    for their versions; the same whatever the host's size. The items are the ones _endpoint_out
+    makes for a single read (tests/test_api_paging.py holds the two together), written as JSON
+    here: validating a page of 1,000 against EndpointOut again cost more than building it."""
+    queryset = host.endpoints.filter(is_template=template).order_by("position", "id").values(*ENDPOINT_ROW)
+    rows = _page(request, response, queryset, paging)
+    items = []
+    if rows:
+        ids = [row["id"] for row in rows]
+        document, _, _ = build_document(host, only=ids, general=False)
+        sections = {s.name.lower(): s for s in document.sections if s.is_endpoint}
+        versions = _versions(audit.ENDPOINT_TYPES, ids)
+        items = [
+            _endpoint_item(row, sections[row["name"].lower()], versions.get(row["id"], 0)) for row in rows
+        ]
+    answer = HttpResponse(json.dumps(items), content_type="application/json; charset=utf-8")
+    for header in ("X-Total-Count", "Link"):
+        if header in response:
+            answer[header] = response[header]
+    return answer
 
 
 def _find_endpoint(host: Host, name: str, template: bool) -> Endpoint:
@@ -415,9 +508,12 @@ def _save_endpoint(request, host: Host, body: EndpointIn, template: bool, curren
     section = _section(body, template, current)
     verb = "created" if current is None else "changed"
     return services.save_endpoint(
-        host, section, endpoint=current, expected_version=body.version,
+        host,
+        section,
+        endpoint=current,
+        expected_version=body.version,
         **_as(request, f"[{section.name}] {verb}"),
-    )  # fmt: skip
+    )
 
 
 def _endpoint_routes(path: str, template: bool, tag: str) -> None:
@@ -427,11 +523,8 @@ def _endpoint_routes(path: str, template: bool, tag: str) -> None:
         tags=[tag],
         operation_id=f"list_{path}",
     )
-    def list_(request, name: str):
-        host = _host(name)
-        return [
-            _endpoint_out(e) for e in host.endpoints.filter(is_template=template).order_by("position", "id")
-        ]
+    def list_(request, name: str, response: HttpResponse, paging: Query[Paging]):
+        return _endpoint_page(request, response, _host(name), template, paging)
 
     @api.post(
         f"/hosts/{{name}}/{path}",
@@ -485,20 +578,33 @@ _endpoint_routes("templates", True, "templates")
 # Keys (shared by all hosts)
 
 
-def _key_out(key: Key) -> dict:
-    uses = [
-        {"host": h, "kind": "endpoint", "name": n}
-        for h, n in Endpoint.objects.filter(Q(outkey=key) | Q(inkey_links__key=key))
-        .values_list("host__name", "name")
-        .distinct()
-        .order_by("host__name", "name")
-    ]
-    uses += [
-        {"host": h, "kind": "registration", "name": f"{u}@{r}"}
-        for h, u, r in key.registrations.values_list("host__name", "username", "remote_host").order_by(
-            "host__name"
-        )
-    ]
+def _key_uses(keys: list[Key]) -> dict[int, list[dict]]:
+    """key id -> where it is used (endpoints by host and name, then registrations): three queries
+    for any number of keys."""
+    endpoints: dict[int, set[tuple[str, str]]] = {k.pk: set() for k in keys}
+    for key_id, host, name in Endpoint.objects.filter(outkey__in=keys).values_list(
+        "outkey_id", "host__name", "name"
+    ):
+        endpoints[key_id].add((host, name))
+    for key_id, host, name in EndpointInKey.objects.filter(key__in=keys).values_list(
+        "key_id", "endpoint__host__name", "endpoint__name"
+    ):
+        endpoints[key_id].add((host, name))
+    uses = {
+        pk: [{"host": h, "kind": "endpoint", "name": n} for h, n in sorted(found)]
+        for pk, found in endpoints.items()
+    }
+    for key_id, host, user, remote in (
+        Registration.objects.filter(key__in=keys)
+        .order_by("host__name", "position", "id")
+        .values_list("key_id", "host__name", "username", "remote_host")
+    ):
+        uses[key_id].append({"host": host, "kind": "registration", "name": f"{user}@{remote}"})
+    return uses
+
+
+def _key_out(key: Key, uses: list[dict] | None = None, version: int | None = None) -> dict:
+    uses = _key_uses([key])[key.pk] if uses is None else uses
     return {
         "name": key.name,
         "public_pem": key.public_pem,
@@ -507,7 +613,7 @@ def _key_out(key: Key) -> dict:
         "has_private": key.has_private,
         "private_encrypted": key.private_encrypted,
         "used_by": uses,
-        "version": services.version_of(key),
+        "version": services.version_of(key) if version is None else version,
     }
 
 
@@ -522,14 +628,24 @@ def _key_material(body: KeyIn) -> rsa_keys.KeyMaterial:
     try:
         return rsa_keys.read(body.public_pem, body.private_pem, body.passphrase or None)
     except rsa_keys.KeyProblem as exc:
-        finding = {"severity": "error", "code": "invalid-key", "section": "", "directive": None,
-                   "value": None, "part": exc.field, "message": exc.message}  # fmt: skip
+        finding = {
+            "severity": "error",
+            "code": "invalid-key",
+            "section": "",
+            "directive": None,
+            "value": None,
+            "part": exc.field,
+            "message": exc.message,
+        }
         raise Refused(400, exc.message, [finding]) from None
 
 
 @api.get("/keys", response=list[KeyOut], tags=["keys"])
-def list_keys(request):
-    return [_key_out(k) for k in Key.objects.all()]
+def list_keys(request, response: HttpResponse, paging: Query[Paging]):
+    keys = _page(request, response, Key.objects.order_by("name"), paging)
+    uses = _key_uses(keys)
+    versions = _versions(("key",), [k.pk for k in keys])
+    return [_key_out(k, uses[k.pk], versions.get(k.pk, 0)) for k in keys]
 
 
 @api.post("/keys", response={201: KeyOut, **ERRORS}, tags=["keys"])
@@ -548,9 +664,13 @@ def update_key(request, name: str, body: KeyIn):
     """Replace a key's public part (and its private part when one is given: it is write-only, so an
     update without one keeps the stored one). Renaming is refused while configs refer to the key."""
     key = services.store_key(
-        body.name, _key_material(body), key=_get_key(name), keep_private=True, expected_version=body.version,
+        body.name,
+        _key_material(body),
+        key=_get_key(name),
+        keep_private=True,
+        expected_version=body.version,
         **_as(request, f"key {body.name} changed"),
-    )  # fmt: skip
+    )
     return _key_out(key)
 
 
@@ -564,7 +684,7 @@ def delete_key(request, name: str):
 # Registrations
 
 
-def _registration_out(r: Registration) -> dict:
+def _registration_out(r: Registration, version: int | None = None) -> dict:
     return {
         "id": r.pk,
         "position": r.position,
@@ -573,7 +693,7 @@ def _registration_out(r: Registration) -> dict:
         "key": r.key.name if r.key_id else None,
         "remote_host": r.remote_host,
         "remote_port": r.remote_port,
-        "version": services.version_of(r),
+        "version": services.version_of(r) if version is None else version,
     }
 
 
@@ -588,11 +708,17 @@ def _save_registration(
     request, host: Host, registration: Registration | None, body: RegistrationIn, verb: str
 ):
     return services.save_registration(
-        host, registration=registration, username=body.username,
-        secret=services.KEEP if body.secret is None else body.secret, key=body.key or None,
-        remote_host=body.remote_host, remote_port=body.remote_port, position=body.position,
-        expected_version=body.version, **_as(request, f"registration {verb}"),
-    )  # fmt: skip
+        host,
+        registration=registration,
+        username=body.username,
+        secret=services.KEEP if body.secret is None else body.secret,
+        key=body.key or None,
+        remote_host=body.remote_host,
+        remote_port=body.remote_port,
+        position=body.position,
+        expected_version=body.version,
+        **_as(request, f"registration {verb}"),
+    )
 
 
 @api.get(
@@ -600,8 +726,12 @@ def _save_registration(
     response={200: list[RegistrationOut], 404: ErrorOut},
     tags=["registrations"],
 )
-def list_registrations(request, name: str):
-    return [_registration_out(r) for r in _host(name).registrations.select_related("key")]
+def list_registrations(request, name: str, response: HttpResponse, paging: Query[Paging]):
+    rows = _page(
+        request, response, _host(name).registrations.select_related("key").order_by("position", "id"), paging
+    )
+    versions = _versions(("registration",), [r.pk for r in rows])
+    return [_registration_out(r, versions.get(r.pk, 0)) for r in rows]
 
 
 @api.post("/hosts/{name}/registrations", response={201: RegistrationOut, **ERRORS}, tags=["registrations"])
@@ -636,11 +766,14 @@ def delete_registration(request, name: str, pk: int):
 # Call-number limits
 
 
-def _limit_out(limit: CallNumberLimit) -> dict:
+def _limit_out(limit: CallNumberLimit, version: int | None = None) -> dict:
     return {
-        "id": limit.pk, "position": limit.position, "network": limit.network, "limit": limit.limit,
-        "version": services.version_of(limit),
-    }  # fmt: skip
+        "id": limit.pk,
+        "position": limit.position,
+        "network": limit.network,
+        "limit": limit.limit,
+        "version": services.version_of(limit) if version is None else version,
+    }
 
 
 def _get_limit(host: Host, pk: int) -> CallNumberLimit:
@@ -652,16 +785,23 @@ def _get_limit(host: Host, pk: int) -> CallNumberLimit:
 
 def _save_limit(request, host: Host, limit: CallNumberLimit | None, body: LimitIn, verb: str):
     return services.save_callnumber_limit(
-        host, limit=limit, network=body.network.strip(), value=body.limit, position=body.position,
-        expected_version=body.version, **_as(request, f"call-number limit {verb}"),
-    )  # fmt: skip
+        host,
+        limit=limit,
+        network=body.network.strip(),
+        value=body.limit,
+        position=body.position,
+        expected_version=body.version,
+        **_as(request, f"call-number limit {verb}"),
+    )
 
 
 @api.get(
     "/hosts/{name}/callnumberlimits", response={200: list[LimitOut], 404: ErrorOut}, tags=["callnumberlimits"]
 )
-def list_limits(request, name: str):
-    return [_limit_out(limit) for limit in _host(name).callnumber_limits.all()]
+def list_limits(request, name: str, response: HttpResponse, paging: Query[Paging]):
+    rows = _page(request, response, _host(name).callnumber_limits.order_by("position", "id"), paging)
+    versions = _versions(("callnumberlimit",), [r.pk for r in rows])
+    return [_limit_out(r, versions.get(r.pk, 0)) for r in rows]
 
 
 @api.post("/hosts/{name}/callnumberlimits", response={201: LimitOut, **ERRORS}, tags=["callnumberlimits"])

@@ -338,6 +338,8 @@ def input_for(name: str) -> Input:
 class Catalogue:
     def __init__(self, directives: list[Directive]) -> None:
         self._by_name = {d.name: d for d in directives}
+        # memos of pure functions of this catalogue, by the module keeping them (validate.memos_of)
+        self.memos: dict[str, object] = {}
         self._order = {}
         for slot, names in enumerate(RENDER_ORDER):
             for name in names:
@@ -365,6 +367,11 @@ class Catalogue:
 
     def render_slot(self, name: str) -> int:
         return self._order.get(name.lower(), len(RENDER_ORDER))
+
+    @property
+    def render_slots(self) -> dict[str, int]:
+        """Lower-case directive name -> render slot, for the names RENDER_ORDER places (read only)."""
+        return self._order
 
     def suggest(self, name: str) -> str | None:
         """The accepted name closest to a misspelt one (quilify -> qualify)."""

@@ -9,7 +9,8 @@ How the text is read (reference: ``iax-syntax.md`` section 1):
 
 * Each physical line is one statement: a ``[section]`` header, a ``name = value`` line, a
   ``#directive``, a comment or blank. The lark grammar (``grammar.lark``, LALR, contextual lexer)
-  matches any line; a Transformer passed to Lark builds entries while the text is parsed.
+  matches any line (the common lines are read by a faster path that gives the same result: see
+  Speed below).
 * ``;`` starts a comment; ``\\;`` is a literal ``;`` (the backslash is dropped) in names, values,
   section headers and directive arguments. ``;-- --;`` block comments nest as in Asterisk, and
   ``;---`` is an ordinary line comment; a small pre-pass rewrites the lines that hold block-comment
@@ -75,10 +76,14 @@ The included lines continue the current section, and the lines after an ``#inclu
 the section that was current before it, whatever sections the included file opened (config.c
 keeps each file's current section).
 
-Speed: no parse tree is built. The Transformer passed to Lark runs one callback per line during
-the LALR parse and appends entries straight to their section. On a generated 10,000-peer file (2 MB) ``parse`` takes
-about 1.6 times lark's bare lexing of the text (``bench/import_parse.py``). Parses in different
-threads are independent (the callbacks find their builder through a context variable).
+Speed: the common lines (``name = value`` or ``name => value`` with an optional comment, a plain
+``[name](options)`` header, a comment line) are read by one regular expression each
+(:class:`_FastLine`) instead of the grammar's tokens and reductions; the grammar reads every other
+line, in one lark pass over the text with those lines left blank (so line numbers stay exact), and
+the builder gets every statement in line order. The parse's cost follows lines, not characters.
+A property test (``tests/iaxconf/test_parse_fast.py``) checks that a text reads the same with and
+without the fast path. Each parse has its own :class:`_Lines` reader per text: nothing is shared
+between parses in different threads.
 """
 
 from __future__ import annotations
@@ -89,12 +94,12 @@ import glob
 import os
 import posixpath
 import re
+import sys
 from collections.abc import Iterable, Mapping
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from lark import Lark, Token, Transformer
+from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from .document import Document, Entry, Section
@@ -161,94 +166,233 @@ class ParseResult:
 
 
 # --------------------------------------------------------------------------------------------
-# Lark: the grammar, and the callbacks that build the document while the LALR parser reduces
-
-_current: ContextVar[_Builder] = ContextVar("iaxconf_parse_builder")
+# Reading one text: the common line by a regular expression, the rest by the grammar
 
 
-class _Lines(Transformer):
-    """One callback per line, named after the aliases of the ``lines`` rule in ``grammar.lark``.
+class _NoComments(list):
+    """The comments of every entry the fast path reads without comment lines: one shared, empty,
+    read-only list (it equals ``[]``; changing it raises TypeError). What it buys: a
+    100,000-section import keeps 1.3 million entries, and an empty list each was 94 MB and as many
+    objects for the cyclic GC to walk (bench/commands.py --memory-peers). Code that adds comments
+    to a parsed entry gives it a new list (the builder does; normalise copies the entry)."""
 
-    Each gets ``[builder, token, ...]``: the first is what the previous line's callback returned,
-    the :class:`_Builder` of this parse (``first`` fetches it from a context variable, so parses in
-    different threads do not meet). A well-formed ``name = value`` line inside a section becomes
-    an :class:`Entry` right here (the hot path); every other line goes to a builder method.
+    __slots__ = ()
+
+    def _refuse(self, *args, **kwargs):
+        raise TypeError("a parsed entry's empty comment list is shared: give the entry a new list")
+
+    append = extend = insert = remove = pop = clear = sort = reverse = _refuse
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse
+
+
+NO_COMMENTS = _NoComments()
+
+
+class _FastLine:
+    """The common lines, read with one regular expression each instead of the grammar (an
+    assignment is five tokens and an LALR reduction):
+
+    * ``name = value`` / ``name => value`` with an optional ``;`` comment: a name of ASCII letters,
+      digits, ``_``, ``.`` and ``-`` (so no escape and no ``+=``), blanks and tabs around it, a
+      value without ``;`` other than ``\\;`` and without any other backslash;
+    * ``[name]`` and ``[name](options)`` with the same letters (options: also ``!``, ``+`` and
+      ``,``), then blanks or a ``;`` comment;
+    * a line that is only a ``;`` comment.
+
+    What it buys: on the 10,000-peer files of ``bench/import_parse.py`` and ``bench/commands.py``
+    every line has one of these shapes, so lark never runs and the parse costs a fraction of
+    lark's bare lexing of the text (bench/README.md has the numbers).
+
+    An entry is built here exactly as the grammar's ``assignment`` builds it; a header or a comment
+    line becomes the tokens the grammar would have produced and goes to the builder's ``header`` /
+    ``comment``, so the rules for them stay in one place. Any other line is left to the grammar,
+    which stays the definition of the syntax: ``tests/iaxconf/test_parse_fast.py`` checks with
+    hypothesis that every generated text gives the same document, notes and errors with and
+    without this path.
     """
 
-    def start(self, children: list) -> _Builder:
-        return children[0]
+    # the value: runs of plain characters with \; between them (the loop unrolled: twice as fast)
+    ASSIGNMENT = re.compile(
+        r"[ \t]*([A-Za-z0-9_][A-Za-z0-9_.\-]*)[ \t]*(=>?)([^;\\\n]*(?:\\;[^;\\\n]*)*)(;.*)?"
+    )
+    HEADER = re.compile(
+        r"([ \t]*\[)([A-Za-z0-9_.\-]+)\](?:(\()([A-Za-z0-9_.\-!+,]+)\))?(?:([ \t]*;.*)|[ \t\r]*)"
+    )
+    COMMENT = re.compile(r"[ \t\f\v\r]*;.*")
 
-    def first(self, children: list) -> _Builder:
-        return _current.get()
-
-    def comment(self, children: list) -> _Builder:
-        builder = children[0]
-        token = children[1]
-        builder.pending.append((_comment_text(token), builder.file, token.line))
-        return builder
-
-    def assignment(self, children: list) -> _Builder:
-        builder = children[0]
-        key = children[1]
-        section = builder.section
-        if section is None or key[-1] == "+" or "\\" in key:  # an error, '+=', an escape: rare
-            builder.assignment(children[1:])
-            return builder
-        third = children[3]
-        if third.type == "VALUE":
-            value = third.strip(_WS)
-            if "\\;" in value:
-                value = value.replace("\\;", ";")
-            comment = children[4] if len(children) == 6 else None
-        else:
-            value = ""
-            comment = third if third.type == "COMMENT" else None
-        pending = builder.pending
-        if pending:
-            comments = [text for text, _, _ in pending]
-            pending.clear()
-            if comment is not None:
-                comments.append(_comment_text(comment))
-        else:
-            comments = [] if comment is None else [_comment_text(comment)]
+    @staticmethod
+    def entry(match: re.Match, line: int, file: str | None, values: dict[str, str]) -> Entry:
+        """The entry the grammar's ``assignment`` makes of the line (comment lines above it are
+        added when it is handed to the builder). ``values``: the short values seen so far in this
+        text, so a value that repeats on every section (dynamic, yes, ulaw) is one string."""
+        name, operator, value, comment = match.groups()
+        name = sys.intern(name)  # a few names repeat on every section: one string each
+        value = value.strip(_WS)
+        if "\\" in value:
+            value = _unescape(value)
+        if len(value) <= 16:
+            value = values.setdefault(value, value) if len(values) < 4096 else values.get(value, value)
+        comments = NO_COMMENTS if comment is None else [_comment_text(comment)]
         # Entry's fields in order: name, value, comments, line, file, operator
-        section.entries.append(
-            Entry(
-                key.strip(_WS),
-                value,
-                comments,
-                key.line,
-                builder.file,
-                "=>" if len(children[2]) == 2 else "=",
-            )
-        )
-        return builder
+        return Entry(name, value, comments, line, file, operator)
 
-    def header(self, children: list) -> _Builder:
-        builder = children[0]
-        builder.header(children[1:])
-        return builder
+    @staticmethod
+    def header(match: re.Match, line: int) -> list[Token]:
+        """The tokens of ``[name](options) ;comment`` as the grammar's lexer makes them."""
+        lsqb, name, lpar, options, comment = match.groups()
+        tokens = [Token("LSQB", lsqb, line=line, column=1), Token("NAME", name), Token("RSQB", "]")]
+        if lpar is not None:
+            column = len(lsqb) + len(name) + 2
+            tokens += [
+                Token("LPAR", "(", line=line, column=column),
+                Token("OPTIONS", options),
+                Token("RPAR", ")"),
+            ]
+        if comment is not None:
+            tokens.append(Token("COMMENT", comment, line=line))
+        return tokens
 
-    def directive(self, children: list) -> _Builder:
-        builder = children[0]
-        builder.directive(children[1:])
-        return builder
 
-    def garbage(self, children: list) -> _Builder:
-        builder = children[0]
-        builder.garbage(children[1:])
-        return builder
+class _Lines:
+    """One text being read into a :class:`_Builder` (a parse owns its readers; nothing is shared
+    between parses). Lines of the common shapes are read by :class:`_FastLine`; the others are
+    parsed by lark in one pass over the text with the common lines blanked (line numbers stay
+    exact), and the builder is handed every line's statement in line order."""
+
+    def __init__(self, builder: _Builder, prepared: str) -> None:
+        self.builder = builder
+        self.prepared = prepared
+        # the common lines, in order: an Entry, or (line, builder method, tokens or header match)
+        self.fast: list[Entry | tuple[int, str, list[Token] | re.Match]] = []
+        self.next_fast = 0  # the first of self.fast not handed to the builder yet
+
+    def read(self) -> None:
+        text = self.prepared
+        if self.builder.fast_path:
+            left = self._read_common(text)
+            if not left:
+                self._flush(None)
+                return
+            text = _blanked(left, text.count("\n"))
+        try:
+            tree = _parser().parse(text)
+        except UnexpectedInput as exc:
+            self._before_syntax_error(text, exc.line)
+            raise self.builder._syntax_error(exc, self.prepared) from None
+        self._statements(tree)
+        self._flush(None)
+
+    def _read_common(self, text: str) -> list[tuple[int, str]]:
+        """Read the lines of the common shapes into self.fast; the others (number, text) are
+        returned for the grammar (blank ones left out). Lines are matched in place: a line of the
+        common shapes is never copied out of the text."""
+        assignment = _FastLine.ASSIGNMENT.fullmatch
+        header = _FastLine.HEADER.fullmatch
+        comment = _FastLine.COMMENT.fullmatch
+        entry = _FastLine.entry
+        file = self.builder.file
+        append = self.fast.append
+        values: dict[str, str] = {}
+        find = text.find
+        left: list[tuple[int, str]] = []
+        number = 0
+        pos = 0
+        size = len(text)  # the text ends with a newline
+        while pos < size:
+            end = find("\n", pos)
+            number += 1
+            found = assignment(text, pos, end)
+            if found is not None:
+                append(entry(found, number, file, values))
+            elif end == pos:
+                pass
+            elif (found := header(text, pos, end)) is not None:
+                append((number, "header", found))  # its tokens are made when it is handed over
+            elif comment(text, pos, end) is not None:
+                append((number, "comment", [Token("COMMENT", text[pos:end], line=number, column=1)]))
+            else:
+                line = text[pos:end]
+                if line.strip(_WS):
+                    left.append((number, line))
+            pos = end + 1
+        return left
+
+    def _statements(self, tree: Tree) -> None:
+        """Hand each statement of a parse tree to the builder, in line order. ``lines`` is left
+        recursive, so the tree is a chain: each node's first child is the previous line's node."""
+        chain = []
+        node = tree.children[0]
+        while node.data != "first":
+            chain.append(node)
+            node = node.children[0]
+        builder = self.builder
+        for node in reversed(chain):
+            tokens = node.children[1:]
+            self._flush(tokens[0].line)
+            getattr(builder, node.data)(tokens)
+
+    def _flush(self, before: int | None) -> None:
+        """Hand the common lines above line ``before`` (all that are left for None) to the builder:
+        runs of entries at once, headers and comments one by one."""
+        fast = self.fast
+        builder = self.builder
+        at = start = self.next_fast  # start: the first entry of the current run of entries
+        end = len(fast)
+        while at < end:
+            item = fast[at]
+            if item.__class__ is Entry:
+                if before is not None and item.line >= before:
+                    break
+            else:
+                line, method, tokens = item
+                if before is not None and line >= before:
+                    break
+                if at > start:
+                    builder.fast_lines(fast[start:at])
+                if method == "header":
+                    tokens = _FastLine.header(tokens, line)
+                getattr(builder, method)(tokens)
+                start = at + 1
+            at += 1
+        if at > start:
+            builder.fast_lines(fast[start:at])
+        self.next_fast = at
+
+    def _before_syntax_error(self, text: str, line: int) -> None:
+        """Before a syntax error at ``line``, everything above it is read, as a parse that stops
+        there would have (a mistake above it is reported first)."""
+        if line > 1:
+            above = text[: _line_start(text, line)]
+            if above.strip(_WS):
+                self._statements(_parser().parse(above))
+        self._flush(line)
+
+
+def _blanked(lines: list[tuple[int, str]], count: int) -> str:
+    """A text of ``count`` lines holding ``lines`` (number, text) at their numbers, the others blank."""
+    parts = []
+    done = 0  # lines written so far
+    for number, line in lines:
+        parts.append("\n" * (number - 1 - done))
+        parts.append(line + "\n")
+        done = number
+    parts.append("\n" * (count - done))
+    return "".join(parts)
+
+
+def _line_start(text: str, line: int) -> int:
+    """The offset of the first character of line ``line`` (1-based)."""
+    start = 0
+    for _ in range(line - 1):
+        start = text.find("\n", start) + 1
+    return start
 
 
 @functools.cache
 def _parser() -> Lark:
+    """The grammar, compiled once per process on first use (about 35 ms)."""
     return Lark.open(
-        "grammar.lark",
-        rel_to=__file__,
-        parser="lalr",
-        lexer="contextual",
-        transformer=_Lines(),
-        maybe_placeholders=False,
+        "grammar.lark", rel_to=__file__, parser="lalr", lexer="contextual", maybe_placeholders=False
     )
 
 
@@ -506,8 +650,9 @@ class _Builder:
     """The document being built, and where the parse is: the file being read (``file``, ``text``),
     the current section, and the comments not yet attached to an entry or a section."""
 
-    def __init__(self, *, files: IncludeSource | None) -> None:
+    def __init__(self, *, files: IncludeSource | None, fast_path: bool = True) -> None:
         self.document = Document()
+        self.fast_path = fast_path  # False: every line through the grammar (the tests' reference)
         self.notes: list[Note] = []
         self.section: Section | None = None
         self.pending: list[tuple[str, str | None, int]] = []  # (comment, file, line)
@@ -529,23 +674,19 @@ class _Builder:
         prepared = _prepare(text, file, self.notes)
         outer = (self.file, self.text)
         self.file, self.text = file, text
-        token = _current.set(self)
         try:
-            _parser().parse(prepared)
-        except UnexpectedInput as exc:
-            raise self._syntax_error(exc, prepared) from None
+            _Lines(self, prepared).read()
         finally:
-            _current.reset(token)
             self.file, self.text = outer
 
     def read_file(self, name: str) -> None:
         """Read one file of ``self.files`` (the main file or an include it found)."""
-        data = self.files.read(name)
+        text = _decode(self.files.read(name), name, self.notes)  # the bytes are not kept
         if self.main is None:
             self.main = name
         self.stack.append(self.files.identity(name))
         try:
-            self.read_text(_decode(data, name, self.notes), name)
+            self.read_text(text, name)
         finally:
             self.stack.pop()
 
@@ -555,7 +696,21 @@ class _Builder:
         self.pending = []
         return ParseResult(self.document, self.notes)
 
-    # -- lines (called from _Lines) ----------------------------------------------------------
+    # -- lines (called from _Lines, in line order) --------------------------------------------
+
+    def fast_lines(self, entries: list[Entry]) -> None:
+        """Entries of consecutive common lines (no other line between them), read by
+        :class:`_FastLine`: the comment lines waiting go to the first."""
+        if self.section is None:
+            self._before_section(f"'{entries[0].name}'", entries[0].line)
+        if self.pending:
+            first = entries[0]
+            first.comments = self._take_pending() + first.comments  # a new list (NO_COMMENTS is shared)
+        self.section.entries.extend(entries)
+
+    def comment(self, tokens: list[Token]) -> None:
+        token = tokens[0]
+        self.pending.append((_comment_text(token), self.file, token.line))
 
     def assignment(self, tokens: list[Token]) -> None:
         key, op = tokens[0], tokens[1]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from .catalogue import RENDER_ORDER, catalogue
+from .catalogue import catalogue
 from .document import Document, Entry, Section
 
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")  # as values.CONTROL_RE
@@ -62,48 +62,37 @@ def _header(section: Section) -> str:
     return f"[{section.name}]" + (f"({','.join(options)})" if options else "")
 
 
-_checked_names: set[str] = set()  # names _entry() has found writable
-_plain_names: set[str] = set()  # of those, the ones a plain "name=value" line reads back as written
-
-
-def _entry(entry: Entry) -> str:
-    if entry.name not in _checked_names:
-        if not entry.name or _NAME_UNSAFE.search(entry.name) or entry.name[0] in "#;[":
-            raise RenderError(f"directive name {entry.name!r} cannot be written in iax.conf")
-        if len(_checked_names) < 10_000:
-            _checked_names.add(entry.name)
-            if not entry.name.endswith("+"):
-                _plain_names.add(entry.name)
-    if entry.operator == "=>":
-        return f"{entry.name} => {escape_value(entry.value)}"
-    if entry.operator == "+=":  # appended literally, leading blanks included
-        return f"{entry.name}+={escape_value(entry.value)}"
-    if entry.name.endswith("+"):  # "a+=x" would read back as += on "a"
-        return f"{entry.name} ={escape_value(entry.value)}"
-    if entry.value.startswith(">"):  # "name=>x" would read back as the => operator
-        return f"{entry.name}= {escape_value(entry.value)}"
-    return f"{entry.name}={escape_value(entry.value)}"
-
-
-_slots: dict[str, int] = {}
+def _entry(entry: Entry, writable: set[str] | None = None) -> str:
+    """The line of an entry: its name checked (once per name when a ``writable`` set of the names
+    already checked is given: names repeat on every section of a big file), its value escaped."""
+    name = entry.name
+    if writable is None or name not in writable:
+        if not name or _NAME_UNSAFE.search(name) or name[0] in "#;[":
+            raise RenderError(f"directive name {name!r} cannot be written in iax.conf")
+        if writable is not None:
+            writable.add(name)
+    value = escape_value(entry.value)
+    operator = entry.operator
+    if operator == "=>":
+        return f"{name} => {value}"
+    if operator == "+=":  # appended literally, leading blanks included
+        return f"{name}+={value}"
+    if name[-1] == "+":  # "a+=x" would read back as += on "a"
+        return f"{name} ={value}"
+    if value[:1] == ">":  # "name=>x" would read back as the => operator
+        return f"{name}= {value}"
+    return f"{name}={value}"
 
 
 def _slot_key():
     """A fast sort key: the render slot of a directive name (names are usually lower-case)."""
-    if not _slots:
-        cat = catalogue()
-        _slots.update({d.name: cat.render_slot(d.name) for d in cat})
-    get = _slots.get
-    last = len(RENDER_ORDER)
-    render_slot = catalogue().render_slot
+    cat = catalogue()
+    slots = cat.render_slots
+    render_slot = cat.render_slot
 
     def key(entry: Entry) -> int:
-        found = get(entry.name)
-        return (
-            found
-            if found is not None
-            else (render_slot(entry.name) if entry.name.lower() in _slots else last)
-        )
+        found = slots.get(entry.name)
+        return found if found is not None else render_slot(entry.name)
 
     return key
 
@@ -121,7 +110,7 @@ def render(document: Document) -> str:
     blocks: list[str] = []
     if document.header:
         blocks.append("\n".join(_comment(c) for c in document.header))
-    plain = _plain_names
+    writable: set[str] = set()  # the directive names checked already
     for section in document.sections:
         lines = [_comment(c) for c in section.comments] if section.comments else []
         lines.append(_header(section))
@@ -129,15 +118,7 @@ def render(document: Document) -> str:
         for entry in ordered_entries(section):
             if entry.comments:
                 lines.extend(_comment(c) for c in entry.comments)
-            name = entry.name
-            value = entry.value
-            # the common case inline: a known name, "=", a printable value not starting with ">"
-            if name in plain and entry.operator == "=" and value.isprintable() and value[:1] != ">":
-                append(
-                    f"{name}={value}" if ";" not in value else f"{name}={value.replace(';', chr(92) + ';')}"
-                )
-            else:
-                append(_entry(entry))
+            append(_entry(entry, writable))
         blocks.append("\n".join(lines))
     text = "\n\n".join(blocks)  # a blank line between sections
     if document.trailer:

@@ -32,7 +32,17 @@ from .core import KEEP, Conflict, Refused, version_of
 from .dialplan import clear_dialplan, dialplan_version, import_extensions, save_dialplan
 from .endpoints import delete_endpoint, reveal_secrets, save_endpoint, with_current_secrets
 from .hosts import create_host, delete_host, update_host
-from .imports import discard_upload, import_document, import_upload, stage_upload, staged_upload
+from .imports import (
+    claim_upload,
+    confirm_upload,
+    discard_upload,
+    import_document,
+    import_upload,
+    run_upload,
+    stage_upload,
+    staged_upload,
+    upload_report,
+)
 from .keys import delete_key, store_key
 from .revisions import NotRevertible, publish, revert_change, revert_host, revert_problem
 
@@ -51,6 +61,8 @@ __all__ = [
     "delete_key",
     "delete_registration",
     "delete_user",
+    "claim_upload",
+    "confirm_upload",
     "dialplan_version",
     "discard_upload",
     "export_with_secrets",
@@ -64,6 +76,7 @@ __all__ = [
     "revert_problem",
     "reveal_secrets",
     "revoke_token",
+    "run_upload",
     "save_callnumber_limit",
     "save_dialplan",
     "save_endpoint",
@@ -75,6 +88,7 @@ __all__ = [
     "staged_upload",
     "store_key",
     "update_host",
+    "upload_report",
     "version_of",
     "with_current_secrets",
 ]

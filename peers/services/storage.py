@@ -12,9 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from django.db import connection
+from django.utils import timezone
 
+from .. import bulk
 from ..audit import ENDPOINT_FIELDS
+from ..bulk import delete_where_in, insert_rows, update_rows
 from ..iaxconf import Entry, Section, values
 from ..models import (
     TYPED_COLUMNS,
@@ -41,6 +43,7 @@ _MAX_LENGTH = {
 # line are column_comments["secret#n"].
 SECRET = "secret"
 EXTRA_SECRET_NOTE = "secret#{}"
+_KINDS = frozenset(Endpoint.Kind.values)  # (the enum builds a new list on every .values)
 
 
 @dataclass
@@ -102,7 +105,7 @@ def split_entries(entries: Iterable[Entry]) -> EndpointData:
             continue
         if name == "type":
             kind = entry.value.strip().lower()
-            if kind in Endpoint.Kind.values:
+            if kind in _KINDS:
                 data.kind = kind
                 seen.add(name)
                 if entry.comments:
@@ -262,66 +265,111 @@ def clear_host(host: Host) -> None:
     GeneralSettings.objects.filter(host=host).delete()
 
 
-def bulk_create_endpoints(
-    host: Host, sections: list[Section], keys: Mapping[str, Key], *, first_position: int = 0
-) -> list[Endpoint]:
-    """Create endpoints for sections in file order (bases come before the sections using them),
-    with a constant number of statements whatever their number."""
-    endpoints: list[Endpoint] = []
-    split: list[EndpointData] = []
-    kind_of: dict[str, str] = {}
-    for position, section in enumerate(sections, start=first_position):
-        data = split_entries(section.entries)
-        split.append(data)
-        kind = data.kind
-        if not kind and not section.is_template:
-            kind = _first_base_kind(section, kind_of)
-        kind_of[section.name.lower()] = kind or _first_base_kind(section, kind_of)
-        endpoints.append(
-            Endpoint(
-                host=host, name=section.name, kind=kind, is_template=section.is_template, position=position,
-                comment=comment_text(section.comments), column_comments=data.column_comments,
-                outkey=keys.get(data.outkey) if data.outkey else None, **data.columns,
-            )
-        )  # fmt: skip
-    Endpoint.objects.bulk_create(endpoints, batch_size=2000)
-    by_name = {e.name.lower(): e for e in endpoints}
+# The columns of an endpoint row an import writes, in the order of ``endpoint_row``.
+ENDPOINT_ROW_FIELDS = (
+    ("host", "name", "kind", "is_template", "position", "comment", "column_comments")
+    + tuple(TYPED_COLUMNS.values())
+    + ("extra_secrets", "outkey", "created_at", "updated_at")
+)
+_ENCRYPTED = frozenset({"secret", "extra_secrets"})
+
+
+class EndpointRows:
+    """Endpoint states (``peers.audit``: what ``audit.endpoint_states`` reads back) as rows of the
+    endpoint table, converted as the ORM would convert them (secrets encrypted, JSON encoded) but
+    without a model instance each: ``bulk.insert_rows`` / ``bulk.update_rows`` write them. What it
+    buys: ``bench/commands.py``'s import of 10,000 sections spent most of its time in Django's
+    per-value preparation of ``bulk_create``."""
+
+    def __init__(self, host: Host, keys: Mapping[str, Key]) -> None:
+        self.host_id = host.pk
+        self.key_ids = {name: key.pk for name, key in keys.items()}
+        self.json = bulk.prep(Endpoint, "column_comments")
+        self.no_comments = self.json({})  # most endpoints: converted once
+        self.secret = bulk.prep(Endpoint, "secret")
+        now = bulk.prep(Endpoint, "created_at")(timezone.now())
+        self.stamps = (now, now)
+        self.typed = tuple(TYPED_COLUMNS.values())
+
+    def row(self, state: dict) -> tuple:
+        values = [
+            self.host_id,
+            state["name"],
+            state["kind"],
+            state["is_template"],
+            state["position"],
+            state["comment"],
+            self.json(notes) if (notes := state["column_comments"]) else self.no_comments,
+        ]
+        for column in self.typed:
+            value = state[column]
+            values.append(self.secret(value) if column in _ENCRYPTED else value)
+        values.append(self.secret(state["extra_secrets"]))
+        values.append(self.key_ids[state["outkey"]] if state["outkey"] else None)
+        values.extend(self.stamps)
+        return tuple(values)
+
+
+def insert_endpoint_states(
+    host: Host, states: list[dict], keys: Mapping[str, Key], ids: dict[str, int]
+) -> None:
+    """Create endpoints (and their option, inkey and base rows) from states, in file order (a base
+    before what uses it); their ids are added to ``ids`` (lower-cased name -> id, which already
+    holds the host's other endpoints). A constant number of statements. The host's row must be
+    locked (the new rows are the host's rows above its highest id)."""
+    if not states:
+        return
+    rows = EndpointRows(host, keys)
+    mine = Endpoint.objects.filter(host=host)
+    last = mine.order_by("-id").values_list("id", flat=True).first() or 0
+    insert_rows(Endpoint, ENDPOINT_ROW_FIELDS, [rows.row(state) for state in states])
+    ids.update((name.lower(), pk) for pk, name in mine.filter(id__gt=last).values_list("id", "name"))
+    _insert_endpoint_children(states, ids, keys)
+
+
+def update_endpoint_states(host: Host, changed: list[tuple[int, dict]], keys: Mapping[str, Key], ids) -> None:
+    """Replace the columns and rows of existing endpoints by their states (``ids``: every endpoint
+    of the host by lower-cased name, for the base rows)."""
+    if not changed:
+        return
+    rows = EndpointRows(host, keys)
+    fields = ENDPOINT_ROW_FIELDS[1:-2] + ("updated_at",)  # not the host, not created_at
+    update_rows(Endpoint, fields, [(*rows.row(state)[1:-2], rows.stamps[1], pk) for pk, state in changed])
+    pks = [pk for pk, _ in changed]
+    delete_where_in(EndpointOption, "endpoint", pks)
+    delete_where_in(EndpointInKey, "endpoint", pks)
+    _insert_endpoint_children([state for _, state in changed], ids, keys)
+
+
+def move_endpoints(moved: list[tuple[int, int]]) -> None:
+    """Set the position of endpoints that are otherwise unchanged: (id, position)."""
+    update_rows(Endpoint, ("position",), [(position, pk) for pk, position in moved])
+
+
+def delete_base_links(endpoint_ids: list[int]) -> None:
+    """Remove what these endpoints inherit from (first, so bases can be deleted or relinked)."""
+    delete_where_in(EndpointBase, "endpoint", endpoint_ids)
+
+
+def delete_endpoints(endpoint_ids: list[int]) -> None:
+    """Delete endpoints and their rows, leaf rows first (their base links must be gone already)."""
+    delete_where_in(EndpointOption, "endpoint", endpoint_ids)
+    delete_where_in(EndpointInKey, "endpoint", endpoint_ids)
+    delete_where_in(Endpoint, "id", endpoint_ids)
+
+
+def _insert_endpoint_children(states: list[dict], ids: Mapping[str, int], keys: Mapping[str, Key]) -> None:
     options, inkeys, bases = [], [], []
-    for endpoint, section, data in zip(endpoints, sections, split, strict=True):
-        endpoint_id = endpoint.pk
+    for state in states:
+        endpoint_id = ids[state["name"].lower()]
         options.extend(
-            (endpoint_id, i, e.name, e.value, comment_text(e.comments)) for i, e in enumerate(data.options)
+            (endpoint_id, i, o["name"], o["value"], o["comment"]) for i, o in enumerate(state["options"])
         )
-        inkeys.extend((endpoint_id, keys[n].pk, i) for i, n in enumerate(data.inkeys))
-        bases.extend((endpoint_id, by_name[b.lower()].pk, i) for i, b in enumerate(section.bases))
+        inkeys.extend((endpoint_id, keys[n].pk, i) for i, n in enumerate(state["inkeys"]))
+        bases.extend((endpoint_id, ids[b.lower()], i) for i, b in enumerate(state["bases"]))
     insert_rows(EndpointOption, ("endpoint", "position", "name", "value", "comment"), options)
     insert_rows(EndpointInKey, ("endpoint", "key", "position"), inkeys)
     insert_rows(EndpointBase, ("endpoint", "base", "position"), bases)
-    return endpoints
-
-
-def _first_base_kind(section: Section, kind_of: dict[str, str]) -> str:
-    """The type= a section inherits: Asterisk 22 copies the bases' lines first and reads the
-    first type line, so the first base (in order) that has one, directly or by inheritance."""
-    return next((kind_of[b.lower()] for b in section.bases if kind_of.get(b.lower())), "")
-
-
-def insert_rows(model, fields: tuple[str, ...], rows: list[tuple], batch: int = 5000) -> None:
-    """INSERT plain tuples (in the order of ``fields``) into the model's table with executemany.
-
-    A speed measure for imports (``bench/import.py``): the leaf rows of 10,000 sections are some
-    100,000 values that ``split_entries`` has already turned into strings and numbers, and building
-    a model instance for each costs more than the whole parse. Only for columns without
-    conversions (no encrypted or JSON fields)."""
-    if not rows:
-        return
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(model._meta.get_field(name).column) for name in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({placeholders})"
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), batch):
-            cursor.executemany(sql, rows[start : start + batch])
 
 
 # ---------------------------------------------------------------------------------------------

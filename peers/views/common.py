@@ -34,11 +34,14 @@ def host_nav(host: Host, active: str) -> list[dict]:
     ]
     return [
         {
-            "key": key, "label": label, "url": reverse(url_name, args=[host.name]), "active": key == active,
+            "key": key,
+            "label": label,
+            "url": reverse(url_name, args=[host.name]),
+            "active": key == active,
             "needs": NAV_NEEDS.get(key, ""),
         }
         for key, label, url_name in items
-    ]  # fmt: skip
+    ]
 
 
 # tabs shown only to users who may open them (templates/peers/host_nav.html reads request.can)
@@ -59,8 +62,9 @@ def severity_counts(findings) -> dict[str, int]:
 
 def finding_links(host: Host, findings, *, editor: bool = True) -> list[dict]:
     """Each finding with the URL of the form (and field) that fixes it; for a viewer, only the
-    links to pages a viewer may open (registrations, limits)."""
-    ids = {n.lower(): pk for n, pk in host.endpoints.values_list("name", "id")}
+    links to pages a viewer may open (registrations, limits). One query for the sections named."""
+    named = {f.section for f in findings if f.section}
+    ids = {n.lower(): pk for n, pk in host.endpoints.filter(name__in=named).values_list("name", "id")}
     rows = []
     for finding in findings:
         section = finding.section.lower()

@@ -103,10 +103,14 @@ def _save(request, host, form, endpoint=None):
     verb = "created" if endpoint is None else "changed"
     try:
         saved = services.save_endpoint(
-            host, section, endpoint=endpoint, kind=None if form.kind == "template" else form.kind,
-            actor=request.user, expected_version=form.cleaned_data.get("version"),
+            host,
+            section,
+            endpoint=endpoint,
+            kind=None if form.kind == "template" else form.kind,
+            actor=request.user,
+            expected_version=form.cleaned_data.get("version"),
             message=f"[{section.name}] {verb} in the web form",
-        )  # fmt: skip
+        )
     except services.Conflict as exc:
         return None, exc
     except services.Refused as exc:
@@ -180,9 +184,15 @@ def endpoint_edit(request, name, pk):
         form.check_stored()
     action = reverse("peers:endpoint-edit", args=[host.name, endpoint.pk])
     return _endpoint_page(
-        request, host, form, endpoint=endpoint, title=f"[{endpoint.name}]", action=action,
-        conflict=conflict, status=409 if conflict is not None else 200,
-    )  # fmt: skip
+        request,
+        host,
+        form,
+        endpoint=endpoint,
+        title=f"[{endpoint.name}]",
+        action=action,
+        conflict=conflict,
+        status=409 if conflict is not None else 200,
+    )
 
 
 @role_required("editor")

@@ -28,7 +28,7 @@ class Command(BaseCommand):
         )
 
     def _progress(self, stage, done, total):
-        self.stderr.write(f"  {stage}: {done}" + (f" / {total}" if total and stage == "sections" else ""))
+        self.stderr.write(f"  {stage}" + (f": {done} of {total}" if total else ""))
 
     def handle(self, *args, **options):
         try:
@@ -64,7 +64,7 @@ class Command(BaseCommand):
                 self.style.WARNING(
                     f"key {name!r} is not in the database: created a placeholder; upload {name}.pub"
                     f" (and {name}.key if this host signs with it)"
-                )  # fmt: skip
+                )
             )
         for finding in report.findings:
             style = self.style.ERROR if finding.is_error else self.style.WARNING
@@ -73,6 +73,9 @@ class Command(BaseCommand):
         out.write(f"{'object':<16}{'created':>9}{'changed':>9}{'unchanged':>11}{'deleted':>9}")
         for kind, created, changed, unchanged, deleted in report.summary_rows():
             out.write(f"{kind:<16}{created:>9}{changed:>9}{unchanged:>11}{deleted:>9}")
+        moved = sum(report.moved.values())
+        if moved:
+            out.write(f"{moved} unchanged object(s) move to another place in the file (counted as unchanged)")
         out.write(f"findings: {len(report.errors)} error(s), {len(report.warnings)} warning(s)")
         if report.dry_run:
             out.write("dry run: nothing was written")
