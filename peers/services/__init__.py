@@ -34,14 +34,20 @@ from .hosts import create_host, delete_host, update_host
 from .imports import discard_upload, import_document, import_upload, stage_upload, staged_upload
 from .keys import delete_key, store_key
 from .revisions import NotRevertible, publish, revert_change, revert_host
+from .trunks import NewKeys, TrunkRefused, TrunkResult, create_trunk, create_trunk_pair
 
 __all__ = [
     "KEEP",
     "Conflict",
+    "NewKeys",
     "NotRevertible",
     "Refused",
+    "TrunkRefused",
+    "TrunkResult",
     "create_host",
     "create_host_token",
+    "create_trunk",
+    "create_trunk_pair",
     "create_user_token",
     "delete_callnumber_limit",
     "delete_endpoint",
