@@ -2,13 +2,16 @@
 
 from django.urls import path
 
-from .views import endpoints, general, history, hosts, imports, keys, rows, tokens
+from .views import endpoints, general, history, host_admin, hosts, imports, keys, rows, tokens
 
 app_name = "peers"
 
 urlpatterns = [
     path("", hosts.host_list, name="host-list"),
+    path("new-host/", host_admin.host_create, name="host-create"),
     path("hosts/<slug:name>/", hosts.host_detail, name="host-detail"),
+    path("hosts/<slug:name>/edit/", host_admin.host_edit, name="host-edit"),
+    path("hosts/<slug:name>/delete/", host_admin.host_delete, name="host-delete"),
     path("hosts/<slug:name>/iax.conf", hosts.host_export, name="host-export"),
     path("hosts/<slug:name>/findings/", hosts.host_findings, name="host-findings"),
     path("hosts/<slug:name>/endpoints/", endpoints.endpoint_list, name="endpoint-list"),

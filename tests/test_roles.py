@@ -25,6 +25,9 @@ pytestmark = pytest.mark.django_db
 MATRIX: dict[str, list[tuple[str, str]]] = {
     "host-list": [("get", "viewer")],
     "host-detail": [("get", "viewer")],
+    "host-create": [("get", "admin"), ("post", "admin")],
+    "host-edit": [("get", "editor"), ("post", "editor")],
+    "host-delete": [("get", "admin"), ("post", "admin")],
     "host-export": [("get", "viewer"), ("post", "editor")],  # masked; with its secrets (audited)
     "host-findings": [("get", "viewer")],
     "endpoint-list": [("get", "viewer")],
@@ -88,6 +91,7 @@ def _args(name: str, demo: Host) -> tuple[list, str]:
     by_name = {
         "host-token-revoke": [demo.name, token.pk],
         "host-list": [],
+        "host-create": [],
         "key-list": [],
         "key-generate": [],
         "key-upload": [],
