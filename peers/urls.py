@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import endpoints, general, history, host_admin, hosts, imports, keys, rows, tokens
+from .views import endpoints, general, history, host_admin, hosts, imports, keys, rows, tokens, trunks
 
 app_name = "peers"
 
@@ -32,6 +32,8 @@ urlpatterns = [
     path("hosts/<slug:name>/general/check/", general.general_validate, name="general-validate"),
     path("hosts/<slug:name>/general/preview/", general.general_preview, name="general-preview"),
     path("hosts/<slug:name>/registrations/", rows.registration_list, name="registration-list"),
+    path("hosts/<slug:name>/trunks/new/", trunks.trunk_create, name="trunk-create"),
+    path("hosts/<slug:name>/trunks/new/managed/", trunks.trunk_pair_create, name="trunk-pair-create"),
     path("hosts/<slug:name>/registrations/<int:pk>/", rows.registration_edit, name="registration-edit"),
     path(
         "hosts/<slug:name>/registrations/<int:pk>/delete/",

@@ -42,6 +42,8 @@ MATRIX: dict[str, list[tuple[str, str]]] = {
     "general-validate": [("post", "editor")],
     "general-preview": [("post", "editor")],
     "registration-list": [("get", "viewer"), ("post", "editor")],
+    "trunk-create": [("get", "editor"), ("post", "editor")],
+    "trunk-pair-create": [("get", "editor"), ("post", "editor")],
     "registration-edit": [("get", "editor"), ("post", "editor")],
     "registration-delete": [("post", "editor")],
     "limit-list": [("get", "viewer"), ("post", "editor")],

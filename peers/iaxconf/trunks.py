@@ -159,11 +159,6 @@ def check(local: End, far: End, credentials: Credentials, options: Options, fiel
                 raise TrunkProblem(f"{prefix}_address", f"'{end.address}' {exc.message}") from None
         if end.port is not None and not 0 < end.port <= 65535:
             raise TrunkProblem(f"{prefix}_port", f"port {end.port} is not a number from 1 to 65535")
-    if local.account.lower() == far.account.lower():
-        raise TrunkProblem(
-            f"{fields[1]}_account",
-            f"both ends are called '{far.account}'; each end needs its own account name",
-        )
     if far.address is None:
         if local.registers:
             raise TrunkProblem(

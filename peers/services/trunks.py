@@ -91,10 +91,11 @@ def create_trunk(
     message: str = "",
 ) -> TrunkResult:
     """The sections (a friend, or a peer and a user) and the register line ``host`` needs for a
-    trunk to a far end that is not managed here. ``credentials.secret`` None with no keys: a
-    strong secret is generated (reveal it on the section to give it to the far end)."""
+    trunk to a far end that is not managed here. ``credentials.secret`` "" (secret authentication,
+    none typed): a strong secret is generated (reveal it on the section to give it to the far
+    end)."""
     options = options or trunks.Options()
-    generated = not credentials.secret and not (credentials.outkey or credentials.inkey)
+    generated = credentials.secret == ""  # secret authentication, none given
     if generated:
         credentials = trunks.Credentials(secret=trunks.generate_secret())
     try:
@@ -149,9 +150,9 @@ def create_trunk_pair(
 def _new_keys(keys: NewKeys, *, actor, batch, message: str) -> list[Key]:
     if keys.names[0] == keys.names[1]:
         raise TrunkRefused([policy.finding("invalid-trunk", "", "the two keys need different names",
-                                           part="key_b")], field_name="key_b")  # fmt: skip
+                                           part="key_far")], field_name="key_far")  # fmt: skip
     stored = []
-    for name, field_name in zip(keys.names, ("key_a", "key_b"), strict=True):
+    for name, field_name in zip(keys.names, ("key_local", "key_far"), strict=True):
         try:
             stored.append(
                 store_key(name, generate(keys.passphrase), actor=actor, batch=batch, message=message)
