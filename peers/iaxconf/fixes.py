@@ -340,7 +340,9 @@ def select(plan_: Plan, *, code: str | None = None, keys: Iterable[str] | None =
 def comment_for(fix: Fix) -> str:
     """The comment line that keeps a commented-out line: the line as it was, then why (a value
     holding a secret is masked: comments are stored in clear)."""
-    value = MASK if "secret" in fix.name.lower() and fix.value else fix.value
+    value = mask_value(fix.name, fix.value)  # secret=, and a register line's password
+    if "secret" in fix.name.lower() and fix.value:  # md5secret, dbsecret, ...
+        value = MASK
     text = f"{fix.name}={escape_value(v.CONTROL_RE.sub('?', value))} ; {NOTE}: {fix.reason}"
     return v.CONTROL_RE.sub("?", text)
 

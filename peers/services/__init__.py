@@ -30,6 +30,7 @@ from .config import (
 )
 from .core import KEEP, Conflict, Refused, version_of
 from .endpoints import delete_endpoint, reveal_secrets, save_endpoint, with_current_secrets
+from .fixes import FixResult, apply_fixes
 from .hosts import create_host, delete_host, update_host
 from .imports import discard_upload, import_document, import_upload, stage_upload, staged_upload
 from .keys import delete_key, store_key
@@ -38,12 +39,14 @@ from .trunks import NewKeys, TrunkRefused, TrunkResult, create_trunk, create_tru
 
 __all__ = [
     "KEEP",
+    "FixResult",
     "Conflict",
     "NewKeys",
     "NotRevertible",
     "Refused",
     "TrunkRefused",
     "TrunkResult",
+    "apply_fixes",
     "create_host",
     "create_host_token",
     "create_trunk",

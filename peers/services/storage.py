@@ -367,3 +367,37 @@ def write_endpoint_rows(pairs: list[tuple[Endpoint, dict]], keys: Mapping[str, K
     EndpointOption.objects.bulk_create(options, batch_size=5000)
     EndpointInKey.objects.bulk_create(inkeys, batch_size=5000)
     EndpointBase.objects.bulk_create(bases, batch_size=5000)
+
+
+# ---------------------------------------------------------------------------------------------
+# Many endpoints' lines at once: fixes
+
+
+def rewrite_endpoints(pairs: list[tuple[Endpoint, Section]], keys: Mapping[str, Key]) -> None:
+    """Store new lines (and header comments) for existing endpoints, keeping their name, type,
+    position and bases: one UPDATE per endpoint, and their option and inkey rows replaced with a
+    constant number of statements."""
+    options, inkeys = [], []
+    for endpoint, section in pairs:
+        data = split_entries(section.entries)
+        endpoint.comment = comment_text(section.comments)
+        endpoint.column_comments = data.column_comments
+        for column in TYPED_COLUMNS.values():
+            setattr(endpoint, column, data.columns.get(column))
+        endpoint.extra_secrets = data.columns.get("extra_secrets")
+        endpoint.outkey = keys.get(data.outkey) if data.outkey else None
+        endpoint.save()
+        options += [
+            EndpointOption(
+                endpoint=endpoint, position=i, name=e.name, value=e.value, comment=comment_text(e.comments)
+            )
+            for i, e in enumerate(data.options)
+        ]
+        inkeys += [
+            EndpointInKey(endpoint=endpoint, key=keys[n], position=i) for i, n in enumerate(data.inkeys)
+        ]
+    ids = [endpoint.pk for endpoint, _ in pairs]
+    EndpointOption.objects.filter(endpoint_id__in=ids).delete()
+    EndpointInKey.objects.filter(endpoint_id__in=ids).delete()
+    EndpointOption.objects.bulk_create(options, batch_size=5000)
+    EndpointInKey.objects.bulk_create(inkeys, batch_size=5000)
