@@ -148,3 +148,49 @@ def test_nothing_to_fix_writes_nothing(host):
     before = Change.objects.count()
     result = services.apply_fixes(host, actor="test")
     assert result.applied == [] and result.changes == 0 and Change.objects.count() == before
+
+
+# --- iax_fix ----------------------------------------------------------------------------------
+
+
+def test_iax_fix_dry_run_prints_the_masked_diff_and_writes_nothing(host, capsys):
+    from django.core.management import call_command
+
+    before = Change.objects.count()
+    call_command("iax_fix", "--host", "pbx1", "--dry-run")
+    out = capsys.readouterr().out
+    assert out.startswith("--- pbx1 now\n+++ pbx1 fixed\n")
+    assert "fix: comment out nat=yes in [alice]\n" in out
+    assert "needs a person" not in out and "Alice-secret-99" not in out and "Branch-Secret-9" not in out
+    assert out.endswith("pbx1: 7 fix(es) would be applied (dry run)\n")
+    assert Change.objects.count() == before
+
+
+def test_iax_fix_applies_one_code_as_one_recorded_change(host, capsys):
+    from django.core.management import call_command
+
+    call_command("iax_fix", "--host", "pbx1", "--code", "foreign-directive")
+    out = capsys.readouterr().out
+    assert "fix: comment out dtmfmode=rfc2833 in [office]\nfix: comment out nat=yes in [alice]\n" in out
+    assert "pbx1: applied 2 fix(es), 2 object(s) changed" in out
+    assert {c.actor_name for c in Change.objects.filter(message="2 one-click fix(es)")} == {
+        "cli:" + __import__("getpass").getuser()
+    }
+    assert ("unknown-directive", "bob", "quilify") in _errors(host)
+    call_command("iax_fix", "--host", "pbx1", "--code", "foreign-directive")
+    assert capsys.readouterr().out.endswith("pbx1: nothing to fix\n")
+
+
+def test_iax_fix_says_what_needs_a_person_and_refuses_an_unknown_host(capsys):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    services.import_document(
+        parse("[general]\n\n[p]\ntype=peer\nhost=192.0.2.1\nallow=g711\nnat=yes\n").document,
+        host_name="pbx2", actor="import",
+    )  # fmt: skip
+    call_command("iax_fix", "--host", "pbx2", "--dry-run")
+    out = capsys.readouterr().out
+    assert "needs a person: error: [p] allow: allow='g711' 'g711' is not a codec IAX2 can carry" in out
+    with pytest.raises(CommandError, match="no host named 'nope'"):
+        call_command("iax_fix", "--host", "nope")

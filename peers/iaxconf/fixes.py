@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from . import values as v
 from .catalogue import FOREIGN, FRIEND, GENERAL, PEER, SECTION_TYPES, USER, catalogue
@@ -89,7 +89,7 @@ class Choice:
 class Plan:
     document: Document  # the working copy: every entry numbered (Entry.line) in document order
     choices: list[Choice] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)  # every finding of the document
+    findings: list[Finding] = field(default_factory=list)  # every finding of the working copy
 
     def fix(self, key: str) -> Fix | None:
         return next((f for c in self.choices for f in c.fixes if f.key == key), None)
@@ -103,9 +103,10 @@ class Plan:
 
     @property
     def unfixable(self) -> list[Finding]:
-        """Error findings without a mechanical fix: they need a person."""
-        fixed = {id(c.finding) for c in self.choices}
-        return [f for f in self.findings if f.is_error and id(f) not in fixed]
+        """Error findings without a mechanical fix: they need a person (without the working
+        copy's line numbers, which are no file's)."""
+        fixed = {f.line for c in self.choices for f in c.fixes}
+        return [replace(f, line=None) for f in self.findings if f.is_error and f.line not in fixed]
 
 
 @dataclass
@@ -160,10 +161,11 @@ def plan(document: Document, *, keys: Mapping[str, KeyInfo] | None = None) -> Pl
             continue  # a line inherited from a template: fixed in the template, if anywhere
         if finding.line in seen_lines:
             continue  # one line, two findings (misplaced and defaultip): one choice
-        fixes = _fixes(finding, section, entry, kinds.get(section.name.lower(), set()), movable)
+        shown = replace(finding, line=None)  # the working copy's line numbers are no file's
+        fixes = _fixes(shown, section, entry, kinds.get(section.name.lower(), set()), movable)
         if fixes:
             seen_lines.add(finding.line)
-            result.choices.append(Choice(finding, fixes))
+            result.choices.append(Choice(shown, fixes))
     return result
 
 
