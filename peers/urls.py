@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import endpoints, general, history, host_admin, hosts, imports, keys, rows, tokens, trunks
+from .views import endpoints, fixes, general, history, host_admin, hosts, imports, keys, rows, tokens, trunks
 
 app_name = "peers"
 
@@ -14,6 +14,8 @@ urlpatterns = [
     path("hosts/<slug:name>/delete/", host_admin.host_delete, name="host-delete"),
     path("hosts/<slug:name>/iax.conf", hosts.host_export, name="host-export"),
     path("hosts/<slug:name>/findings/", hosts.host_findings, name="host-findings"),
+    path("hosts/<slug:name>/fixes/", fixes.host_fixes, name="host-fixes"),
+    path("hosts/<slug:name>/fixes/summary/", fixes.host_fix_summary, name="host-fix-summary"),
     path("hosts/<slug:name>/endpoints/", endpoints.endpoint_list, name="endpoint-list"),
     path("hosts/<slug:name>/endpoints/new/<str:kind>/", endpoints.endpoint_create, name="endpoint-create"),
     path(

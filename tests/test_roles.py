@@ -30,6 +30,8 @@ MATRIX: dict[str, list[tuple[str, str]]] = {
     "host-delete": [("get", "admin"), ("post", "admin")],
     "host-export": [("get", "viewer"), ("post", "editor")],  # masked; with its secrets (audited)
     "host-findings": [("get", "viewer")],
+    "host-fixes": [("get", "editor"), ("post", "editor")],
+    "host-fix-summary": [("get", "editor")],
     "endpoint-list": [("get", "viewer")],
     "endpoint-create": [("get", "editor"), ("post", "editor")],
     "endpoint-validate": [("post", "editor")],
