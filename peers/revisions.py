@@ -15,11 +15,13 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.db.models import Q
+
 from . import audit
 from .exporter import Export, KeyFile, export_host, key_usage_filter, pem_bytes, write_export
 from .iaxconf import Finding
 from .iaxconf.mask import mask_conf
-from .models import Host, Key, Revision
+from .models import Change, GeneralOption, Host, Key, Revision
 
 SNAPSHOT_VERSION = 2
 
@@ -151,3 +153,43 @@ def diff_lines(diff: str) -> list[tuple[str, str]]:
             css = "ctx"
         lines.append((css, line))
     return lines
+
+
+# ---------------------------------------------------------------------------------------------
+# Is the working copy published?
+
+
+@dataclass
+class PublishState:
+    latest: Revision | None
+    unpublished: bool  # the working copy differs from the latest revision (or nothing is published)
+    changes: int = 0  # history rows since the latest revision (reveals aside)
+    has_config: bool = True
+
+    @property
+    def never_published(self) -> bool:
+        return self.latest is None
+
+
+def publish_state(host: Host) -> PublishState:
+    """Whether the working copy differs from the last published revision. One query when nothing
+    was recorded for the host (or a key) since it was published; otherwise the configuration is
+    exported and its checksum compared with the revision's, so changes that were undone since do
+    not count."""
+    latest = last_revision(host)
+    if latest is None:
+        has_config = (
+            host.endpoints.exists() or host.registrations.exists() or host.callnumber_limits.exists()
+            or GeneralOption.objects.filter(general__host=host).exists()
+        )  # fmt: skip
+        return PublishState(None, has_config, has_config=has_config)
+    since = (
+        Change.objects.filter(Q(host=host) | Q(object_type="key"), at__gt=latest.created_at)
+        .exclude(action=Change.Action.REVEAL)
+        .exclude(object_type__in=("hosttoken", "usertoken", "user"))
+        .count()
+    )
+    if not since:
+        return PublishState(latest, False)
+    export = export_host(host)
+    return PublishState(latest, whole_checksum(export.text, export.key_files) != latest.sha256, since)
