@@ -218,3 +218,27 @@ def test_introduced_counts_repeated_findings():
     after = validate(_doc("[general]\nnat=yes\nnat=no\n"))
     assert [f.value for f in fx.introduced(before, after)] == ["no"]
     assert fx.introduced(after, before) == []
+
+
+CORPUS = sorted(
+    (__import__("pathlib").Path(__file__).resolve().parents[1] / "data" / "corpus").glob("*.conf")
+)
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=lambda p: p.name[:24])
+def test_fixing_every_corpus_file_brings_in_no_error_and_a_second_run_finds_nothing(path):
+    from peers.iaxconf.normalise import normalise
+    from peers.iaxconf.parse import ConfigSyntaxError
+
+    try:
+        document, _ = normalise(parse(path.read_text(encoding="utf-8", errors="replace")).document)
+    except ConfigSyntaxError:
+        pytest.skip("Asterisk rejects this file whole: nothing to fix")
+    plan = fx.plan(document)
+    outcome = fx.resolve(plan, fx.select(plan))
+    assert outcome.skipped == []
+    assert fx.introduced(plan.findings, validate(outcome.document)) == []
+    text = render(outcome.document)
+    assert render(parse(text).document) == text  # the comments read back as comments
+    again = fx.plan(parse(text).document)
+    assert fx.select(again) == []
