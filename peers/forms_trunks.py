@@ -74,6 +74,12 @@ class TrunkBaseForm(forms.Form):
     def clean_far_address(self) -> str | None:
         return self.cleaned_data["far_address"].strip() or None
 
+    groups_of: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def groups(self) -> list[dict]:
+        """The fields in titled groups, for the page (every field in exactly one)."""
+        return [{"title": title, "fields": [self[name] for name in names]} for title, names in self.groups_of]
+
     def put_refusal(self, exc) -> None:
         """A refusal of the service: at its field when it names one of this form's, else on top."""
         field = getattr(exc, "field", None)
@@ -124,6 +130,13 @@ class TrunkForm(TrunkBaseForm):
         "far_address", "far_port", "local_account", "auth", "secret", "outkey", "inkey", "registration",
         "codecs", "trunk", "encryption", "local_section", "far_account", "local_context",
     ]  # fmt: skip
+
+    groups_of = (
+        ("The far end", ("far_address", "far_port", "local_account", "registration")),
+        ("Authentication", ("auth", "secret", "outkey", "inkey")),
+        ("Media", ("codecs", "trunk", "encryption")),
+        ("Names in this host's configuration (optional)", ("local_section", "far_account", "local_context")),
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -230,9 +243,23 @@ class TrunkPairForm(TrunkBaseForm):
         "local_account", "far_account", "local_context", "far_context",
     ]  # fmt: skip
 
+    groups_of = (
+        ("The other host", ("far_host", "registration", "far_address", "far_port")),
+        ("This host", ("local_address", "local_port")),
+        ("Authentication", ("auth", "key_local", "key_far", "passphrase", "passphrase2", "no_passphrase")),
+        ("Media", ("codecs", "trunk", "encryption")),
+        ("Names (optional)", ("local_account", "far_account", "local_context", "far_context")),
+    )
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["far_host"].queryset = Host.objects.exclude(pk=self.host.pk).order_by("name")
+        self.fields["far_address"].label = "Other host's address"
+        self.fields["far_address"].help_text = (
+            "Where this host reaches the other one (no port here). Leave empty only when the other host "
+            "registers with this one."
+        )
+        self.fields["far_port"].label = "Other host's port"
         self.order_fields(self.field_order)
 
     def clean_local_address(self) -> str | None:

@@ -166,3 +166,10 @@ def test_a_pair_refused_by_the_other_hosts_policy_writes_nothing_anywhere(editor
     assert error.startswith("on pbx-b: [pbx-a] already exists on this host")
     assert not Endpoint.objects.filter(host__name="pbx-a").exists() and not Registration.objects.exists()
     assert "Nothing was created" in response.content.decode()
+
+
+def test_every_field_is_shown_once_in_a_titled_group(editor, hosts):
+    for url_name in ("peers:trunk-create", "peers:trunk-pair-create"):
+        form = editor.get(reverse(url_name, args=["pbx-a"])).context["form"]
+        names = [bound.name for group in form.groups() for bound in group["fields"]]
+        assert sorted(names) == sorted(form.fields) and len(names) == len(set(names))
