@@ -15,8 +15,6 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db.models import Q
-
 from . import audit
 from .exporter import Export, KeyFile, export_host, key_usage_filter, pem_bytes, write_export
 from .iaxconf import Finding
@@ -163,7 +161,7 @@ def diff_lines(diff: str) -> list[tuple[str, str]]:
 class PublishState:
     latest: Revision | None
     unpublished: bool  # the working copy differs from the latest revision (or nothing is published)
-    changes: int = 0  # history rows since the latest revision (reveals aside)
+    changed_since: bool = False  # something was recorded since the latest revision (reveals aside)
     has_config: bool = True
 
     @property
@@ -172,24 +170,26 @@ class PublishState:
 
 
 def publish_state(host: Host) -> PublishState:
-    """Whether the working copy differs from the last published revision. One query when nothing
-    was recorded for the host (or a key) since it was published; otherwise the configuration is
-    exported and its checksum compared with the revision's, so changes that were undone since do
-    not count."""
-    latest = last_revision(host)
+    """Whether the working copy differs from the last published revision. Three indexed queries
+    when nothing was recorded for the host (or a key) since it was published; otherwise the
+    configuration is exported and its checksum compared with the revision's, so changes that were
+    undone since do not count."""
+    latest = (  # not the text and snapshot: decrypting them is most of the cost of reading a revision
+        Revision.objects.filter(host=host).order_by("-number").defer("conf_text", "snapshot").first()
+    )
     if latest is None:
         has_config = (
             host.endpoints.exists() or host.registrations.exists() or host.callnumber_limits.exists()
             or GeneralOption.objects.filter(general__host=host).exists()
         )  # fmt: skip
         return PublishState(None, has_config, has_config=has_config)
-    since = (
-        Change.objects.filter(Q(host=host) | Q(object_type="key"), at__gt=latest.created_at)
-        .exclude(action=Change.Action.REVEAL)
-        .exclude(object_type__in=("hosttoken", "usertoken", "user"))
-        .count()
+    recorded = Change.objects.filter(at__gt=latest.created_at).exclude(action=Change.Action.REVEAL)
+    # two indexed lookups rather than one OR, which would scan the whole history
+    changed = (
+        recorded.filter(host=host).exclude(object_type__in=("hosttoken", "usertoken")).exists()
+        or recorded.filter(object_type="key").exists()
     )
-    if not since:
+    if not changed:
         return PublishState(latest, False)
     export = export_host(host)
-    return PublishState(latest, whole_checksum(export.text, export.key_files) != latest.sha256, since)
+    return PublishState(latest, whole_checksum(export.text, export.key_files) != latest.sha256, True)

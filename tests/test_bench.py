@@ -62,3 +62,10 @@ def test_metrics_bench_measures_a_cold_and_a_warm_scrape():
     output = run("metrics.py", "--peers", "40", "--hosts", "2")
     assert re.search(r"\(b\) warm scrape\s+\d+\.\d ms\s+\d+ queries", output), output
     assert re.search(r"cold / warm = \d+\.\d \(target >= 10\): (PASS|FAIL)", output), output
+
+
+def test_fixes_bench_measures_preview_apply_links_and_the_banner():
+    output = run("fixes.py", "--peers", "40")
+    assert re.search(r"\(c\) apply\s+\d+\.\d ms\s+\d+ queries, 40 history rows", output), output
+    assert re.search(r"publish banner, clean\s+\d+\.\d ms\s+3 queries", output), output
+    verdict(output)

@@ -194,3 +194,16 @@ def test_iax_fix_says_what_needs_a_person_and_refuses_an_unknown_host(capsys):
     assert "needs a person: error: [p] allow: allow='g711' 'g711' is not a codec IAX2 can carry" in out
     with pytest.raises(CommandError, match="no host named 'nope'"):
         call_command("iax_fix", "--host", "nope")
+
+
+def test_the_diff_shows_only_the_changed_sections_and_says_how_many_more_there_are(host):
+    whole = fixes.preview(host)
+    assert [text for css, text in whole.lines if css == "hunk"] == [
+        "@@ [general] @@", "@@ [office] @@", "@@ [alice] @@", "@@ [bob] @@", "@@ [trunk] @@",
+    ]  # fmt: skip
+    cut = fixes.preview(host, limit=2)
+    assert [text for css, text in cut.lines if css == "hunk"] == [
+        "@@ [general] @@", "@@ [office] @@",
+        "@@ … and 3 more changed section(s), not shown here: all are applied @@",
+    ]  # fmt: skip
+    assert len(cut.outcome.applied) == len(whole.outcome.applied) == 7

@@ -66,13 +66,13 @@ def test_edits_after_a_publish_are_unpublished_changes_until_they_are_undone(log
     assert "?a=1&amp;b=current" in banner
     services.save_endpoint(demo, stored, endpoint=alice, actor="test")  # back as published
     state = publish_state(demo)
-    assert state.changes == 2 and not state.unpublished
+    assert state.changed_since and not state.unpublished
     assert "Published: revision r1" in _banner(client)
 
 
-def test_nothing_changed_since_the_publish_costs_two_queries():
+def test_nothing_changed_since_the_publish_costs_three_queries_and_no_export():
     demo = seed_demo()
     services.publish(demo, actor="test", message="first")
     with CaptureQueriesContext(connection) as queries:
         assert not publish_state(demo).unpublished
-    assert len(queries) == 2
+    assert len(queries) == 3

@@ -171,3 +171,24 @@ def test_links_between_register_lines_and_peers_are_derived_from_the_configurati
     links = trunks.registration_links(host_a)
     assert links[reg_a.pk].local == [] and links[reg_a.pk].far == []
     assert trunks.endpoint_links(friend_b).registered_by == []
+
+
+def test_a_peer_that_inherits_the_server_and_account_from_a_template_is_linked_too(hosts):
+    host = hosts[0]
+    services.save_endpoint(
+        host, section("provider", "host=iax.example.net\nusername=acme-1234\nsecret=Provider-Secret-42", template=True),
+        actor="test",
+    )  # fmt: skip
+    services.save_endpoint(host, section("acme", "type=peer", bases=["provider"]), actor="test")
+    services.save_endpoint(host, section("other", "type=peer\nhost=iax.example.net\nusername=someone-else"),
+                           actor="test")  # fmt: skip
+    services.save_endpoint(
+        host, section("phone", "type=friend\nhost=dynamic\nsecret=Phone-secret-99"), actor="t"
+    )
+    registration = services.save_registration(
+        host, username="acme-1234", secret="Provider-Secret-42", remote_host="IAX.example.net", actor="test"
+    )
+    acme = Endpoint.objects.get(host=host, name="acme")
+    (links,) = trunks.registration_links(host).values()
+    assert links.local == [trunks.PeerRef("pbx-a", "acme", acme.pk)] and links.far == []
+    assert [r.pk for r in trunks.endpoint_links(acme).registrations] == [registration.pk]

@@ -67,7 +67,7 @@ def host_fixes(request, name):
                 host, keys=keys, expected_version=version, actor=request.user, message=message
             )
         except services.Conflict:
-            preview = fixes.preview(host, code=code, keys=keys)
+            preview = fixes.preview(host, code=code, keys=keys, limit=fixes.PAGE_SECTIONS)
             return _page(request, host, preview, code, status=409, stale=True, message=message)
         messages.success(
             request,
@@ -77,7 +77,7 @@ def host_fixes(request, name):
     code = _code(request.GET.get("code"))
     explicit = any(CHOICE.fullmatch(k) for k in request.GET)
     keys = [v for k, v in request.GET.items() if CHOICE.fullmatch(k) and v] if explicit else None
-    return _page(request, host, fixes.preview(host, code=code, keys=keys), code)
+    return _page(request, host, fixes.preview(host, code=code, keys=keys, limit=fixes.PAGE_SECTIONS), code)
 
 
 @role_required("editor")
