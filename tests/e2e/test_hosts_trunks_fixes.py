@@ -105,6 +105,7 @@ def _fits(page, *blocks: str) -> None:
                 box,
             )
         return
+    page.wait_for_load_state()
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= page.viewport_size["width"], (
         f"{page.url} is {width}px wide on a {page.viewport_size['width']}px viewport: {_widest(page)}"
@@ -126,6 +127,7 @@ def test_hosts_and_the_trunk_wizard_between_two_managed_hosts(admin_page):
     for name in ("pbx-a", "pbx-b"):
         page.goto("/")
         page.click("text=New host")
+        expect(page.locator("#id_name")).to_be_visible()
         _fits(page)
         page.fill("#id_name", name)
         page.fill("#id_description", f"Office {name[-1].upper()}")
@@ -140,6 +142,7 @@ def test_hosts_and_the_trunk_wizard_between_two_managed_hosts(admin_page):
     page.goto("/hosts/pbx-a/")
     page.click("text=New IAX2 trunk")
     page.click("text=To another host managed here")
+    expect(page.locator("#id_far_host")).to_be_visible()
     _fits(page)
     page.select_option("#id_far_host", "pbx-b")
     page.select_option("#id_registration", "local")
