@@ -157,6 +157,10 @@ def diff_lines(diff: str) -> list[tuple[str, str]]:
 # Is the working copy published?
 
 
+# history object types whose changes can change a host's export (the host's description cannot)
+CONFIG_OBJECT_TYPES = ("general", "endpoint", "template", "registration", "callnumberlimit")
+
+
 @dataclass
 class PublishState:
     latest: Revision | None
@@ -184,9 +188,10 @@ def publish_state(host: Host) -> PublishState:
         )  # fmt: skip
         return PublishState(None, has_config, has_config=has_config)
     recorded = Change.objects.filter(at__gt=latest.created_at).exclude(action=Change.Action.REVEAL)
-    # two indexed lookups rather than one OR, which would scan the whole history
+    # two indexed lookups rather than one OR, which would scan the whole history; only the kinds
+    # of objects iax.conf and its key files are made of (not tokens, users, publishes, ...)
     changed = (
-        recorded.filter(host=host).exclude(object_type__in=("hosttoken", "usertoken")).exists()
+        recorded.filter(host=host, object_type__in=CONFIG_OBJECT_TYPES).exists()
         or recorded.filter(object_type="key").exists()
     )
     if not changed:
