@@ -824,9 +824,26 @@ class RegistrationForm(FindingsMixin, InlineMixin, forms.Form):
                     remote_port=registration.remote_port,
                     comment=registration.comment,
                 )
-        else:
+        if registration is None or not registration.secret:  # nothing to keep or to clear
             del self.fields["clear_secret"]
             self.fields["secret"].help_text = "Leave blank to register without one (or with a key)."
+
+    def clean_remote_host(self) -> str:
+        """The server field holds the host only: the port has its own field. ``host:port`` here
+        is refused (it would be stored as a host name, or make ``host:port:port`` with the Port
+        field); chan_iax2 cannot register to an IPv6 literal either (iax-syntax.md 4)."""
+        server = self.cleaned_data["remote_host"].strip()
+        host, colon, port = server.rpartition(":")
+        if colon and server.count(":") == 1 and port.isdigit():
+            raise forms.ValidationError(
+                f"'{server}' includes a port: type {host} here and {port} in the Port field"
+            )
+        if colon:
+            raise forms.ValidationError(
+                f"'{server}' contains ':'; type a host name or IPv4 address here and the port in the Port "
+                "field (chan_iax2 cannot register to an IPv6 address)"
+            )
+        return server
 
     def secret_value(self):
         """What the service is to do with the secret: KEEP, "" (clear) or the typed one."""

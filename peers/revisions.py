@@ -19,7 +19,7 @@ from . import audit
 from .exporter import Export, KeyFile, export_host, key_usage_filter, pem_bytes, write_export
 from .iaxconf import Finding
 from .iaxconf.mask import mask_conf
-from .models import Host, Key, Revision
+from .models import Change, GeneralOption, Host, Key, Revision
 
 SNAPSHOT_VERSION = 2
 
@@ -151,3 +151,50 @@ def diff_lines(diff: str) -> list[tuple[str, str]]:
             css = "ctx"
         lines.append((css, line))
     return lines
+
+
+# ---------------------------------------------------------------------------------------------
+# Is the working copy published?
+
+
+# history object types whose changes can change a host's export (the host's description cannot)
+CONFIG_OBJECT_TYPES = ("general", "endpoint", "template", "registration", "callnumberlimit")
+
+
+@dataclass
+class PublishState:
+    latest: Revision | None
+    unpublished: bool  # the working copy differs from the latest revision (or nothing is published)
+    changed_since: bool = False  # something was recorded since the latest revision (reveals aside)
+    has_config: bool = True
+
+    @property
+    def never_published(self) -> bool:
+        return self.latest is None
+
+
+def publish_state(host: Host) -> PublishState:
+    """Whether the working copy differs from the last published revision. Three indexed queries
+    when nothing was recorded for the host (or a key) since it was published; otherwise the
+    configuration is exported and its checksum compared with the revision's, so changes that were
+    undone since do not count."""
+    latest = (  # not the text and snapshot: decrypting them is most of the cost of reading a revision
+        Revision.objects.filter(host=host).order_by("-number").defer("conf_text", "snapshot").first()
+    )
+    if latest is None:
+        has_config = (
+            host.endpoints.exists() or host.registrations.exists() or host.callnumber_limits.exists()
+            or GeneralOption.objects.filter(general__host=host).exists()
+        )  # fmt: skip
+        return PublishState(None, has_config, has_config=has_config)
+    recorded = Change.objects.filter(at__gt=latest.created_at).exclude(action=Change.Action.REVEAL)
+    # two indexed lookups rather than one OR, which would scan the whole history; only the kinds
+    # of objects iax.conf and its key files are made of (not tokens, users, publishes, ...)
+    changed = (
+        recorded.filter(host=host, object_type__in=CONFIG_OBJECT_TYPES).exists()
+        or recorded.filter(object_type="key").exists()
+    )
+    if not changed:
+        return PublishState(latest, False)
+    export = export_host(host)
+    return PublishState(latest, whole_checksum(export.text, export.key_files) != latest.sha256, True)

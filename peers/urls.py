@@ -2,17 +2,35 @@
 
 from django.urls import path
 
-from .views import endpoints, general, history, hosts, imports, keys, rows, simulate, tokens
+from .views import (
+    endpoints,
+    fixes,
+    general,
+    history,
+    host_admin,
+    hosts,
+    imports,
+    keys,
+    rows,
+    simulate,
+    tokens,
+    trunks,
+)
 
 app_name = "peers"
 
 urlpatterns = [
     path("", hosts.host_list, name="host-list"),
+    path("new-host/", host_admin.host_create, name="host-create"),
     path("hosts/<slug:name>/", hosts.host_detail, name="host-detail"),
+    path("hosts/<slug:name>/edit/", host_admin.host_edit, name="host-edit"),
+    path("hosts/<slug:name>/delete/", host_admin.host_delete, name="host-delete"),
     path("hosts/<slug:name>/iax.conf", hosts.host_export, name="host-export"),
     path("hosts/<slug:name>/findings/", hosts.host_findings, name="host-findings"),
     path("hosts/<slug:name>/findings/summary/", hosts.host_findings_summary, name="host-findings-summary"),
     path("hosts/<slug:name>/conf/", hosts.host_conf, name="host-conf"),
+    path("hosts/<slug:name>/fixes/", fixes.host_fixes, name="host-fixes"),
+    path("hosts/<slug:name>/fixes/summary/", fixes.host_fix_summary, name="host-fix-summary"),
     path("hosts/<slug:name>/endpoints/", endpoints.endpoint_list, name="endpoint-list"),
     path("hosts/<slug:name>/endpoints/new/<str:kind>/", endpoints.endpoint_create, name="endpoint-create"),
     path(
@@ -31,6 +49,8 @@ urlpatterns = [
     path("hosts/<slug:name>/general/check/", general.general_validate, name="general-validate"),
     path("hosts/<slug:name>/general/preview/", general.general_preview, name="general-preview"),
     path("hosts/<slug:name>/registrations/", rows.registration_list, name="registration-list"),
+    path("hosts/<slug:name>/trunks/new/", trunks.trunk_create, name="trunk-create"),
+    path("hosts/<slug:name>/trunks/new/managed/", trunks.trunk_pair_create, name="trunk-pair-create"),
     path("hosts/<slug:name>/registrations/<int:pk>/", rows.registration_edit, name="registration-edit"),
     path(
         "hosts/<slug:name>/registrations/<int:pk>/delete/",

@@ -92,3 +92,10 @@ def test_reads_bench_measures_the_pages_of_a_big_host():
     assert re.search(r"\(a\) API, one page \(100\)\s+\d+\.\d ms", output), output
     assert re.search(r"every page of 100\s+\d+\.\d\dx the export", output), output
     verdict(output)
+
+
+def test_fixes_bench_measures_preview_apply_links_and_the_banner():
+    output = run("fixes.py", "--peers", "40")
+    assert re.search(r"\(c\) apply\s+\d+\.\d ms\s+\d+ queries, 40 history rows", output), output
+    assert re.search(r"publish banner, clean\s+\d+\.\d ms\s+3 queries", output), output
+    verdict(output)

@@ -46,8 +46,8 @@ def exports(monkeypatch):
 
 
 def _broken(host, count: int) -> None:
-    """``count`` peers, each with one error (defaultip without host=dynamic), saved as an import."""
-    text = "".join(f"[p{i:03d}]\ntype=peer\nhost=192.0.2.1\ndefaultip=192.0.2.2\n\n" for i in range(count))
+    """``count`` peers, each with one error (nat=, a chan_sip option), saved as an import."""
+    text = "".join(f"[p{i:03d}]\ntype=peer\nhost=192.0.2.1\nnat=yes\n\n" for i in range(count))
     from peers.iaxconf.parse import parse
 
     services.import_document(parse(text).document, host_name=host, actor="test")
@@ -92,7 +92,7 @@ def test_findings_are_computed_once_per_state_and_paged(ann, exports):
     html = second.content.decode()
     assert html.lstrip().startswith('<div id="findings-table">') and "page 2 of 2" in html
     assert html.count('<tr class="error">') == 30
-    assert "[p129] defaultip" in html and "[p000]" not in html
+    assert "[p129] nat" in html and "[p000]" not in html
 
 
 def test_the_endpoint_list_filters_by_the_kept_findings(ann, exports):

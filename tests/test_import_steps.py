@@ -33,7 +33,7 @@ def _conf(peers: int, *, bad: bool = True) -> bytes:
     lines = ["[general]", "bindport=4569", ""]
     for i in range(peers):
         lines += (
-            [f"[p{i:03d}]", "type=peer", "host=192.0.2.1"] + (["defaultip=192.0.2.2"] if bad else []) + [""]
+            [f"[p{i:03d}]", "type=peer", "host=192.0.2.1"] + (["nat=yes"] if bad else []) + [""]
         )
     return "\n".join(lines).encode()
 

@@ -25,10 +25,15 @@ pytestmark = pytest.mark.django_db
 MATRIX: dict[str, list[tuple[str, str]]] = {
     "host-list": [("get", "viewer")],
     "host-detail": [("get", "viewer")],
+    "host-create": [("get", "admin"), ("post", "admin")],
+    "host-edit": [("get", "editor"), ("post", "editor")],
+    "host-delete": [("get", "admin"), ("post", "admin")],
     "host-export": [("get", "viewer"), ("post", "editor")],  # masked; with its secrets (audited)
     "host-findings": [("get", "viewer")],
     "host-findings-summary": [("get", "viewer")],
     "host-conf": [("get", "viewer")],  # masked
+    "host-fixes": [("get", "editor"), ("post", "editor")],
+    "host-fix-summary": [("get", "editor")],
     "endpoint-list": [("get", "viewer")],
     "endpoint-create": [("get", "editor"), ("post", "editor")],
     "endpoint-validate": [("post", "editor")],
@@ -41,6 +46,8 @@ MATRIX: dict[str, list[tuple[str, str]]] = {
     "general-validate": [("post", "editor")],
     "general-preview": [("post", "editor")],
     "registration-list": [("get", "viewer"), ("post", "editor")],
+    "trunk-create": [("get", "editor"), ("post", "editor")],
+    "trunk-pair-create": [("get", "editor"), ("post", "editor")],
     "registration-edit": [("get", "editor"), ("post", "editor")],
     "registration-delete": [("get", "editor"), ("post", "editor")],
     "limit-list": [("get", "viewer"), ("post", "editor")],
@@ -96,6 +103,7 @@ def _args(name: str, demo: Host) -> tuple[list, str]:
     by_name = {
         "host-token-revoke": [demo.name, token.pk],
         "host-list": [],
+        "host-create": [],
         "key-list": [],
         "key-generate": [],
         "key-upload": [],

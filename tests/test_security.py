@@ -100,7 +100,8 @@ def test_the_uploads_wait_in_the_database_encrypted_and_only_their_owner_confirm
     assert not Host.objects.filter(name="staged").exists()  # another user's upload: refused
     assert ann.post(reverse("peers:import-confirm"), {"upload": str(upload.pk)}).status_code == 302
     assert Host.objects.filter(name="staged").exists()
-    assert not ImportUpload.objects.exists()  # confirmed: gone
+    imported = ImportUpload.objects.get()  # kept with its report until it expires; the files are gone
+    assert imported.state == ImportUpload.State.IMPORTED and imported.files == {}
     change = Change.objects.filter(host__name="staged", object_type="endpoint").get()
     assert (change.actor_name, change.message) == ("ann", "imported iax.conf in the browser")
 

@@ -31,6 +31,7 @@ from .config import (
 from .core import KEEP, Conflict, Refused, version_of
 from .dialplan import clear_dialplan, dialplan_version, import_extensions, save_dialplan
 from .endpoints import delete_endpoint, reveal_secrets, save_endpoint, with_current_secrets
+from .fixes import FixResult, apply_fixes
 from .hosts import create_host, delete_host, update_host
 from .imports import (
     claim_upload,
@@ -45,14 +46,22 @@ from .imports import (
 )
 from .keys import delete_key, store_key
 from .revisions import NotRevertible, publish, revert_change, revert_host, revert_problem
+from .trunks import NewKeys, TrunkRefused, TrunkResult, create_trunk, create_trunk_pair
 
 __all__ = [
     "KEEP",
+    "FixResult",
     "Conflict",
+    "NewKeys",
     "NotRevertible",
     "Refused",
+    "TrunkRefused",
+    "TrunkResult",
+    "apply_fixes",
     "create_host",
     "create_host_token",
+    "create_trunk",
+    "create_trunk_pair",
     "create_user_token",
     "clear_dialplan",
     "delete_callnumber_limit",

@@ -406,3 +406,36 @@ def write_endpoint_rows(pairs: list[tuple[Endpoint, dict]], keys: Mapping[str, K
     EndpointOption.objects.bulk_create(options, batch_size=5000)
     EndpointInKey.objects.bulk_create(inkeys, batch_size=5000)
     EndpointBase.objects.bulk_create(bases, batch_size=5000)
+
+
+# ---------------------------------------------------------------------------------------------
+# Many endpoints' lines at once: fixes
+
+
+def rewrite_endpoints(pairs: list[tuple[Endpoint, Section]], keys: Mapping[str, Key]) -> None:
+    """Store new lines (and header comments) for existing endpoints, keeping their name, type,
+    position and bases: an UPDATE only for an endpoint whose columns changed, and the option and
+    inkey rows of all of them replaced with a constant number of statements."""
+    options, inkeys = [], []
+    for endpoint, section in pairs:
+        data = split_entries(section.entries)
+        wanted = {column: data.columns.get(column) for column in TYPED_COLUMNS.values()}
+        wanted.update(
+            comment=comment_text(section.comments), column_comments=data.column_comments,
+            extra_secrets=data.columns.get("extra_secrets"),
+            outkey_id=keys[data.outkey].pk if data.outkey else None,
+        )  # fmt: skip
+        if any(getattr(endpoint, name) != value for name, value in wanted.items()):
+            for name, value in wanted.items():
+                setattr(endpoint, name, value)
+            endpoint.save()
+        options += [
+            (endpoint.pk, i, e.name, e.value, comment_text(e.comments)) for i, e in enumerate(data.options)
+        ]
+        inkeys += [(endpoint.pk, keys[name].pk, i) for i, name in enumerate(data.inkeys)]
+    ids = [endpoint.pk for endpoint, _ in pairs]
+    for start in range(0, len(ids), 5000):  # SQLite limits the parameters of one statement
+        EndpointOption.objects.filter(endpoint_id__in=ids[start : start + 5000]).delete()
+        EndpointInKey.objects.filter(endpoint_id__in=ids[start : start + 5000]).delete()
+    insert_rows(EndpointOption, ("endpoint", "position", "name", "value", "comment"), options)
+    insert_rows(EndpointInKey, ("endpoint", "key", "position"), inkeys)

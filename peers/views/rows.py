@@ -13,6 +13,7 @@ from .. import policy, services
 from ..forms import CallNumberLimitForm, RegistrationForm
 from ..models import CallNumberLimit, Registration
 from ..security.roles import role_required
+from ..trunks import registration_links
 from .common import confirm_page, conflict_items, get_host, host_nav
 
 
@@ -58,10 +59,19 @@ def registration_list(request, name):
     context = {
         "host": host,
         "nav": host_nav(host, "registrations"),
-        "registrations": host.registrations.select_related("key"),
+        "registrations": _with_links(host),
         "form": form,
     }
     return render(request, "peers/registration_list.html", context)
+
+
+def _with_links(host):
+    """The host's registrations, each with ``links``: the peers it goes with (peers.trunks)."""
+    links = registration_links(host)
+    registrations = list(host.registrations.select_related("key"))
+    for registration in registrations:
+        registration.links = links.get(registration.pk)
+    return registrations
 
 
 @role_required("editor")
@@ -81,7 +91,7 @@ def registration_edit(request, name, pk):
     _inline(form, "registration", registration)
     context = {
         "host": host, "nav": host_nav(host, "registrations"), "form": form, "registration": registration,
-        "conflict": conflict,
+        "conflict": conflict, "links": registration_links(host).get(registration.pk),
     }  # fmt: skip
     return render(request, "peers/registration_form.html", context, status=409 if conflict else 200)
 
