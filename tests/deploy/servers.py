@@ -356,14 +356,16 @@ def forms(html: str) -> list[Form]:
     return parser.forms
 
 
-def form_to(html: str, action: str, *, page: str = "") -> Form:
+def form_to(html: str, action: str, *, page: str = "", having: str = "") -> Form:
     """The one form of a page that posts to ``action`` (a form without an action posts to the
-    page it is on, ``page``)."""
+    page it is on, ``page``); where several do, the one with a field named ``having``."""
 
     def target(form: Form) -> str:
         return urlsplit(urljoin(page or "/", form.action or page)).path
 
-    found = [f for f in forms(html) if target(f) == action]
+    found = [
+        f for f in forms(html) if target(f) == action and (not having or any(n == having for n, _ in f.fields))
+    ]
     assert len(found) == 1, f"expected one form posting to {action}, found {[target(f) for f in forms(html)]}"
     return found[0]
 
