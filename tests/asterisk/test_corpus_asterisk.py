@@ -24,8 +24,7 @@ from peers.exporter import export_host, write_export
 from peers.iaxconf.parse import ConfigSyntaxError, parse_file
 from peers.models import Host
 from peers.services import import_document
-
-from ..reference import IAX_SAMPLE, require
+from tests.reference import IAX_SAMPLE, require
 
 pytestmark = pytest.mark.django_db
 

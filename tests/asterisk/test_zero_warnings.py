@@ -16,8 +16,7 @@ from peers.demo import seed_demo
 from peers.exporter import export_host, write_export
 from peers.iaxconf import Entry, Section
 from peers.models import Host, Key
-
-from ..test_exporter import GOLDEN
+from tests.services.test_exporter import GOLDEN
 
 pytestmark = pytest.mark.django_db
 

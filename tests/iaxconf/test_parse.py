@@ -18,8 +18,7 @@ from hypothesis import strategies as st
 from peers.iaxconf.document import Document, Entry, Section
 from peers.iaxconf.parse import MAX_INCLUDE_DEPTH, ConfigSyntaxError, Note, parse, parse_file, parse_uploads
 from peers.iaxconf.render import RenderError, ordered_entries, render
-
-from ..reference import IAX_SAMPLE, require
+from tests.reference import IAX_SAMPLE, require
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 CORPUS = DATA / "corpus"

@@ -18,7 +18,7 @@ from peers.demo import seed_demo
 from peers.iaxconf import Entry, Section
 from peers.models import Deployment, DialplanContexts
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 AGENT = REPO / "agent" / "iaxadmin-agent"
 FAKE_ASTERISK = REPO / "tests" / "agent" / "bin" / "asterisk"
 PYTHON = os.environ.get("IAXADMIN_AGENT_PYTHON") or sys.executable

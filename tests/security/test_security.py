@@ -19,8 +19,7 @@ from peers.demo import seed_demo
 from peers.models import Change, Endpoint, Host, ImportUpload, Key
 from peers.security.roles import set_role
 from peers.security.throttle import MAX_FAILURES
-
-from .test_write_paths import AGENT, WEB_GET_ONLY
+from tests.services.test_write_paths import AGENT, WEB_GET_ONLY
 
 pytestmark = pytest.mark.django_db
 
@@ -57,7 +56,7 @@ def _upload(name: str, content: bytes):
         "../../../etc/hosts",
         "/etc/host*",
         "/proc/self/environ",
-        str(Path(__file__).resolve().parents[1] / "iaxadmin" / "settings.py"),  # any file the server can read
+        str(Path(__file__).resolve().parents[2] / "iaxadmin" / "settings.py"),  # any file the server can read
         "../.local/encryption.key",
     ],
 )

@@ -13,8 +13,7 @@ from peers.exporter import export_host
 from peers.iaxconf.parse import parse
 from peers.models import Change, Endpoint
 from peers.security.roles import set_role
-
-from .test_fixes import IMPORTED
+from tests.services.test_fixes import IMPORTED
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,7 @@ from peers.iaxconf import Document, render
 from peers.iaxconf import trunks as t
 from peers.iaxconf.mask import MASK
 from peers.models import Change, Endpoint, Key, Registration
-
-from .conftest import section
+from tests.conftest import section
 
 pytestmark = pytest.mark.django_db
 

@@ -13,8 +13,7 @@ from peers.demo import seed_demo
 from peers.exporter import export_host
 from peers.models import Change, Endpoint, Host, Revision
 from peers.security.roles import set_role
-
-from .conftest import section
+from tests.conftest import section
 
 pytestmark = pytest.mark.django_db
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from peers.exporter import export_host
@@ -153,7 +155,7 @@ def test_misspelt_type_is_kept_as_written():
 
 # The command line ------------------------------------------------------------------------------
 
-CORPUS = __import__("pathlib").Path(__file__).parent / "data" / "corpus"
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "corpus"
 
 
 def test_import_command_dry_run_prints_the_report_and_writes_nothing(capsys):

@@ -17,8 +17,7 @@ from peers.exporter import endpoint_section, export_host
 from peers.iaxconf import Entry, Section
 from peers.iaxconf.mask import MASK
 from peers.models import Change, Endpoint, Host, Key, Registration, Revision
-
-from .conftest import section
+from tests.conftest import section
 
 pytestmark = pytest.mark.django_db
 

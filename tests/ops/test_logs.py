@@ -24,7 +24,7 @@ from peers.security import roles
 from peers.services import import_document
 from tests.conftest import section
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SECRET = "Car0l-very-Secret-9f3k"
 
 

@@ -14,8 +14,7 @@ from peers.exporter import endpoint_section
 from peers.models import Endpoint
 from peers.revisions import publish_state
 from peers.security.roles import set_role
-
-from .conftest import section
+from tests.conftest import section
 
 pytestmark = pytest.mark.django_db
 

@@ -18,12 +18,11 @@ from peers.iaxconf.parse import ConfigSyntaxError, parse, parse_file
 from peers.importer import plan_import, prepare, report_kind
 from peers.models import Host
 from peers.services import import_document
-
-from .reference import IAX_SAMPLE, require
+from tests.reference import IAX_SAMPLE, require
 
 pytestmark = pytest.mark.django_db
 
-CORPUS = Path(__file__).parent / "data" / "corpus"
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "corpus"
 SAMPLE = IAX_SAMPLE
 FILES = sorted(CORPUS.glob("*.conf")) + [SAMPLE]
 

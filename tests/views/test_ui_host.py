@@ -13,13 +13,12 @@ from peers import services
 from peers.demo import seed_demo
 from peers.models import CallNumberLimit, Endpoint, GeneralOption, Host, Key, Registration
 from peers.security.roles import set_role
-
-from .conftest import messages_of, section, store
+from tests.conftest import messages_of, section, store
 
 pytestmark = pytest.mark.django_db
 
 HX = {"HX-Request": "true"}
-CORPUS = Path(__file__).parent / "data" / "corpus"
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "corpus"
 
 
 @pytest.fixture

@@ -9,8 +9,7 @@ from django.urls import reverse
 from peers import services
 from peers.models import Change, Endpoint, Key, Registration
 from peers.security.roles import set_role
-
-from .conftest import section
+from tests.conftest import section
 
 pytestmark = pytest.mark.django_db
 

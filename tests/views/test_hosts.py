@@ -6,8 +6,7 @@ from django.urls import reverse
 from peers.demo import seed_demo
 from peers.models import Change
 from peers.security.roles import set_role
-
-from .conftest import section, store
+from tests.conftest import section, store
 
 pytestmark = pytest.mark.django_db
 

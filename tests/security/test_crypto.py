@@ -26,8 +26,8 @@ from peers.security import crypto
 from peers.services import import_document, publish, revert_host, storage
 from tests.conftest import section
 
-ROOT = Path(__file__).resolve().parent.parent
-GOLDEN = Path(__file__).parent / "data" / "golden"
+ROOT = Path(__file__).resolve().parents[2]
+GOLDEN = Path(__file__).resolve().parents[1] / "data" / "golden"
 KEY_A = "qUq8cG9iV3lN0mJ6b2xSg1dA1mYHf0n2s3yQw1cJm4o="
 KEY_B = "lP7z9iNw2r-4e2E3yM1qv7b6kS8jX0aL4cT5uH9dF2g="
 TOKEN = re.compile(r"^enc1:[0-9a-f]{8}:[A-Za-z0-9_=-]+$")

@@ -14,8 +14,7 @@ from peers.demo import seed_demo
 from peers.exporter import endpoint_section
 from peers.models import CallNumberLimit, Endpoint, Registration
 from peers.security.roles import set_role
-
-from .conftest import messages_of, section, store
+from tests.conftest import messages_of, section, store
 
 pytestmark = pytest.mark.django_db
 

@@ -13,12 +13,11 @@ from peers.demo import seed_demo
 from peers.exporter import ExportRefused, build_document, endpoint_section, export_host, write_export
 from peers.iaxconf import Entry, RenderError, catalogue, render
 from peers.models import Endpoint, Host
-
-from .conftest import section, store, store_general, store_registration
+from tests.conftest import section, store, store_general, store_registration
 
 pytestmark = pytest.mark.django_db
 
-GOLDEN = Path(__file__).parent / "data" / "golden"
+GOLDEN = Path(__file__).resolve().parents[1] / "data" / "golden"
 
 # A valid value for every directive chan_iax2 reads (used by the catalogue round trip).
 SAMPLES = {

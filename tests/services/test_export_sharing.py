@@ -10,8 +10,7 @@ import pytest
 
 from peers.exporter import SharedEntry, build_document
 from peers.iaxconf import Entry
-
-from .conftest import section, store
+from tests.conftest import section, store
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,7 @@ from peers import keys as rsa_keys
 from peers.iaxconf import Document, Entry, Section
 from peers.models import CallNumberLimit, Change, DialplanContexts, Endpoint, Host, Key, Registration
 from peers.services import import_document
-
-from .conftest import section
+from tests.conftest import section
 
 pytestmark = pytest.mark.django_db
 

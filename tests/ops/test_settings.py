@@ -9,7 +9,7 @@ import pytest
 
 from iaxadmin.env import parse_database_url
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_postgres_url_becomes_a_psycopg_database():
@@ -103,7 +103,7 @@ def test_a_command_with_a_bad_encryption_key_says_so_in_one_line(tmp_path):
     import sys
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("IAXADMIN_", "DJANGO_"))}
     env.update(IAXADMIN_ENCRYPTION_KEY="not-a-key", DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3")
     done = subprocess.run(
