@@ -1,4 +1,5 @@
-"""View tests for every page of the browser UI: status, template, the htmx fragment, login."""
+"""The endpoint pages (peers/views/endpoints.py): the list with its filters and paging, the forms with
+their inline checks, preview, clone and delete, and the inputs as a browser without JavaScript posts them."""
 
 from __future__ import annotations
 
@@ -10,114 +11,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from peers import services
-from peers.demo import seed_demo
 from peers.exporter import endpoint_section
-from peers.models import CallNumberLimit, Endpoint, Registration
-from peers.security.roles import set_role
+from peers.models import Endpoint
 from tests.conftest import messages_of, section, store
 
 pytestmark = pytest.mark.django_db
 
 HX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def ann(client, django_user_model):
-    user = django_user_model.objects.create_user("ann", password="pw-for-tests-only")
-    set_role(user, "admin")  # every page and action (tests/test_roles.py covers the roles)
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def demo(db):
-    return seed_demo()
-
-
-def _pages(demo):
-    alice = Endpoint.objects.get(host=demo, name="alice")
-    registration = Registration.objects.filter(host=demo).first()
-    limit = CallNumberLimit.objects.filter(host=demo).first()
-    return {
-        "host-findings": (reverse("peers:host-findings", args=["demo"]), "peers/host_findings.html"),
-        "endpoint-list": (reverse("peers:endpoint-list", args=["demo"]), "peers/endpoint_list.html"),
-        "endpoint-create": (
-            reverse("peers:endpoint-create", args=["demo", "friend"]),
-            "peers/endpoint_form.html",
-        ),
-        "endpoint-edit": (
-            reverse("peers:endpoint-edit", args=["demo", alice.pk]),
-            "peers/endpoint_form.html",
-        ),
-        "endpoint-clone": (
-            reverse("peers:endpoint-clone", args=["demo", alice.pk]),
-            "peers/endpoint_form.html",
-        ),
-        "endpoint-delete": (
-            reverse("peers:endpoint-delete", args=["demo", alice.pk]),
-            "peers/endpoint_delete.html",
-        ),
-        "general-edit": (reverse("peers:general-edit", args=["demo"]), "peers/general_form.html"),
-        "registration-list": (
-            reverse("peers:registration-list", args=["demo"]),
-            "peers/registration_list.html",
-        ),
-        "registration-edit": (
-            reverse("peers:registration-edit", args=["demo", registration.pk]),
-            "peers/registration_form.html",
-        ),
-        "limit-list": (reverse("peers:limit-list", args=["demo"]), "peers/limit_list.html"),
-        "limit-edit": (reverse("peers:limit-edit", args=["demo", limit.pk]), "peers/limit_form.html"),
-        "key-list": (reverse("peers:key-list"), "peers/key_list.html"),
-        "key-generate": (reverse("peers:key-generate"), "peers/key_form.html"),
-        "key-upload": (reverse("peers:key-upload"), "peers/key_form.html"),
-        "import": (reverse("peers:import"), "peers/import.html"),
-    }
-
-
-PAGE_NAMES = [
-    "host-findings", "endpoint-list", "endpoint-create", "endpoint-edit", "endpoint-clone", "endpoint-delete",
-    "general-edit", "registration-list", "registration-edit", "limit-list", "limit-edit", "key-list",
-    "key-generate", "key-upload", "import",
-]  # fmt: skip
-
-
-@pytest.mark.parametrize("page", PAGE_NAMES)
-def test_every_page_renders_its_template(ann, demo, page):
-    url, template = _pages(demo)[page]
-    response = ann.get(url)
-    assert response.status_code == 200
-    assert template in [t.name for t in response.templates]
-    assert "Log out" in response.content.decode()
-
-
-@pytest.mark.parametrize("page", PAGE_NAMES)
-def test_every_page_sends_anonymous_users_to_login(client, demo, page):
-    url, _ = _pages(demo)[page]
-    response = client.get(url)
-    assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login"))
-
-
-@pytest.mark.parametrize(
-    "name", ["endpoint-validate", "endpoint-preview", "general-validate", "general-preview", "import-confirm"]
-)
-def test_posted_fragments_send_anonymous_users_to_login(client, demo, name):
-    args = {"endpoint-validate": ["demo", "friend"], "endpoint-preview": ["demo", "friend"]}.get(
-        name, ["demo"] if name.startswith("general") else []
-    )
-    response = client.post(reverse(f"peers:{name}", args=args), {})
-    assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login"))
-
-
-def test_host_detail_links_every_host_page(ann, demo):
-    html = ann.get(reverse("peers:host-detail", args=["demo"])).content.decode()
-    for name in ("endpoint-list", "general-edit", "registration-list", "limit-list", "host-findings"):
-        assert reverse(f"peers:{name}", args=["demo"]) in html
-
-
-# -- the list ---------------------------------------------------------------------------------------
 
 
 def test_list_htmx_request_gets_only_the_table(ann, demo):
@@ -212,9 +112,6 @@ def test_list_paginates_and_keeps_the_filters_in_page_links(ann, host):
     html = response.content.decode()
     assert len(response.context["rows"]) == 5
     assert "q=ep&amp;page=1" in html
-
-
-# -- endpoint forms ---------------------------------------------------------------------------------
 
 
 def _friend_data(**overrides):
@@ -451,9 +348,6 @@ def test_preview_without_javascript_is_the_whole_form_page(ann, demo):
     assert "allow=g711" in response.context["preview"]
 
 
-# -- the catalogue's inputs, as a browser without JavaScript posts them ----------------------------
-
-
 def test_the_inputs_post_what_a_plain_field_would(ann, demo):
     data = {
         "name": "erin", "host": "dynamic", "secret": "Erin-secret-8k2w", "other_lines": "",
@@ -500,3 +394,10 @@ def test_a_value_an_input_cannot_offer_is_shown_as_written(ann, demo):
     ).content.decode()
     assert '<option value="true" selected>true (as written)</option>' in html
     assert re.search(r'<input type="text" name="port" value="0x10"', html)  # not a number box that blanks it
+
+
+def test_edit_page_shows_the_stored_findings_at_their_field(ann, demo):
+    broken = store(demo, section("broken", "type=user\nauth=md5\npermit=192.0.2.1"))
+    html = ann.get(reverse("peers:endpoint-edit", args=["demo", broken.pk])).content.decode()
+    row = html.split('id="row-auth"')[1].split('id="row-')[0]
+    assert "error: auth=md5 needs a secret (or dbsecret)" in row

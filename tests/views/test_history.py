@@ -24,7 +24,7 @@ NEW_SECRET = "N3w-Secret-for-alice"
 @pytest.fixture
 def admin(django_user_model):
     user = django_user_model.objects.create_user("admin", password="pw")
-    set_role(user, "admin")  # publish and revert (tests/test_roles.py covers the roles)
+    set_role(user, "admin")  # publish and revert (tests/security/test_roles.py covers the roles)
     return user
 
 

@@ -1,14 +1,18 @@
-"""A web import in steps (htmx): the upload answers at once with a progress panel, the dry run and
-later the import run in the request that asks for them, on any app server (the upload's row is the
-whole state), the page polls where they are, the report's findings are paged, and the import is
-all or nothing and imports what the report showed."""
+"""The web import (peers/views/imports.py): the dry run then the confirmation, uploaded includes, a
+host that exists, syntax errors, oversized and non-UTF-8 uploads; and the import in steps (htmx):
+the upload answers at once with a progress panel, the dry run and later the import run in the
+request that asks for them, on any app server (the upload's row is the whole state), the page polls
+where they are, the report's findings are paged, and the import is all or nothing and imports what
+the report showed."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -17,24 +21,110 @@ from peers.models import Endpoint, Host, ImportUpload
 from peers.security.roles import set_role
 
 pytestmark = pytest.mark.django_db
+
 HX = {"HX-Request": "true"}
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "corpus"
 State = ImportUpload.State
 
 
-@pytest.fixture
-def ann(client, django_user_model):
-    user = django_user_model.objects.create_user("ann", password="pw-for-tests-only")
-    set_role(user, "admin")
-    client.force_login(user)
-    return client
+def _corpus_file(name: str, content: bytes | None = None):
+    data = content if content is not None else (CORPUS / name).read_bytes()
+    return SimpleUploadedFile(name, data, content_type="text/plain")
+
+
+def test_import_dry_run_writes_nothing_then_confirm_imports(ann, db):
+    url = reverse("peers:import")
+    response = ann.post(url, {"host": "yukari", "conf": _corpus_file("03_YukariChiba_asterisk-config.conf")})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Dry run for host yukari" in html
+    assert "03_YukariChiba_asterisk-config.conf:10" in html  # findings with their line numbers
+    assert not Host.objects.filter(name="yukari").exists()
+    upload = response.context["upload"]  # staged on the server: the form carries only its id
+    assert f'name="upload" value="{upload.pk}"' in html and "payload" not in html
+    confirm = ann.post(reverse("peers:import-confirm"), {"upload": upload.pk})
+    assert confirm.status_code == 302
+    assert confirm["Location"] == reverse("peers:host-detail", args=["yukari"])
+    assert set(Endpoint.objects.filter(host__name="yukari").values_list("name", flat=True)) == {
+        "fax1",
+        "fax2",
+    }
+
+
+def test_import_follows_uploaded_includes(ann, db):
+    main = b'[general]\nbindport=4569\n#include "peers.conf"\n'
+    included = b"[p1]\ntype=peer\nhost=192.0.2.1\n"
+    response = ann.post(
+        reverse("peers:import"),
+        {
+            "host": "inc",
+            "conf": _corpus_file("iax.conf", main),
+            "includes": [_corpus_file("peers.conf", included)],
+        },
+    )
+    report = response.context["report"]
+    assert report.created["endpoint"] == 1
+    ann.post(reverse("peers:import-confirm"), {"upload": response.context["upload"].pk})
+    assert Endpoint.objects.get(host__name="inc").name == "p1"
+
+
+def test_import_into_an_existing_host_needs_replace(ann, demo):
+    conf = _corpus_file("iax.conf", b"[general]\nbindport=4569\n")
+    response = ann.post(reverse("peers:import"), {"host": "demo", "conf": conf})
+    assert "already exists" in response.content.decode()
+    assert response.context["report"] is None
+    conf = _corpus_file("iax.conf", b"[general]\nbindport=4569\n")
+    response = ann.post(reverse("peers:import"), {"host": "demo", "conf": conf, "replace": "on"})
+    assert sum(response.context["report"].deleted.values()) >= 7
+
+
+def test_import_names_a_missing_include_without_the_temporary_path(ann, db):
+    response = ann.post(
+        reverse("peers:import"), {"host": "m", "conf": _corpus_file("01_paulseward_asterisk-minimal.conf")}
+    )
+    html = response.content.decode()
+    assert "01_paulseward_asterisk-minimal.conf:19" in html and "local/iax.conf" in html
+    assert "/tmp/" not in html
+
+
+def test_import_syntax_error_is_reported_with_its_line(ann, db):
+    response = ann.post(
+        reverse("peers:import"), {"host": "bad", "conf": _corpus_file("x.conf", b"[general\nfoo=bar\n")}
+    )
+    html = response.content.decode()
+    assert "nothing was written" in html and "x.conf:1" in html
+    assert not Host.objects.filter(name="bad").exists()
+
+
+def test_import_confirm_refuses_an_unknown_upload(ann, db):
+    for upload in ("nope", "00000000-0000-0000-0000-000000000000", ""):
+        response = ann.post(reverse("peers:import-confirm"), {"upload": upload})
+        assert response.status_code == 302 and response["Location"] == reverse("peers:import")
+
+
+def test_an_oversized_upload_is_refused_with_its_size_and_the_limit(ann, db, monkeypatch):
+    from peers.forms import ImportForm
+
+    monkeypatch.setattr(ImportForm, "MAX_FILE", 1024)  # the real limit is 8 MB; the rule is the same
+    big = _corpus_file("huge.conf", b"[general]\n" + b"; padding\n" * 200)
+    response = ann.post(reverse("peers:import"), {"host": "big", "conf": big})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "huge.conf is 2 KB; an uploaded file may be at most 1 KB" in html
+    assert not Host.objects.filter(name="big").exists()
+
+
+def test_a_non_utf8_upload_is_read_and_reported_not_crashed(ann, db):
+    latin1 = "[general]\n; Büro München\nbindport=4569\n".encode("latin-1")
+    response = ann.post(reverse("peers:import"), {"host": "latin", "conf": _corpus_file("iax.conf", latin1)})
+    assert response.status_code == 200
+    assert response.context["report"] is not None
 
 
 def _conf(peers: int, *, bad: bool = True) -> bytes:
     lines = ["[general]", "bindport=4569", ""]
     for i in range(peers):
-        lines += (
-            [f"[p{i:03d}]", "type=peer", "host=192.0.2.1"] + (["nat=yes"] if bad else []) + [""]
-        )
+        lines += [f"[p{i:03d}]", "type=peer", "host=192.0.2.1"] + (["nat=yes"] if bad else []) + [""]
     return "\n".join(lines).encode()
 
 
@@ -154,7 +244,6 @@ def test_another_users_upload_is_not_found(ann, client, django_user_model):
 
 
 def test_the_report_kept_between_the_steps_is_encrypted_at_rest(ann):
-    from django.db import connection
 
     _upload(ann, "h1", b"[general]\nbindport=4569\n\n[p]\ntype=peer\nhost=192.0.2.1\nsecret hunter2-Secret\n")
     upload = ImportUpload.objects.get()

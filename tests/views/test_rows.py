@@ -1,6 +1,7 @@
-"""The registration forms (issue 14, part 4): a new entry has no secret to keep or clear, the
-server field holds a host and never host:port beside the Port field, and each register line
-shows the peers it goes with (derived: peers.trunks)."""
+"""Registrations and call-number limits (peers/views/rows.py): add, edit, delete, the inline checks;
+a new registration has no secret to keep or clear, the server field holds a host and never
+host:port beside the Port field, and each register line shows the peers it goes with (derived:
+peers.trunks)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,13 @@ from peers import services
 from peers.demo import seed_demo
 from peers.forms import RegistrationForm
 from peers.iaxconf import trunks as t
-from peers.models import Endpoint, Registration
+from peers.models import CallNumberLimit, Endpoint, Registration
 from peers.security.roles import set_role
 from tests.conftest import messages_of
 
 pytestmark = pytest.mark.django_db
+
+HX = {"HX-Request": "true"}
 
 
 @pytest.fixture
@@ -121,3 +124,81 @@ def test_registrations_and_peers_show_what_they_go_with(editor, client, django_u
     row = client.get(reverse("peers:registration-list", args=["pbx-a"])).content.decode()
     row = row.split(f'id="registration-{reg.pk}"')[1].split("</tr>")[0]
     assert "peer [pbx-b]; authenticates as [pbx-a] on pbx-b" in row and "/endpoints/" not in row
+
+
+def test_add_registration_with_a_secret(ann, demo):
+    data = {
+        "username": "me",
+        "secret": "Reg-secret-77x",
+        "remote_host": "iax.example.org",
+        "remote_port": "4569",
+    }
+    response = ann.post(reverse("peers:registration-list", args=["demo"]), data)
+    assert response.status_code == 302
+    assert demo.registrations.get(username="me").line() == "me:Reg-secret-77x@iax.example.org:4569"
+
+
+def test_registration_bad_host_is_flagged_at_the_field(ann, demo):
+    data = {"username": "me", "remote_host": "[2001:db8::1]"}
+    response = ann.post(reverse("peers:registration-list", args=["demo"]), data)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="row-remote_host" class="field has-error' in html
+
+
+def test_registration_inline_check_fragment(ann, demo):
+    url = reverse("peers:row-validate", args=["registration"]) + "?field=username"
+    response = ann.post(url, {"username": "a b", "remote_host": "example.org"}, headers=HX)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "needs a user name" in messages_of(html, "username")
+
+
+def test_registration_edit_keeps_the_secret_when_blank_and_never_shows_it(ann, demo):
+    registration = demo.registrations.get(username="branch-backup")
+    url = reverse("peers:registration-edit", args=["demo", registration.pk])
+    assert "Rg7-tw2PqLx9" not in ann.get(url).content.decode()
+    data = {"username": "branch-backup", "remote_host": "198.51.100.21", "remote_port": "4569"}
+    assert ann.post(url, data).status_code == 302
+    registration.refresh_from_db()
+    assert registration.line() == "branch-backup:Rg7-tw2PqLx9@198.51.100.21:4569"
+
+
+def test_registration_with_a_key_and_delete(ann, demo):
+    data = {"username": "k", "key": "demo-pbx", "remote_host": "example.org"}
+    ann.post(reverse("peers:registration-list", args=["demo"]), data)
+    registration = demo.registrations.get(username="k")
+    assert registration.line() == "k:[demo-pbx]@example.org"
+    ann.post(reverse("peers:registration-delete", args=["demo", registration.pk]))
+    assert not Registration.objects.filter(pk=registration.pk).exists()
+
+
+def test_limits_add_edit_delete(ann, demo):
+    url = reverse("peers:limit-list", args=["demo"])
+    assert ann.post(url, {"network": "10.0.0.0/8", "limit": "5"}).status_code == 302
+    limit = CallNumberLimit.objects.get(host=demo, network="10.0.0.0/8")
+    edit = reverse("peers:limit-edit", args=["demo", limit.pk])
+    assert ann.post(edit, {"network": "10.0.0.0/16", "limit": "6"}).status_code == 302
+    limit.refresh_from_db()
+    assert (limit.network, limit.limit) == ("10.0.0.0/16", 6)
+    ann.post(reverse("peers:limit-delete", args=["demo", limit.pk]))
+    assert not CallNumberLimit.objects.filter(pk=limit.pk).exists()
+
+
+def test_limit_bad_network_is_flagged(ann, demo):
+    response = ann.post(reverse("peers:limit-list", args=["demo"]), {"network": "10.0.0.0/33", "limit": "5"})
+    assert 'id="row-network" class="field has-error' in response.content.decode()
+    url = reverse("peers:row-validate", args=["limit"]) + "?field=network"
+    html = ann.post(url, {"network": "nope", "limit": "1"}, headers=HX).content.decode()
+    assert "does not start with an IP address" in messages_of(html, "network")
+
+
+def test_limit_form_gives_every_error_at_once_and_names_the_value_once(ann, demo):
+    response = ann.post(
+        reverse("peers:limit-list", args=["demo"]), {"network": "10.0.0.0/33", "limit": "abc"}
+    )
+    errors = response.context["form"].errors
+    assert errors["network"] == [
+        "'10.0.0.0/33' has a prefix length over 32; a [callnumberlimits] line is address[/mask] = limit"
+    ]
+    assert "is not a whole number" in errors["limit"][0]  # the same round, from the same policy
