@@ -1,4 +1,4 @@
-"""parse() / parse_file(): Asterisk's config syntax (iax-syntax.md section 1, main/config.c) read into
+"""parse() / parse_file(): Asterisk's config syntax (as its main/config.c reads it) read into
 a Document, every comment and every skipped line kept, errors with file/line/column, #include
 handling, and render -> parse -> render stability on the corpus and on generated documents.
 
