@@ -1,6 +1,7 @@
 """Regression tests for the holes found when the running app was attacked (issue 11), one or more per
 finding; each failed on the code before the fix. The write-path and policy tests
-(tests/test_write_paths.py, tests/test_policy.py) cover the history gaps and the form/API rules."""
+(tests/services/test_write_paths.py, tests/services/test_policy.py) cover the history gaps and the
+form/API rules."""
 
 from __future__ import annotations
 
