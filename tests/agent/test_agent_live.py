@@ -35,10 +35,25 @@ def run_agent(live_server, tmp_path: Path, host: str, token: str, *extra: str) -
     token_file.write_text(token + "\n")
     token_file.chmod(0o600)
     argv = [
-        PYTHON, str(AGENT), "--url", live_server.url, "--host", host, "--token-file", str(token_file),
-        "--conf-path", str(tmp_path / "etc" / "iax.conf"), "--keys-dir", str(tmp_path / "keys"),
-        "--state-dir", str(tmp_path / "state"), "--timeout", "20", "--once", *extra,
-    ]  # fmt: skip
+        PYTHON,
+        str(AGENT),
+        "--url",
+        live_server.url,
+        "--host",
+        host,
+        "--token-file",
+        str(token_file),
+        "--conf-path",
+        str(tmp_path / "etc" / "iax.conf"),
+        "--keys-dir",
+        str(tmp_path / "keys"),
+        "--state-dir",
+        str(tmp_path / "state"),
+        "--timeout",
+        "20",
+        "--once",
+        *extra,
+    ]
     env = {
         "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
         "FAKE_ASTERISK_LOG": str(tmp_path / "asterisk.log"),

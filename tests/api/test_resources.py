@@ -308,8 +308,14 @@ def test_callnumber_limits(api, demo):
 
 
 def test_no_secret_in_any_read(api, demo):
-    for path in ("/hosts", f"/hosts/{demo.name}/general", f"/hosts/{demo.name}/endpoints",
-                 f"/hosts/{demo.name}/templates", "/keys", f"/hosts/{demo.name}/registrations"):  # fmt: skip
+    for path in (
+        "/hosts",
+        f"/hosts/{demo.name}/general",
+        f"/hosts/{demo.name}/endpoints",
+        f"/hosts/{demo.name}/templates",
+        "/keys",
+        f"/hosts/{demo.name}/registrations",
+    ):
         text = api.get(path).content.decode()
         assert "PRIVATE KEY" not in text
         for endpoint in Endpoint.objects.exclude(secret=None).exclude(secret=""):
@@ -325,9 +331,11 @@ def test_a_token_acts_with_its_users_role(client, demo, django_user_model):
     headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
     assert client.get("/api/v1/hosts", **headers).status_code == 200
     response = client.post(
-        "/api/v1/hosts/demo/callnumberlimits", {"network": "10.0.0.0/8", "limit": 5},
-        content_type="application/json", **headers,
-    )  # fmt: skip
+        "/api/v1/hosts/demo/callnumberlimits",
+        {"network": "10.0.0.0/8", "limit": 5},
+        content_type="application/json",
+        **headers,
+    )
     assert response.status_code == 403
     assert "needs the editor role" in response.json()["detail"]
     set_role(user, "editor")

@@ -42,8 +42,13 @@ def call(client, token, method, path, body=None):
 def test_a_viewer_simulates_a_call_and_nothing_is_written(client, demo, django_user_model):
     token = _token(django_user_model, "viewer")
     before = Change.objects.count()
-    response = call(client, token, "post", "/hosts/demo/simulate/call",
-                    {"address": "203.0.113.50", "username": "alice", "secret": ALICE})  # fmt: skip
+    response = call(
+        client,
+        token,
+        "post",
+        "/hosts/demo/simulate/call",
+        {"address": "203.0.113.50", "username": "alice", "secret": ALICE},
+    )
     assert response.status_code == 200
     data = response.json()
     assert (data["host"], data["outcome"], data["cause"]) == ("demo", "rejected", "No authority found")
@@ -56,8 +61,13 @@ def test_a_viewer_simulates_a_call_and_nothing_is_written(client, demo, django_u
 
 def test_a_registration_through_the_api(client, demo, django_user_model):
     token = _token(django_user_model, "viewer")
-    response = call(client, token, "post", "/hosts/demo/simulate/registration",
-                    {"peer": "branch", "address": "198.51.100.20:4570", "secret": "Br4nch-7yHq2mZ"})  # fmt: skip
+    response = call(
+        client,
+        token,
+        "post",
+        "/hosts/demo/simulate/registration",
+        {"peer": "branch", "address": "198.51.100.20:4570", "secret": "Br4nch-7yHq2mZ"},
+    )
     data = response.json()
     assert data["outcome"] == "accepted" and data["peer_row"]["port"] == "4570" and data["fix_url"] is None
 
@@ -103,8 +113,10 @@ def test_dialplan_contexts_read_by_a_viewer_written_by_an_editor(client, demo, d
     assert saved.status_code == 200 and saved.json()["source"] == "api"
     change = Change.objects.filter(object_type="dialplan").order_by("-id").first()
     assert (change.action, change.actor_name, change.message) == (
-        "update", "api:editor-script", "dialplan contexts via the API"
-    )  # fmt: skip
+        "update",
+        "api:editor-script",
+        "dialplan contexts via the API",
+    )
     bad = call(client, editor, "put", "/hosts/demo/dialplan", {"contexts": ["two words"]})
     assert bad.status_code == 400 and bad.json()["findings"][0]["code"] == "invalid-dialplan"
     assert call(client, editor, "delete", "/hosts/demo/dialplan").status_code == 204

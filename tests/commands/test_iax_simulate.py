@@ -34,29 +34,56 @@ def run(*args) -> tuple[int, str]:
 
 
 def test_an_accepted_call_in_sentences(demo):
-    code, text = run("call", "--host", "demo", "--from", "192.168.10.23", "--username", "alice", "--secret", ALICE,
-                     "--exten", "201")  # fmt: skip
+    code, text = run(
+        "call",
+        "--host",
+        "demo",
+        "--from",
+        "192.168.10.23",
+        "--username",
+        "alice",
+        "--secret",
+        ALICE,
+        "--exten",
+        "201",
+    )
     assert code == 0
     lines = text.splitlines()
     assert lines[0] == "Call from 192.168.10.23 as alice to 201 on host demo: ACCEPTED by [alice]"
     assert "3. [alice] takes the call: the username matches, the address is admitted." in lines
-    assert "  - extension '201' must exist in context 'from-office' (the dialplan has the context; iaxadmin does " \
-           "not know its extensions)" in lines  # fmt: skip
+    assert (
+        "  - extension '201' must exist in context 'from-office' (the dialplan has the context; iaxadmin does "
+        "not know its extensions)" in lines
+    )
     assert ALICE not in text
 
 
 def test_a_rejected_call_as_json(demo):
-    code, text = run("call", "--host", "demo", "--from", "203.0.113.50:4570", "--username", "alice", "--secret",
-                     ALICE, "--json")  # fmt: skip
+    code, text = run(
+        "call",
+        "--host",
+        "demo",
+        "--from",
+        "203.0.113.50:4570",
+        "--username",
+        "alice",
+        "--secret",
+        ALICE,
+        "--json",
+    )
     assert code == 1
     data = json.loads(text)
     assert data["host"] == "demo" and data["outcome"] == "rejected" and data["section"] is None
     assert data["cause"] == "No authority found"
     assert data["log"] == "WARNING chan_iax2.c: Host 203.0.113.50:4570 failed to authenticate as alice"
     assert data["candidates"][0]["section"] == "alice" and data["candidates"][0]["included"] is False
-    assert data["fix"] == {"text": "add permit=203.0.113.50/32 as the last permit/deny line of [alice] (the last "
-                                   "matching line decides)", "section": "alice", "directive": "permit",
-                           "value": "203.0.113.50/32"}  # fmt: skip
+    assert data["fix"] == {
+        "text": "add permit=203.0.113.50/32 as the last permit/deny line of [alice] (the last "
+        "matching line decides)",
+        "section": "alice",
+        "directive": "permit",
+        "value": "203.0.113.50/32",
+    }
     assert ALICE not in text
 
 
@@ -71,25 +98,71 @@ def test_an_ambiguous_answer_exits_1(demo):
 
 
 def test_options_reach_the_engine(demo):
-    code, text = run("call", "--host", "demo", "--from", "192.168.10.23", "--username", "alice", "--secret", ALICE,
-                     "--no-calltoken", "--json")  # fmt: skip
+    code, text = run(
+        "call",
+        "--host",
+        "demo",
+        "--from",
+        "192.168.10.23",
+        "--username",
+        "alice",
+        "--secret",
+        ALICE,
+        "--no-calltoken",
+        "--json",
+    )
     data = json.loads(text)
     assert data["outcome"] == "accepted"
     assert data["steps"][0]["text"].endswith("none is required: [alice] has requirecalltoken=auto")
-    code, text = run("call", "--host", "demo", "--from", "203.0.113.9", "--username", "hq-rsa", "--key", "hq",
-                     "--no-calltoken", "--json")  # fmt: skip
+    code, text = run(
+        "call",
+        "--host",
+        "demo",
+        "--from",
+        "203.0.113.9",
+        "--username",
+        "hq-rsa",
+        "--key",
+        "hq",
+        "--no-calltoken",
+        "--json",
+    )
     assert json.loads(text)["fix"]["directive"] == "requirecalltoken"
     code, text = run("call", "--host", "demo", "--from", "198.51.100.7", "--username", "branch", "--json")
     assert json.loads(text)["outcome"] == "rejected"  # [branch] is a peer
-    code, text = run("call", "--host", "demo", "--from", "203.0.113.9", "--username", "hq-rsa", "--key", "hq",
-                     "--context", "from-hq", "--codecs", "g729", "--json")  # fmt: skip
+    code, text = run(
+        "call",
+        "--host",
+        "demo",
+        "--from",
+        "203.0.113.9",
+        "--username",
+        "hq-rsa",
+        "--key",
+        "hq",
+        "--context",
+        "from-hq",
+        "--codecs",
+        "g729",
+        "--json",
+    )
     data = json.loads(text)
     assert data["auth_method"] == "rsa" and data["cause"] == "Unable to negotiate codec"
 
 
 def test_a_registration(demo):
-    code, text = run("register", "--host", "demo", "--peer", "branch", "--from", "198.51.100.20", "--secret",
-                     "Br4nch-7yHq2mZ", "--json")  # fmt: skip
+    code, text = run(
+        "register",
+        "--host",
+        "demo",
+        "--peer",
+        "branch",
+        "--from",
+        "198.51.100.20",
+        "--secret",
+        "Br4nch-7yHq2mZ",
+        "--json",
+    )
     data = json.loads(text)
     assert code == 0 and data["outcome"] == "accepted" and data["peer_row"]["host"] == "198.51.100.20"
     code, text = run("register", "--host", "demo", "--peer", "branch", "--from", "192.0.2.1", "--secret", "x")

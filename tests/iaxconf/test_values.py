@@ -171,11 +171,21 @@ def test_other_words_are_rejected_naming_what_asterisk_does(name, value, listed)
 
 
 CHOICES = [
-    ("codecpriority", ["caller", "host", "disabled", "reqonly"], ["callee", "yes"], "caller, host, disabled, reqonly"),
-    ("amaflags", ["default", "omit", "billing", "documentation"], ["bill", "yes"], "default, omit, billing, documentation"),
+    (
+        "codecpriority",
+        ["caller", "host", "disabled", "reqonly"],
+        ["callee", "yes"],
+        "caller, host, disabled, reqonly",
+    ),
+    (
+        "amaflags",
+        ["default", "omit", "billing", "documentation"],
+        ["bill", "yes"],
+        "default, omit, billing, documentation",
+    ),
     ("bandwidth", ["low", "medium", "high", "High"], ["ultra", "1", ""], "low, medium, high"),
     ("type", ["peer", "user", "friend", "Friend"], ["phone", "client"], "peer, user, friend"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("name", "value"), [(name, value) for name, good, _, _ in CHOICES for value in good])
@@ -196,10 +206,36 @@ def test_choice_rejects_other_words_and_lists_the_allowed_ones(name, value, list
 
 # The codec names IAX2 can actually carry: the formats of its legacy 64-bit format bitfield.
 REFERENCE_IAX2_CODECS = (
-    "g723", "gsm", "ulaw", "alaw", "g726aal2", "adpcm", "slin", "lpc10", "g729", "speex", "ilbc", "g726",
-    "g722", "siren7", "siren14", "slin16", "g719", "speex16", "opus", "jpeg", "png", "h261", "h263",
-    "h263p", "h264", "mpeg4", "vp8", "red", "t140",
-)  # fmt: skip
+    "g723",
+    "gsm",
+    "ulaw",
+    "alaw",
+    "g726aal2",
+    "adpcm",
+    "slin",
+    "lpc10",
+    "g729",
+    "speex",
+    "ilbc",
+    "g726",
+    "g722",
+    "siren7",
+    "siren14",
+    "slin16",
+    "g719",
+    "speex16",
+    "opus",
+    "jpeg",
+    "png",
+    "h261",
+    "h263",
+    "h263p",
+    "h264",
+    "mpeg4",
+    "vp8",
+    "red",
+    "t140",
+)
 
 
 def test_codec_list_is_the_reference_list():

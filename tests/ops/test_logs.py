@@ -99,9 +99,14 @@ def test_one_line_per_request_with_user_status_and_path_without_query(client, dj
     if captured[0] == "json":
         first, second = lines
         assert {k: first[k] for k in ("logger", "event", "method", "path", "status", "user", "addr")} == {
-            "logger": "iaxadmin.request", "event": "request", "method": "GET", "path": "/hosts/pbx1/endpoints/",
-            "status": 200, "user": "alice", "addr": "127.0.0.1",
-        }  # fmt: skip
+            "logger": "iaxadmin.request",
+            "event": "request",
+            "method": "GET",
+            "path": "/hosts/pbx1/endpoints/",
+            "status": 200,
+            "user": "alice",
+            "addr": "127.0.0.1",
+        }
         assert isinstance(first["duration_ms"], float) and first["duration_ms"] >= 0
         assert (second["path"], second["status"]) == ("/no-such-page/", 404)
     else:
@@ -158,10 +163,18 @@ def test_one_line_per_change_after_the_commit_and_never_a_secret(
     (line,) = lines_of(captured)
     if captured[0] == "json":
         assert {k: v for k, v in line.items() if k not in ("time", "message")} == {
-            "level": "INFO", "logger": "iaxadmin.audit", "event": "change", "change_id": change.pk,
-            "actor": "cli:ops", "action": "create", "object_type": "endpoint", "object_id": change.object_id,
-            "object": "[carol]", "host": "pbx1", "batch": str(change.batch),
-        }  # fmt: skip
+            "level": "INFO",
+            "logger": "iaxadmin.audit",
+            "event": "change",
+            "change_id": change.pk,
+            "actor": "cli:ops",
+            "action": "create",
+            "object_type": "endpoint",
+            "object_id": change.object_id,
+            "object": "[carol]",
+            "host": "pbx1",
+            "batch": str(change.batch),
+        }
     else:
         assert line.endswith(
             f" INFO iaxadmin.audit cli:ops create endpoint [carol] host=pbx1 batch={change.batch}"
@@ -203,9 +216,11 @@ def test_log_lines_of_manage_py_go_to_stderr_and_leave_its_output_alone(tmp_path
         if k not in {"DJANGO_SETTINGS_MODULE", "LOG_STREAM", "LOG_FORMAT", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     }
     env.update(
-        DEBUG="yes", DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}", LOG_FORMAT="json",
+        DEBUG="yes",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        LOG_FORMAT="json",
         IAXADMIN_ENCRYPTION_KEY="dGVzdC1vbmx5LWVuY3J5cHRpb24ta2V5LTMyLWJ5dGU=",
-    )  # fmt: skip
+    )
 
     def manage(*args):
         return subprocess.run(

@@ -16,8 +16,12 @@ def test_postgres_url_becomes_a_psycopg_database():
     db = parse_database_url("postgres://iax:p%40ss@db.example.net:5433/iaxadmin?sslmode=require")
     assert db["ENGINE"] == "django.db.backends.postgresql"
     assert (db["NAME"], db["USER"], db["PASSWORD"], db["HOST"], db["PORT"]) == (
-        "iaxadmin", "iax", "p@ss", "db.example.net", "5433",
-    )  # fmt: skip
+        "iaxadmin",
+        "iax",
+        "p@ss",
+        "db.example.net",
+        "5433",
+    )
     assert db["OPTIONS"] == {"sslmode": "require"}
 
 
@@ -108,8 +112,12 @@ def test_a_command_with_a_bad_encryption_key_says_so_in_one_line(tmp_path):
     env.update(IAXADMIN_ENCRYPTION_KEY="not-a-key", DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3")
     done = subprocess.run(
         [sys.executable, str(root / "manage.py"), "iax_validate", "--host", "x"],
-        env=env, capture_output=True, text=True, timeout=60, cwd=tmp_path,
-    )  # fmt: skip
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert done.stderr.strip().splitlines() == [

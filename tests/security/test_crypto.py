@@ -205,8 +205,10 @@ def test_extra_secrets_round_trip_through_save_export_and_import(host):
     assert "; the second secret\nsecret=Two-2222" in text
     # the form and the API read an endpoint as a Section: every secret line, in order
     assert [e.value for e in endpoint_section(endpoint).entries if e.name == "secret"] == [
-        "One-1111", "Two-2222", "Three-3333",
-    ]  # fmt: skip
+        "One-1111",
+        "Two-2222",
+        "Three-3333",
+    ]
 
     import_document(parse(text).document, host_name="copy", actor="test")
     copy = Endpoint.objects.get(host__name="copy", name="trunk")

@@ -52,15 +52,23 @@ def test_migration_encrypts_existing_values_and_back():
         )
         old.get_model("peers", "Key").objects.create(name="k", public_pem="", private_pem=PEM)
         old.get_model("peers", "Revision").objects.create(
-            host=host, number=1, author_name="system", conf_text="secret=Mig-s3cret-1\n", sha256="0" * 64,
+            host=host,
+            number=1,
+            author_name="system",
+            conf_text="secret=Mig-s3cret-1\n",
+            sha256="0" * 64,
             snapshot={"version": 1, "endpoints": [{"secret": "Mig-s3cret-1"}]},
-        )  # fmt: skip
+        )
 
         _migrate(AFTER)
         for table, column in (
-            ("peers_endpoint", "secret"), ("peers_endpoint", "extra_secrets"), ("peers_registration", "secret"),
-            ("peers_key", "private_pem"), ("peers_revision", "conf_text"), ("peers_revision", "snapshot"),
-        ):  # fmt: skip
+            ("peers_endpoint", "secret"),
+            ("peers_endpoint", "extra_secrets"),
+            ("peers_registration", "secret"),
+            ("peers_key", "private_pem"),
+            ("peers_revision", "conf_text"),
+            ("peers_revision", "snapshot"),
+        ):
             values = [v for v in _raw(table, column) if v is not None]
             assert values and all(crypto.is_encrypted(v) for v in values), (table, column, values)
         assert _raw("peers_endpointoption", "name") == ["allow"]

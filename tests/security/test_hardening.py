@@ -23,8 +23,11 @@ def test_check_deploy_is_clean_with_production_settings():
     env.update(SECRET_KEY=secrets.token_urlsafe(50), DEBUG="no", ALLOWED_HOSTS="iax.example.net")
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=env, capture_output=True, text=True,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 

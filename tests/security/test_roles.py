@@ -93,9 +93,14 @@ def _args(name: str, demo: Host) -> tuple[list, str]:
     change = Change.objects.filter(host=demo).first()
     if change is None:  # pragma: no cover - the demo is seeded through the audited services
         change = Change.objects.create(
-            actor_name="test", batch="00000000-0000-0000-0000-000000000000", action="create",
-            object_type="host", object_id=demo.pk, object_repr=demo.name, host=demo,
-        )  # fmt: skip
+            actor_name="test",
+            batch="00000000-0000-0000-0000-000000000000",
+            action="create",
+            object_type="host",
+            object_id=demo.pk,
+            object_repr=demo.name,
+            host=demo,
+        )
     token = (
         HostToken.objects.filter(host=demo).first()
         or services.create_host_token(demo, "agent", actor="test")[0]

@@ -114,19 +114,27 @@ def _get_pages(host: Host) -> list[str]:
     alice = Endpoint.objects.get(host=host, name="alice")
     change = Change.objects.filter(object_repr="[alice]").first()
     urls = {
-        "host-detail": [host.name], "host-findings": [host.name], "endpoint-list": [host.name],
-        "endpoint-clone": [host.name, alice.pk], "host-history": [host.name], "revision-list": [host.name],
-        "change-detail": [change.pk], "key-download": ["hq"],
-    }  # fmt: skip
+        "host-detail": [host.name],
+        "host-findings": [host.name],
+        "endpoint-list": [host.name],
+        "endpoint-clone": [host.name, alice.pk],
+        "host-history": [host.name],
+        "revision-list": [host.name],
+        "change-detail": [change.pk],
+        "key-download": ["hq"],
+    }
     pages = [reverse(f"peers:{name}", args=args) for name, args in urls.items()]
     pages += [
-        reverse("peers:host-list"), reverse("peers:key-list"), reverse("peers:host-export", args=[host.name]),
+        reverse("peers:host-list"),
+        reverse("peers:key-list"),
+        reverse("peers:host-export", args=[host.name]),
         reverse("peers:endpoint-edit", args=[host.name, alice.pk]),
-        reverse("peers:general-edit", args=[host.name]), reverse("peers:host-publish", args=[host.name]),
+        reverse("peers:general-edit", args=[host.name]),
+        reverse("peers:host-publish", args=[host.name]),
         reverse("peers:registration-list", args=[host.name]),
         reverse("peers:revision-diff", args=[host.name]) + "?a=1&b=current",
         reverse("peers:audit-export") + "?format=json",
-    ]  # fmt: skip
+    ]
     return pages
 
 
@@ -165,8 +173,14 @@ def test_the_api_never_returns_a_secret_or_a_private_key(demo, django_user_model
     set_role(user, "admin")
     _, token = services.create_user_token(user, "script", actor="setup")
     client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
-    for path in ("/hosts", f"/hosts/{demo.name}/endpoints", f"/hosts/{demo.name}/registrations",
-                 f"/hosts/{demo.name}/general", "/keys", "/keys/demo-pbx"):  # fmt: skip
+    for path in (
+        "/hosts",
+        f"/hosts/{demo.name}/endpoints",
+        f"/hosts/{demo.name}/registrations",
+        f"/hosts/{demo.name}/general",
+        "/keys",
+        "/keys/demo-pbx",
+    ):
         body = client.get("/api/v1" + path).content.decode()
         assert not any(secret in body for secret in SECRETS) and "PRIVATE KEY" not in body, path
 
@@ -181,8 +195,11 @@ def test_a_secret_with_a_line_separator_is_refused_not_masked_by_line(demo, djan
     _, token = services.create_user_token(user, "script", actor="setup")
     client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
     for bad in ("abc\u2028tail-visible", "abc\u2029x", "abc\x85x", "abc\nx", "abc\x9bx"):
-        body = {"name": "sneaky", "kind": "friend", "entries": [
-            {"name": "host", "value": "dynamic"}, {"name": "secret", "value": bad}]}  # fmt: skip
+        body = {
+            "name": "sneaky",
+            "kind": "friend",
+            "entries": [{"name": "host", "value": "dynamic"}, {"name": "secret", "value": bad}],
+        }
         response = client.post(f"/api/v1/hosts/{demo.name}/endpoints", body, content_type="application/json")
         assert response.status_code == 400, bad
         (finding,) = [f for f in response.json()["findings"] if f["directive"] == "secret"]

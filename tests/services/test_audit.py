@@ -55,8 +55,13 @@ def test_updating_an_endpoint_records_before_and_after_from_the_database(host):
         host, section("bob", "type=peer\nhost=192.0.2.1\nallow=ulaw"), actor="test"
     )
     endpoint.peer_host = "changed in memory only"  # a bound form would do this; the row is what counts
-    services.save_endpoint(host, section("bob", "type=peer\nhost=192.0.2.2\nallow=alaw"), endpoint=endpoint,
-                           actor="cli:root", message="new address")  # fmt: skip
+    services.save_endpoint(
+        host,
+        section("bob", "type=peer\nhost=192.0.2.2\nallow=alaw"),
+        endpoint=endpoint,
+        actor="cli:root",
+        message="new address",
+    )
     change = Change.objects.get(action="update")
     assert (change.before["peer_host"], change.after["peer_host"]) == ("192.0.2.1", "192.0.2.2")
     assert change.before["options"] == [{"name": "allow", "value": "ulaw", "comment": ""}]
@@ -367,8 +372,9 @@ def test_iax_audit_writes_masked_csv_and_json(host):
     call_command("iax_audit", "--host", "pbx1", "--format", "csv", stdout=out)
     rows = list(csv.DictReader(io.StringIO(out.getvalue())))
     assert [(r["action"], r["object"], r["actor"]) for r in rows] == [
-        ("create", "register => me@h.example", "system"), ("create", "[bob]", "cli:root"),
-    ]  # fmt: skip
+        ("create", "register => me@h.example", "system"),
+        ("create", "[bob]", "cli:root"),
+    ]
     assert json.loads(rows[1]["after"])["secret"] == audit.MASK
     out_json = io.StringIO()
     call_command("iax_audit", "--format", "json", stdout=out_json)
@@ -426,9 +432,11 @@ def test_an_inserted_codec_line_is_one_change_and_an_unchanged_secret_no_change(
     )
     endpoint = services.save_endpoint(host, section("p", lines), actor="test")
     services.save_endpoint(
-        host, section("p", lines.replace("allow=g722\n", "allow=g722\nallow=gsm\n")), endpoint=endpoint,
+        host,
+        section("p", lines.replace("allow=g722\n", "allow=g722\nallow=gsm\n")),
+        endpoint=endpoint,
         actor="test",
-    )  # fmt: skip
+    )
     change = Change.objects.filter(object_type="endpoint", action="update").get()
     fields = audit.diff(change.before, change.after)
     assert [(f.before, f.after) for f in fields] == [(None, "allow=gsm")]
@@ -436,5 +444,9 @@ def test_an_inserted_codec_line_is_one_change_and_an_unchanged_secret_no_change(
     secret = next(f for f in every if f.field == "secret")
     assert (secret.before, secret.after, secret.changed) == ("unchanged", "unchanged", False)
     assert [f.after for f in every if f.field.startswith("options[")] == [
-        "disallow=all", "allow=g722", "allow=gsm", "allow=ulaw", "allow=alaw"
-    ]  # fmt: skip
+        "disallow=all",
+        "allow=g722",
+        "allow=gsm",
+        "allow=ulaw",
+        "allow=alaw",
+    ]

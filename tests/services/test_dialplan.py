@@ -65,8 +65,9 @@ def test_bad_names_and_bad_files_are_refused_with_the_reason(host):
             host, "extensions.conf", {"extensions.conf": b"[a]\n[broken\n"}, actor="test"
         )
     with pytest.raises(services.Refused, match="upload other.conf"):
-        services.import_extensions(host, "extensions.conf", {"extensions.conf": b'#include "/etc/other.conf"\n'},
-                                   actor="test")  # fmt: skip
+        services.import_extensions(
+            host, "extensions.conf", {"extensions.conf": b'#include "/etc/other.conf"\n'}, actor="test"
+        )
     assert not DialplanContexts.objects.exists() and not Change.objects.exists()
 
 
@@ -84,9 +85,9 @@ def test_clearing_and_deleting_the_host_are_recorded(host):
     services.save_dialplan(host, ["a"], source="api", actor="test")
     assert services.clear_dialplan(host, actor="test") is True
     assert services.clear_dialplan(host, actor="test") is False
-    assert list(Change.objects.filter(object_type="dialplan").values_list("action", flat=True).order_by("id")) == [
-        "create", "delete"
-    ]  # fmt: skip
+    assert list(
+        Change.objects.filter(object_type="dialplan").values_list("action", flat=True).order_by("id")
+    ) == ["create", "delete"]
     services.save_dialplan(host, ["a"], source="api", actor="test")
     services.delete_host(host, actor="test")
     deleted = Change.objects.filter(object_type="dialplan").order_by("-id").first()

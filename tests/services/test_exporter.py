@@ -21,28 +21,96 @@ GOLDEN = Path(__file__).resolve().parents[1] / "data" / "golden"
 
 # A valid value for every directive chan_iax2 reads (used by the catalogue round trip).
 SAMPLES = {
-    "accountcode": "acct-42", "acl": "office,remote", "adsi": "yes", "allow": "ulaw,g722", "allowfwdownload": "no",
-    "amaflags": "billing", "auth": "md5", "authdebug": "yes", "autokill": "3000", "bandwidth": "medium",
-    "bindaddr": "192.0.2.1:4569", "bindport": "4570", "callerid": '"Front Desk" <100>', "calltokenexpiration": "20",
-    "calltokenoptional": "198.51.100.0/24", "cid_number": "100", "codecpriority": "caller", "connectedline": "send",
-    "context": "from-trunk", "cos": "5", "dbsecret": "iax/alice", "defaultip": "192.0.2.50", "delayreject": "yes",
-    "deny": "0.0.0.0/0.0.0.0", "description": "Main trunk", "disallow": "all", "encryption": "aes128",
-    "forceencryption": "yes", "fullname": "Front Desk", "hasvoicemail": "yes", "host": "pbx.example.net",
-    "iaxcompat": "yes", "iaxmaxthreadcount": "50", "iaxthreadcount": "20", "immediate": "yes", "inkeys": "k1:k2",
-    "jitterbuffer": "yes", "jittertargetextra": "60", "lagrqtime": "15", "language": "fr", "mailbox": "100@default",
-    "mask": "255.255.255.0", "maxauthreq": "5", "maxcallnumbers": "100", "maxcallnumbers_nonvalidated": "4096",
-    "maxjitterbuffer": "500", "maxjitterinterps": "5", "maxregexpire": "600", "minregexpire": "30",
-    "mohinterpret": "default", "mohsuggest": "passthrough", "nochecksums": "yes", "outkey": "k1",
-    "parkinglot": "lot1", "peercontext": "remote-ctx", "permit": "192.0.2.0/24", "pingtime": "30", "port": "4570",
-    "qualify": "1500", "qualifyfreqnotok": "5000", "qualifyfreqok": "30000", "qualifysmoothing": "yes",
-    "regcontext": "registered", "regexten": "100&101", "register": "me:pw123456@iax.example.net:4569",
-    "requirecalltoken": "auto", "resyncthreshold": "-1", "rtautoclear": "300", "rtcachefriends": "yes",
-    "rtignoreregexpire": "yes", "rtsavesysname": "yes", "rtupdate": "no", "secret": "S3cure-Secret-42",
-    "sendani": "yes", "setvar": "CDR(tenant)=acme", "shrinkcallerid": "no", "sourceaddress": "192.0.2.1",
-    "srvlookup": "yes", "subscribe_network_change_event": "no", "timezone": "Europe/Berlin", "tos": "AF41",
-    "transfer": "mediaonly", "trunk": "yes", "trunkfreq": "30", "trunkmaxsize": "64000", "trunkmtu": "1200",
-    "trunktimestamps": "yes", "type": "peer", "username": "pbx1",
-}  # fmt: skip
+    "accountcode": "acct-42",
+    "acl": "office,remote",
+    "adsi": "yes",
+    "allow": "ulaw,g722",
+    "allowfwdownload": "no",
+    "amaflags": "billing",
+    "auth": "md5",
+    "authdebug": "yes",
+    "autokill": "3000",
+    "bandwidth": "medium",
+    "bindaddr": "192.0.2.1:4569",
+    "bindport": "4570",
+    "callerid": '"Front Desk" <100>',
+    "calltokenexpiration": "20",
+    "calltokenoptional": "198.51.100.0/24",
+    "cid_number": "100",
+    "codecpriority": "caller",
+    "connectedline": "send",
+    "context": "from-trunk",
+    "cos": "5",
+    "dbsecret": "iax/alice",
+    "defaultip": "192.0.2.50",
+    "delayreject": "yes",
+    "deny": "0.0.0.0/0.0.0.0",
+    "description": "Main trunk",
+    "disallow": "all",
+    "encryption": "aes128",
+    "forceencryption": "yes",
+    "fullname": "Front Desk",
+    "hasvoicemail": "yes",
+    "host": "pbx.example.net",
+    "iaxcompat": "yes",
+    "iaxmaxthreadcount": "50",
+    "iaxthreadcount": "20",
+    "immediate": "yes",
+    "inkeys": "k1:k2",
+    "jitterbuffer": "yes",
+    "jittertargetextra": "60",
+    "lagrqtime": "15",
+    "language": "fr",
+    "mailbox": "100@default",
+    "mask": "255.255.255.0",
+    "maxauthreq": "5",
+    "maxcallnumbers": "100",
+    "maxcallnumbers_nonvalidated": "4096",
+    "maxjitterbuffer": "500",
+    "maxjitterinterps": "5",
+    "maxregexpire": "600",
+    "minregexpire": "30",
+    "mohinterpret": "default",
+    "mohsuggest": "passthrough",
+    "nochecksums": "yes",
+    "outkey": "k1",
+    "parkinglot": "lot1",
+    "peercontext": "remote-ctx",
+    "permit": "192.0.2.0/24",
+    "pingtime": "30",
+    "port": "4570",
+    "qualify": "1500",
+    "qualifyfreqnotok": "5000",
+    "qualifyfreqok": "30000",
+    "qualifysmoothing": "yes",
+    "regcontext": "registered",
+    "regexten": "100&101",
+    "register": "me:pw123456@iax.example.net:4569",
+    "requirecalltoken": "auto",
+    "resyncthreshold": "-1",
+    "rtautoclear": "300",
+    "rtcachefriends": "yes",
+    "rtignoreregexpire": "yes",
+    "rtsavesysname": "yes",
+    "rtupdate": "no",
+    "secret": "S3cure-Secret-42",
+    "sendani": "yes",
+    "setvar": "CDR(tenant)=acme",
+    "shrinkcallerid": "no",
+    "sourceaddress": "192.0.2.1",
+    "srvlookup": "yes",
+    "subscribe_network_change_event": "no",
+    "timezone": "Europe/Berlin",
+    "tos": "AF41",
+    "transfer": "mediaonly",
+    "trunk": "yes",
+    "trunkfreq": "30",
+    "trunkmaxsize": "64000",
+    "trunkmtu": "1200",
+    "trunktimestamps": "yes",
+    "type": "peer",
+    "username": "pbx1",
+}
 
 
 def _section_text(text: str, name: str) -> list[str]:
@@ -130,8 +198,11 @@ def test_disallow_and_allow_keep_their_preference_order(host):
     store(host, section("t", "type=peer\nhost=192.0.2.1\ndisallow=all\nallow=g722\nallow=ulaw\nallow=alaw"))
     lines = _section_text(export_host(host).body, "t")
     assert [line for line in lines if line.split("=")[0] in ("allow", "disallow")] == [
-        "disallow=all", "allow=g722", "allow=ulaw", "allow=alaw",
-    ]  # fmt: skip
+        "disallow=all",
+        "allow=g722",
+        "allow=ulaw",
+        "allow=alaw",
+    ]
 
 
 def test_a_semicolon_in_a_value_is_escaped(host):
@@ -205,9 +276,11 @@ def test_write_export_replaces_the_key_set_and_leaves_no_temporary_files(host, m
     store(host, section("up", "type=peer\nhost=192.0.2.1\nauth=rsa\noutkey=a"))
     write_export(export_host(host), tmp_path)
     services.save_endpoint(
-        host, section("up", "type=peer\nhost=192.0.2.1\nauth=rsa\noutkey=b"),
-        endpoint=Endpoint.objects.get(name="up"), actor="test",
-    )  # fmt: skip
+        host,
+        section("up", "type=peer\nhost=192.0.2.1\nauth=rsa\noutkey=b"),
+        endpoint=Endpoint.objects.get(name="up"),
+        actor="test",
+    )
     write_export(export_host(host), tmp_path)
     assert sorted(os.listdir(tmp_path / "keys")) == ["b.key"]
     assert sorted(os.listdir(tmp_path)) == ["iax.conf", "keys"]
@@ -280,8 +353,11 @@ def test_endpoint_section_is_the_section_the_export_writes(host, make_key):
     got = endpoint_section(alice)
     assert (got.name, got.bases, got.is_template) == ("alice", ["tpl"], False)
     assert [(e.name, e.value) for e in got.entries] == [
-        ("secret", "Ab3-kd9Qw2Lm"), ("inkeys", "k1"), ("allow", "ulaw"), ("allow", "g722"),
-    ]  # fmt: skip
+        ("secret", "Ab3-kd9Qw2Lm"),
+        ("inkeys", "k1"),
+        ("allow", "ulaw"),
+        ("allow", "g722"),
+    ]
 
 
 def test_a_comment_stays_on_its_own_line_when_other_endpoints_share_the_value(host):
@@ -299,6 +375,11 @@ def test_a_comment_stays_on_its_own_line_when_other_endpoints_share_the_value(ho
     assert _section_text(body, "a") == expected
     assert _section_text(body, "c") == expected
     assert _section_text(body, "b") == [
-        "type=peer", "host=192.0.2.1", "; context of b", "context=from-office", "disallow=all", "; allow of b",
+        "type=peer",
+        "host=192.0.2.1",
+        "; context of b",
+        "context=from-office",
+        "disallow=all",
+        "; allow of b",
         "allow=ulaw",
-    ]  # fmt: skip
+    ]

@@ -74,9 +74,12 @@ def test_fixing_everything_safe_is_one_batch_that_touches_only_what_changed(host
     assert dict(Endpoint.objects.values_list("name", "id")) == ids  # rewritten in place
     rows = Change.objects.filter(batch=result.batch).order_by("object_repr")
     assert [(c.action, c.object_repr) for c in rows] == [
-        ("update", "[alice]"), ("update", "[bob]"), ("update", "[general]"), ("update", "[office]"),
+        ("update", "[alice]"),
+        ("update", "[bob]"),
+        ("update", "[general]"),
+        ("update", "[office]"),
         ("update", "[trunk]"),
-    ]  # fmt: skip
+    ]
     assert result.changes == 5 and {c.message for c in rows} == {"7 one-click fix(es)"}
     general = list(GeneralOption.objects.filter(general__host=host).values_list("name", "value", "comment"))
     assert general == [
@@ -187,8 +190,9 @@ def test_iax_fix_says_what_needs_a_person_and_refuses_an_unknown_host(capsys):
 
     services.import_document(
         parse("[general]\n\n[p]\ntype=peer\nhost=192.0.2.1\nallow=g711\nnat=yes\n").document,
-        host_name="pbx2", actor="import",
-    )  # fmt: skip
+        host_name="pbx2",
+        actor="import",
+    )
     call_command("iax_fix", "--host", "pbx2", "--dry-run")
     out = capsys.readouterr().out
     assert "needs a person: error: [p] allow: allow='g711' 'g711' is not a codec IAX2 can carry" in out
@@ -199,11 +203,16 @@ def test_iax_fix_says_what_needs_a_person_and_refuses_an_unknown_host(capsys):
 def test_the_diff_shows_only_the_changed_sections_and_says_how_many_more_there_are(host):
     whole = fixes.preview(host)
     assert [text for css, text in whole.lines if css == "hunk"] == [
-        "@@ [general] @@", "@@ [office] @@", "@@ [alice] @@", "@@ [bob] @@", "@@ [trunk] @@",
-    ]  # fmt: skip
+        "@@ [general] @@",
+        "@@ [office] @@",
+        "@@ [alice] @@",
+        "@@ [bob] @@",
+        "@@ [trunk] @@",
+    ]
     cut = fixes.preview(host, limit=2)
     assert [text for css, text in cut.lines if css == "hunk"] == [
-        "@@ [general] @@", "@@ [office] @@",
+        "@@ [general] @@",
+        "@@ [office] @@",
         "@@ … and 3 more changed section(s), not shown here: all are applied @@",
-    ]  # fmt: skip
+    ]
     assert len(cut.outcome.applied) == len(whole.outcome.applied) == 7

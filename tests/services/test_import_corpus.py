@@ -32,11 +32,19 @@ MISSING_INCLUDES = {
     "01_paulseward_asterisk-minimal.conf": (19, ["local/iax.conf"]),
     "04_StuartJMackintosh_asterisk-config-templates.conf": (55, ["local_cfg/iax.conf"]),
     "15_V-ctor_gsm-ip-gateway.conf": (14, ["iax_custom_modem.conf"]),
-    "35_linhng98_asterisk.conf": (10, [  # a FreePBX layout
-        "iax_general_additional.conf", "iax_general_custom.conf", "iax_registrations_custom.conf",
-        "iax_registrations.conf", "iax_custom.conf", "iax_additional.conf", "iax_custom_post.conf",
-    ]),
-}  # fmt: skip
+    "35_linhng98_asterisk.conf": (
+        10,
+        [  # a FreePBX layout
+            "iax_general_additional.conf",
+            "iax_general_custom.conf",
+            "iax_registrations_custom.conf",
+            "iax_registrations.conf",
+            "iax_custom.conf",
+            "iax_additional.conf",
+            "iax_custom_post.conf",
+        ],
+    ),
+}
 # Truly broken: a line that is not a comment before the first section header.
 BROKEN = {"41_SuperKumKum_SysAdmin-ll_Project.conf": (17, "appears before the first [section] header")}
 

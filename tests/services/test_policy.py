@@ -84,9 +84,11 @@ def test_the_form_and_the_api_refuse_a_save_alike(setup, directive, value):
 
     body = {"name": "newpeer", "kind": "peer", "entries": [{"name": n, "value": v} for n, v in entries]}
     api = Client().post(
-        f"/api/v1/hosts/{host.name}/endpoints", body, content_type="application/json",
+        f"/api/v1/hosts/{host.name}/endpoints",
+        body,
+        content_type="application/json",
         HTTP_AUTHORIZATION=f"Bearer {token}",
-    )  # fmt: skip
+    )
     assert api.status_code == 400, api.content
     assert form_codes and form_codes == _codes(api.json()["findings"])
     assert not Endpoint.objects.filter(host=host, name="newpeer").exists()

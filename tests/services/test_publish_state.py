@@ -54,8 +54,12 @@ def test_edits_after_a_publish_are_unpublished_changes_until_they_are_undone(log
     assert "Published: revision r1 is the working copy." in _banner(client)
     alice = Endpoint.objects.get(host=demo, name="alice")
     stored = endpoint_section(alice)
-    services.save_endpoint(demo, section("alice", "type=friend\nhost=dynamic\nsecret=Alice-elsewhere-99\ncontext=elsewhere"), endpoint=alice,
-                           actor="test")  # fmt: skip
+    services.save_endpoint(
+        demo,
+        section("alice", "type=friend\nhost=dynamic\nsecret=Alice-elsewhere-99\ncontext=elsewhere"),
+        endpoint=alice,
+        actor="test",
+    )
     banner = _banner(client)
     assert (
         'class="publish-state unpublished"' in banner

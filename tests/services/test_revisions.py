@@ -36,8 +36,13 @@ def _mess_up(host: Host) -> None:
     services.delete_endpoint(Endpoint.objects.get(host=host, name="hq-rsa"), actor="test")
     services.delete_key(Key.objects.get(name="hq"), actor="test")
     alice = Endpoint.objects.get(host=host, name="alice")
-    services.save_endpoint(host, section("alice", "secret=changed-Secret-1\ncontext=x", bases=["office-phone"]),
-                           endpoint=alice, position=1, actor="test")  # fmt: skip
+    services.save_endpoint(
+        host,
+        section("alice", "secret=changed-Secret-1\ncontext=x", bases=["office-phone"]),
+        endpoint=alice,
+        position=1,
+        actor="test",
+    )
     services.save_endpoint(
         host, section("carol", "type=friend\nhost=dynamic\nsecret=carol-Secret-9"), actor="test"
     )
@@ -65,8 +70,10 @@ def test_publish_stores_the_exported_text_keys_and_snapshot(demo, django_user_mo
     assert revision.conf_text == export.text
     assert [k["name"] for k in revision.key_files] == ["demo-pbx.key", "hq.pub"]
     assert revision.key_files[0] == {
-        "name": "demo-pbx.key", "sha256": hashlib.sha256(export.key_files[0].content).hexdigest(), "mode": 0o600,
-    }  # fmt: skip
+        "name": "demo-pbx.key",
+        "sha256": hashlib.sha256(export.key_files[0].content).hexdigest(),
+        "mode": 0o600,
+    }
     assert revision.sha256 == revisions.whole_checksum(export.text, export.key_files)
     assert {e["name"] for e in revision.snapshot["endpoints"]} >= {"alice", "bob", "office-phone"}
     assert {k["name"] for k in revision.snapshot["keys"]} == {"demo-pbx", "hq"}
@@ -125,9 +132,15 @@ def test_revert_brings_back_the_published_text_byte_for_byte(demo):
     changes = Change.objects.filter(batch=batch)
     assert set(changes.values_list("actor_name", "message")) == {("cli:root", "revert to revision 1")}
     summary = {(c.action, c.object_type, c.object_repr) for c in changes}
-    assert {("create", "endpoint", "[bob]"), ("create", "endpoint", "[hq-rsa]"), ("create", "key", "hq"),
-            ("delete", "endpoint", "[carol]"), ("update", "endpoint", "[alice]"), ("update", "general", "[general]"),
-            ("update", "host", "demo")} <= summary  # fmt: skip
+    assert {
+        ("create", "endpoint", "[bob]"),
+        ("create", "endpoint", "[hq-rsa]"),
+        ("create", "key", "hq"),
+        ("delete", "endpoint", "[carol]"),
+        ("update", "endpoint", "[alice]"),
+        ("update", "general", "[general]"),
+        ("update", "host", "demo"),
+    } <= summary
     assert ALICE_SECRET not in str(list(changes.values("before", "after")))
 
 
@@ -325,8 +338,10 @@ def test_revert_keeps_the_order_of_rows_that_shared_a_position(host):
     services.revert_host(host, r1, actor="test")
     assert export_host(host).text == r1.conf_text
     assert list(Registration.objects.order_by("position", "id").values_list("username", flat=True)) == [
-        "first", "second", "third",
-    ]  # fmt: skip
+        "first",
+        "second",
+        "third",
+    ]
 
 
 def test_revert_restores_templates_and_inheritance(host):

@@ -164,9 +164,14 @@ def test_links_between_register_lines_and_peers_are_derived_from_the_configurati
     assert [r.pk for r in trunks.endpoint_links(friend_a).registrations] == [reg_a.pk]
     # change the secret on one side: the link is gone, not stale
     services.save_registration(
-        host_a, registration=reg_a, username="pbx-a", secret="Another-secret-99", remote_host="192.0.2.20",
-        remote_port=4570, actor="test",
-    )  # fmt: skip
+        host_a,
+        registration=reg_a,
+        username="pbx-a",
+        secret="Another-secret-99",
+        remote_host="192.0.2.20",
+        remote_port=4570,
+        actor="test",
+    )
     links = trunks.registration_links(host_a)
     assert links[reg_a.pk].local == [] and links[reg_a.pk].far == []
     assert trunks.endpoint_links(friend_b).registered_by == []
@@ -175,12 +180,16 @@ def test_links_between_register_lines_and_peers_are_derived_from_the_configurati
 def test_a_peer_that_inherits_the_server_and_account_from_a_template_is_linked_too(hosts):
     host = hosts[0]
     services.save_endpoint(
-        host, section("provider", "host=iax.example.net\nusername=acme-1234\nsecret=Provider-Secret-42", template=True),
+        host,
+        section(
+            "provider", "host=iax.example.net\nusername=acme-1234\nsecret=Provider-Secret-42", template=True
+        ),
         actor="test",
-    )  # fmt: skip
+    )
     services.save_endpoint(host, section("acme", "type=peer", bases=["provider"]), actor="test")
-    services.save_endpoint(host, section("other", "type=peer\nhost=iax.example.net\nusername=someone-else"),
-                           actor="test")  # fmt: skip
+    services.save_endpoint(
+        host, section("other", "type=peer\nhost=iax.example.net\nusername=someone-else"), actor="test"
+    )
     services.save_endpoint(
         host, section("phone", "type=friend\nhost=dynamic\nsecret=Phone-secret-99"), actor="t"
     )

@@ -58,9 +58,14 @@ def world(db, django_user_model):
     client = Client()
     client.force_login(admin_user)
     return {
-        "host": host, "admin": admin_user, "other": other, "client": client, "token": token,
-        "host_token": host_token, "host_token_row": host_token_row,
-    }  # fmt: skip
+        "host": host,
+        "admin": admin_user,
+        "other": other,
+        "client": client,
+        "token": token,
+        "host_token": host_token,
+        "host_token_row": host_token_row,
+    }
 
 
 def fingerprint() -> str:
@@ -158,12 +163,23 @@ def _store_natted(world):
 
 def _trunk_pair(world):
     services.create_host("pbx-b", actor="setup")
-    return {"far_host": "pbx-b", "registration": "local", "far_address": "192.0.2.20", "far_port": "4570",
-            "local_address": "", "local_port": "", "auth": "secret", "codecs": "ulaw", "trunk": "on"}  # fmt: skip
+    return {
+        "far_host": "pbx-b",
+        "registration": "local",
+        "far_address": "192.0.2.20",
+        "far_port": "4570",
+        "local_address": "",
+        "local_port": "",
+        "auth": "secret",
+        "codecs": "ulaw",
+        "trunk": "on",
+    }
 
 
 def _extensions_upload(world):
-    extensions = io.BytesIO(b"[from-trunk]\nexten => s,1,Answer()\n\n[office]\nexten => 100,1,Dial(IAX2/bob)\n")
+    extensions = io.BytesIO(
+        b"[from-trunk]\nexten => s,1,Answer()\n\n[office]\nexten => 100,1,Dial(IAX2/bob)\n"
+    )
     extensions.name = "extensions.conf"
     return {"extensions": extensions}
 
@@ -177,7 +193,9 @@ def _key_upload(world):
 
 WEB_WRITES = {
     "host-export": Write("post", lambda w: [H], lambda w: {}, "reveal", "host"),
-    "host-create": Write("post", lambda w: [], lambda w: {"name": "pbx9", "description": "new"}, "create", "host"),
+    "host-create": Write(
+        "post", lambda w: [], lambda w: {"name": "pbx9", "description": "new"}, "create", "host"
+    ),
     "host-edit": Write(
         "post",
         lambda w: [H],
@@ -196,12 +214,22 @@ WEB_WRITES = {
     "trunk-create": Write(
         "post",
         lambda w: [H],
-        lambda w: {"far_address": "iax.example.net", "far_port": "", "local_account": "acme-1234", "auth": "secret",
-                   "secret": "Provider-Secret-42", "registration": "local", "codecs": "ulaw", "trunk": "on",
-                   "local_section": "", "far_account": "", "local_context": ""},
+        lambda w: {
+            "far_address": "iax.example.net",
+            "far_port": "",
+            "local_account": "acme-1234",
+            "auth": "secret",
+            "secret": "Provider-Secret-42",
+            "registration": "local",
+            "codecs": "ulaw",
+            "trunk": "on",
+            "local_section": "",
+            "far_account": "",
+            "local_context": "",
+        },
         "create",
         "endpoint",
-    ),  # fmt: skip
+    ),
     "trunk-pair-create": Write("post", lambda w: [H], _trunk_pair, "create", "endpoint"),
     "endpoint-create": Write(
         "post",
@@ -380,10 +408,22 @@ UNUSED_UUID = "00000000-0000-4000-8000-000000000000"
 
 @pytest.mark.parametrize("name", sorted(WEB_GET_ONLY - {"metrics"}))
 def test_a_get_only_page_refuses_other_methods(world, name):
-    args = {"host-detail": [H], "host-findings": [H], "endpoint-list": [H], "host-conf": [H], "host-findings-summary": [H], "host-fix-summary": [H],
-            "import-status": [UNUSED_UUID], "import-report": [UNUSED_UUID], "endpoint-clone": [H, _endpoint("bob").pk],
-            "key-download": ["hq"], "host-history": [H], "revision-list": [H], "revision-diff": [H],
-            "change-detail": [Change.objects.first().pk]}.get(name, [])  # fmt: skip
+    args = {
+        "host-detail": [H],
+        "host-findings": [H],
+        "endpoint-list": [H],
+        "host-conf": [H],
+        "host-findings-summary": [H],
+        "host-fix-summary": [H],
+        "import-status": [UNUSED_UUID],
+        "import-report": [UNUSED_UUID],
+        "endpoint-clone": [H, _endpoint("bob").pk],
+        "key-download": ["hq"],
+        "host-history": [H],
+        "revision-list": [H],
+        "revision-diff": [H],
+        "change-detail": [Change.objects.first().pk],
+    }.get(name, [])
     response = world["client"].post(reverse(f"peers:{name}", args=args))
     assert response.status_code == 405
 
@@ -399,8 +439,9 @@ def test_a_web_write_records_its_user_in_the_history(world, name):
     assert response.status_code in (200, 302), (name, response.status_code)
     new = Change.objects.filter(id__gt=before)
     assert new.filter(action=write.action, object_type=write.object_type).exists(), (
-        name, list(new.values_list("action", "object_type")),
-    )  # fmt: skip
+        name,
+        list(new.values_list("action", "object_type")),
+    )
     assert set(new.values_list("actor_name", flat=True)) == {"root"}
 
 
@@ -439,30 +480,96 @@ API_BODY = {
     "create_host": ("/hosts", lambda w: {"name": "pbx9"}, "create", "host"),
     "update_host": (f"/hosts/{H}", lambda w: {"description": "api"}, "update", "host"),
     "delete_host": (f"/hosts/{H}", lambda w: None, "delete", "host"),
-    "put_general": (f"/hosts/{H}/general", lambda w: {"options": [{"name": "bindport", "value": "4569"}]}, "update", "general"),
-    "create_endpoints": (f"/hosts/{H}/endpoints", lambda w: {"name": "apipeer", "kind": "peer", "entries": [{"name": "host", "value": "192.0.2.3"}]}, "create", "endpoint"),
-    "update_endpoints": (f"/hosts/{H}/endpoints/bob", lambda w: {"name": "bob", "kind": "peer", "entries": [{"name": "host", "value": "192.0.2.3"}]}, "update", "endpoint"),
+    "put_general": (
+        f"/hosts/{H}/general",
+        lambda w: {"options": [{"name": "bindport", "value": "4569"}]},
+        "update",
+        "general",
+    ),
+    "create_endpoints": (
+        f"/hosts/{H}/endpoints",
+        lambda w: {"name": "apipeer", "kind": "peer", "entries": [{"name": "host", "value": "192.0.2.3"}]},
+        "create",
+        "endpoint",
+    ),
+    "update_endpoints": (
+        f"/hosts/{H}/endpoints/bob",
+        lambda w: {"name": "bob", "kind": "peer", "entries": [{"name": "host", "value": "192.0.2.3"}]},
+        "update",
+        "endpoint",
+    ),
     "delete_endpoints": (f"/hosts/{H}/endpoints/bob", lambda w: None, "delete", "endpoint"),
-    "create_templates": (f"/hosts/{H}/templates", lambda w: {"name": "tpl2", "entries": [{"name": "context", "value": "x"}]}, "create", "template"),
-    "update_templates": (f"/hosts/{H}/templates/office-phone", lambda w: {"name": "office-phone", "entries": [{"name": "type", "value": "friend"}, {"name": "host", "value": "dynamic"}, {"name": "context", "value": "office"}, {"name": "qualify", "value": "yes"}]}, "update", "template"),
+    "create_templates": (
+        f"/hosts/{H}/templates",
+        lambda w: {"name": "tpl2", "entries": [{"name": "context", "value": "x"}]},
+        "create",
+        "template",
+    ),
+    "update_templates": (
+        f"/hosts/{H}/templates/office-phone",
+        lambda w: {
+            "name": "office-phone",
+            "entries": [
+                {"name": "type", "value": "friend"},
+                {"name": "host", "value": "dynamic"},
+                {"name": "context", "value": "office"},
+                {"name": "qualify", "value": "yes"},
+            ],
+        },
+        "update",
+        "template",
+    ),
     "delete_templates": (None, lambda w: None, "delete", "template"),
-    "create_key": ("/keys", lambda w: {"name": "apikey", "public_pem": rsa_keys.generate(None).public_pem}, "create", "key"),
-    "update_key": ("/keys/spare", lambda w: {"name": "spare", "public_pem": rsa_keys.generate(None).public_pem}, "update", "key"),
+    "create_key": (
+        "/keys",
+        lambda w: {"name": "apikey", "public_pem": rsa_keys.generate(None).public_pem},
+        "create",
+        "key",
+    ),
+    "update_key": (
+        "/keys/spare",
+        lambda w: {"name": "spare", "public_pem": rsa_keys.generate(None).public_pem},
+        "update",
+        "key",
+    ),
     "delete_key": ("/keys/spare", lambda w: None, "delete", "key"),
-    "create_registration": (f"/hosts/{H}/registrations", lambda w: {"username": "r", "remote_host": "iax.example.org"}, "create", "registration"),
-    "update_registration": (None, lambda w: {"username": "branch-backup", "remote_host": "198.51.100.21"}, "update", "registration"),
+    "create_registration": (
+        f"/hosts/{H}/registrations",
+        lambda w: {"username": "r", "remote_host": "iax.example.org"},
+        "create",
+        "registration",
+    ),
+    "update_registration": (
+        None,
+        lambda w: {"username": "branch-backup", "remote_host": "198.51.100.21"},
+        "update",
+        "registration",
+    ),
     "delete_registration": (None, lambda w: None, "delete", "registration"),
-    "create_limit": (f"/hosts/{H}/callnumberlimits", lambda w: {"network": "10.0.0.0/8", "limit": 4}, "create", "callnumberlimit"),
+    "create_limit": (
+        f"/hosts/{H}/callnumberlimits",
+        lambda w: {"network": "10.0.0.0/8", "limit": 4},
+        "create",
+        "callnumberlimit",
+    ),
     "update_limit": (None, lambda w: {"network": "10.0.0.0/8", "limit": 4}, "update", "callnumberlimit"),
     "delete_limit": (None, lambda w: None, "delete", "callnumberlimit"),
-    "dialplan_put": (f"/hosts/{H}/dialplan", lambda w: {"contexts": ["office", "from-trunk"]}, "create", "dialplan"),
+    "dialplan_put": (
+        f"/hosts/{H}/dialplan",
+        lambda w: {"contexts": ["office", "from-trunk"]},
+        "create",
+        "dialplan",
+    ),
     "dialplan_delete": (None, lambda w: None, "delete", "dialplan"),
-}  # fmt: skip
+}
 # POST operations that write nothing: the simulator's questions (a call, a registration).
 API_READS = {
     "simulate_call_op": (f"/hosts/{H}/simulate/call", {"address": "192.0.2.50", "username": "alice"}),
-    "simulate_registration_op": (f"/hosts/{H}/simulate/registration", {"peer": "alice", "address": "192.0.2.50"}),
-}  # fmt: skip
+    "simulate_registration_op": (
+        f"/hosts/{H}/simulate/registration",
+        {"peer": "alice", "address": "192.0.2.50"},
+    ),
+}
 
 
 def _api_path(world, operation: str) -> str:
@@ -494,7 +601,9 @@ def _api_operations() -> dict[str, str]:
         for method, operation in operations.items():
             if method != "get":
                 operation_id = operation["operationId"]
-                found[operation_id.removeprefix("peers_api_resources_").removeprefix("peers_api_simulate_")] = method
+                found[
+                    operation_id.removeprefix("peers_api_resources_").removeprefix("peers_api_simulate_")
+                ] = method
     return found
 
 
@@ -509,9 +618,11 @@ def test_an_api_read_by_post_writes_nothing(world, operation):
     before = Change.objects.order_by("-id").values_list("id", flat=True).first()
     state = fingerprint()
     response = Client().post(
-        "/api/v1" + path, data=json.dumps(body), content_type="application/json",
+        "/api/v1" + path,
+        data=json.dumps(body),
+        content_type="application/json",
         HTTP_AUTHORIZATION=f"Bearer {world['token']}",
-    )  # fmt: skip
+    )
     assert response.status_code == 200, response.content
     assert fingerprint() == state
     assert not Change.objects.filter(id__gt=before).exists()
@@ -640,9 +751,14 @@ def test_admin_user_writes_are_recorded(world):
     client = world["client"]
     add = client.post(
         "/admin/auth/user/add/",
-        {"username": "newbie", "password1": "Long-pass-phrase-42", "password2": "Long-pass-phrase-42",
-         "usable_password": "true", "role": "editor"},
-    )  # fmt: skip
+        {
+            "username": "newbie",
+            "password1": "Long-pass-phrase-42",
+            "password2": "Long-pass-phrase-42",
+            "usable_password": "true",
+            "role": "editor",
+        },
+    )
     assert add.status_code == 302, add.content.decode()[:2000]
     newbie = get_user_model().objects.get(username="newbie")
     created = Change.objects.get(object_type="user", object_id=newbie.pk, action="create")

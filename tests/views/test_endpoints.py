@@ -245,8 +245,15 @@ def test_edit_form_never_shows_the_secret_and_blank_keeps_it(ann, demo):
     html = ann.get(url).content.decode()
     assert "Vq8-mU2x" not in html
     assert 'type="password"' in html
-    data = {"name": "alice", "bases": "office-phone", "callerid": '"Alice Example" <201>', "mailbox": "201@default",
-            "secret": "", "comment": " Desk phones", "other_lines": ""}  # fmt: skip
+    data = {
+        "name": "alice",
+        "bases": "office-phone",
+        "callerid": '"Alice Example" <201>',
+        "mailbox": "201@default",
+        "secret": "",
+        "comment": " Desk phones",
+        "other_lines": "",
+    }
     response = ann.post(url, data)
     assert response.status_code == 302, response.content.decode()[:3000]
     alice.refresh_from_db()
@@ -350,21 +357,31 @@ def test_preview_without_javascript_is_the_whole_form_page(ann, demo):
 
 def test_the_inputs_post_what_a_plain_field_would(ann, demo):
     data = {
-        "name": "erin", "host": "dynamic", "secret": "Erin-secret-8k2w", "other_lines": "",
+        "name": "erin",
+        "host": "dynamic",
+        "secret": "Erin-secret-8k2w",
+        "other_lines": "",
         "bases": ["office-phone", ""],
-        "allow__present": "1", "allow__op": ["disallow", "allow", "allow", "allow"],
+        "allow__present": "1",
+        "allow__op": ["disallow", "allow", "allow", "allow"],
         "allow__value": ["all", "g722", "", "ulaw"],  # an empty line is skipped
-        "permit__present": "1", "permit__op": ["deny", "permit"], "permit__value": ["0.0.0.0/0.0.0.0", "192.0.2.0/24"],
-        "auth__present": "1", "auth": ["md5"], "trunk": "yes",
-    }  # fmt: skip
+        "permit__present": "1",
+        "permit__op": ["deny", "permit"],
+        "permit__value": ["0.0.0.0/0.0.0.0", "192.0.2.0/24"],
+        "auth__present": "1",
+        "auth": ["md5"],
+        "trunk": "yes",
+    }
     response = ann.post(reverse("peers:endpoint-create", args=["demo", "friend"]), data)
     assert response.status_code == 302, response.context["form"].errors
     text = endpoint_section(Endpoint.objects.get(host=demo, name="erin"))
     lines = [f"{e.name}={e.value}" for e in text.entries]
     assert text.bases == ["office-phone"]
     assert lines[lines.index("disallow=all") : lines.index("disallow=all") + 3] == [
-        "disallow=all", "allow=g722", "allow=ulaw"
-    ]  # fmt: skip
+        "disallow=all",
+        "allow=g722",
+        "allow=ulaw",
+    ]
     assert "deny=0.0.0.0/0.0.0.0" in lines and "permit=192.0.2.0/24" in lines
     assert "auth=md5" in lines and "trunk=yes" in lines
 
@@ -379,9 +396,14 @@ def test_an_unchanged_choice_keeps_the_value_as_written(ann, demo):
     html = ann.get(url).content.decode()
     assert 'value="rsa" id="id_auth_1" checked' in html and 'value="md5" id="id_auth_0" checked' in html
     data = {
-        "name": "rsa-peer", "host": "192.0.2.7", "outkey": "demo-pbx", "auth__present": "1", "other_lines": "",
-        "version": services.version_of(peer), "auth": ["md5", "rsa"],  # the browser posts in checkbox order
-    }  # fmt: skip
+        "name": "rsa-peer",
+        "host": "192.0.2.7",
+        "outkey": "demo-pbx",
+        "auth__present": "1",
+        "other_lines": "",
+        "version": services.version_of(peer),
+        "auth": ["md5", "rsa"],  # the browser posts in checkbox order
+    }
     assert ann.post(url, data).status_code == 302
     peer.refresh_from_db()
     assert peer.auth == "rsa,md5"  # the same set: kept as it was written

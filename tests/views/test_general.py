@@ -15,8 +15,15 @@ HX = {"HX-Request": "true"}
 
 
 def _general_data(**overrides):
-    data = {"comment": " Demo PBX", "bindport": "4569", "bindaddr": "0.0.0.0", "bandwidth": "high",
-            "allow": "disallow=all\nallow=g722\nallow=ulaw", "tos": "ef", "other_lines": ""}  # fmt: skip
+    data = {
+        "comment": " Demo PBX",
+        "bindport": "4569",
+        "bindaddr": "0.0.0.0",
+        "bandwidth": "high",
+        "allow": "disallow=all\nallow=g722\nallow=ulaw",
+        "tos": "ef",
+        "other_lines": "",
+    }
     data.update(overrides)
     return data
 

@@ -41,8 +41,14 @@ def demo(db) -> Host:
 
 def _change_alice_secret(host: Host, actor) -> Change:
     alice = Endpoint.objects.get(host=host, name="alice")
-    services.save_endpoint(host, section("alice", f"secret={NEW_SECRET}\ncontext=x", bases=["office-phone"]),
-                           endpoint=alice, position=alice.position, actor=actor, message="rotate")  # fmt: skip
+    services.save_endpoint(
+        host,
+        section("alice", f"secret={NEW_SECRET}\ncontext=x", bases=["office-phone"]),
+        endpoint=alice,
+        position=alice.position,
+        actor=actor,
+        message="rotate",
+    )
     return Change.objects.get(object_repr="[alice]", action="update")
 
 
@@ -96,9 +102,18 @@ def test_history_filters_by_user_type_object_and_date(client_in, demo, admin):
 def test_history_is_paginated(client_in, demo):
     change = Change.objects.first()
     Change.objects.bulk_create(
-        Change(actor_name="x", batch=change.batch, action="update", object_type="endpoint", object_id=1,
-               object_repr=f"[e{i}]", host=demo, host_name="demo") for i in range(60)
-    )  # fmt: skip
+        Change(
+            actor_name="x",
+            batch=change.batch,
+            action="update",
+            object_type="endpoint",
+            object_id=1,
+            object_repr=f"[e{i}]",
+            host=demo,
+            host_name="demo",
+        )
+        for i in range(60)
+    )
     url = reverse("peers:host-history", args=["demo"])
     first = client_in.get(url).context["page"]
     assert (len(first.object_list), first.paginator.num_pages) == (50, 2)

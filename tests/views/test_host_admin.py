@@ -108,6 +108,11 @@ def test_the_delete_page_says_what_goes_with_the_host_and_needs_its_name(admin):
     assert kept.count() == history_before + deleted.count()
     assert deleted.filter(object_type="host").get().actor_name == "ann"
     assert sorted({c.object_type for c in deleted}) == [
-        "callnumberlimit", "endpoint", "general", "host", "registration", "template",
-    ]  # fmt: skip
+        "callnumberlimit",
+        "endpoint",
+        "general",
+        "host",
+        "registration",
+        "template",
+    ]
     assert all(c.host_id is None for c in kept)

@@ -196,10 +196,14 @@ def test_host_page_shows_the_deployment_status(client, django_user_model):
     host = seed_demo()
     first = publish(host, message="first", actor="test")
     Deployment.objects.create(
-        host=host, revision=first, revision_number=first.number, sha256=first.sha256, ok=True,
+        host=host,
+        revision=first,
+        revision_number=first.number,
+        sha256=first.sha256,
+        ok=True,
         registry="Host  dnsmgr  Username  Perceived  Refresh  State\n"
         "203.0.113.5:4569  Y  demo-pbx  <Unregistered>  60  Rejected\n1 IAX2 registrations.\n",
-    )  # fmt: skip
+    )
     viewer = django_user_model.objects.create_user("watcher", password="pw-for-tests-only")
     set_role(viewer, "viewer")
     client.force_login(viewer)

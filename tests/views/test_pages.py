@@ -53,10 +53,22 @@ def _pages(demo):
 
 
 PAGE_NAMES = [
-    "host-findings", "endpoint-list", "endpoint-create", "endpoint-edit", "endpoint-clone", "endpoint-delete",
-    "general-edit", "registration-list", "registration-edit", "limit-list", "limit-edit", "key-list",
-    "key-generate", "key-upload", "import",
-]  # fmt: skip
+    "host-findings",
+    "endpoint-list",
+    "endpoint-create",
+    "endpoint-edit",
+    "endpoint-clone",
+    "endpoint-delete",
+    "general-edit",
+    "registration-list",
+    "registration-edit",
+    "limit-list",
+    "limit-edit",
+    "key-list",
+    "key-generate",
+    "key-upload",
+    "import",
+]
 
 
 @pytest.mark.parametrize("page", PAGE_NAMES)
@@ -112,9 +124,13 @@ def test_every_delete_asks_for_confirmation_first(ann, demo, make_key, kind, tit
     else:
         obj = make_key("spare")
         url, model = reverse("peers:key-delete", args=["spare"]), Key
-    list_html = ann.get({"registration": reverse("peers:registration-list", args=["demo"]),
-                         "limit": reverse("peers:limit-list", args=["demo"]),
-                         "key": reverse("peers:key-list")}[kind]).content.decode()  # fmt: skip
+    list_html = ann.get(
+        {
+            "registration": reverse("peers:registration-list", args=["demo"]),
+            "limit": reverse("peers:limit-list", args=["demo"]),
+            "key": reverse("peers:key-list"),
+        }[kind]
+    ).content.decode()
     assert f'<a href="{url}">delete</a>' in list_html  # a link to the question, not a one-click POST
     page = ann.get(url)
     html = page.content.decode()

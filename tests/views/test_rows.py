@@ -51,11 +51,19 @@ def test_an_existing_registration_without_a_secret_offers_none_to_keep_either(ed
 @pytest.mark.parametrize(
     ("server", "port", "message"),
     [
-        ("pbx.example.net:4570", "4569", "'pbx.example.net:4570' includes a port: type pbx.example.net here and 4570 in the Port field"),
-        ("pbx.example.net:4570", "", "'pbx.example.net:4570' includes a port: type pbx.example.net here and 4570 in the Port field"),
+        (
+            "pbx.example.net:4570",
+            "4569",
+            "'pbx.example.net:4570' includes a port: type pbx.example.net here and 4570 in the Port field",
+        ),
+        (
+            "pbx.example.net:4570",
+            "",
+            "'pbx.example.net:4570' includes a port: type pbx.example.net here and 4570 in the Port field",
+        ),
         ("2001:db8::1", "", "'2001:db8::1' contains ':'; type a host name or IPv4 address here"),
     ],
-)  # fmt: skip
+)
 def test_host_colon_port_in_the_server_field_is_refused_there(editor, server, port, message):
     demo = seed_demo()
     data = {"username": "u1", "secret": "Abcdefgh-123", "remote_host": server, "remote_port": port}
@@ -77,8 +85,11 @@ def test_the_service_refuses_host_colon_port_too_so_the_api_cannot_store_it(db):
         )
     (finding,) = caught.value.findings
     assert (finding.code, finding.part, finding.value, finding.rule) == (
-        "invalid-value", "remote_host", "pbx.example.net:4570", "register",
-    )  # fmt: skip
+        "invalid-value",
+        "remote_host",
+        "pbx.example.net:4570",
+        "register",
+    )
     assert not Registration.objects.exists()
 
 
@@ -93,8 +104,10 @@ def test_the_host_and_port_fields_apart_are_accepted(editor):
     assert editor.post(reverse("peers:registration-list", args=["demo"]), data).status_code == 302
     saved = Registration.objects.get(host=demo, username="u1")
     assert (saved.remote_host, saved.remote_port, saved.line()) == (
-        "pbx.example.net", 4570, "u1:Abcdefgh-123@pbx.example.net:4570",
-    )  # fmt: skip
+        "pbx.example.net",
+        4570,
+        "u1:Abcdefgh-123@pbx.example.net:4570",
+    )
     assert RegistrationForm(data={**data, "remote_port": ""}).is_valid()
 
 

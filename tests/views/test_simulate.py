@@ -53,9 +53,11 @@ def test_a_viewer_tests_a_rejected_call_and_gets_the_fix_as_a_link(demo, django_
 
 def test_htmx_swaps_the_workspace_only(demo, django_user_model):
     viewer = _client(django_user_model, "viewer")
-    response = viewer.post(reverse("peers:simulate-call", args=["demo"]),
-                           {"address": "192.168.10.5", "username": "alice", "secret": ALICE, "calltoken": "on",
-                            "exten": "201"}, HTTP_HX_REQUEST="true")  # fmt: skip
+    response = viewer.post(
+        reverse("peers:simulate-call", args=["demo"]),
+        {"address": "192.168.10.5", "username": "alice", "secret": ALICE, "calltoken": "on", "exten": "201"},
+        HTTP_HX_REQUEST="true",
+    )
     text = response.content.decode()
     assert text.lstrip().startswith('<div class="sim" id="workspace">') and "<html" not in text
     assert "<strong>ACCEPTED</strong>" in text and "<code>201@from-office</code>" in text
@@ -68,8 +70,9 @@ def test_a_parameter_the_simulator_cannot_use_is_an_error_at_its_field(demo, dja
     ).content.decode()
     assert 'id="row-address" class="field has-error"' in text
     assert "&#x27;pbx.example.net&#x27; is not an IP address" in text
-    text = viewer.post(reverse("peers:simulate-call", args=["demo"]),
-                       {"address": "192.0.2.1", "secret": "x", "key": "hq"}).content.decode()  # fmt: skip
+    text = viewer.post(
+        reverse("peers:simulate-call", args=["demo"]), {"address": "192.0.2.1", "secret": "x", "key": "hq"}
+    ).content.decode()
     assert "give a secret or a key, not both" in text
 
 
@@ -85,8 +88,9 @@ def test_a_registration_page(demo, django_user_model):
     viewer = _client(django_user_model, "viewer")
     url = reverse("peers:simulate-registration", args=["demo"])
     assert 'value="branch"' in viewer.get(url + "?peer=branch").content.decode()
-    text = viewer.post(url, {"peer": "branch", "address": "198.51.100.20", "secret": "Br4nch-7yHq2mZ",
-                             "calltoken": "on"}).content.decode()  # fmt: skip
+    text = viewer.post(
+        url, {"peer": "branch", "address": "198.51.100.20", "secret": "Br4nch-7yHq2mZ", "calltoken": "on"}
+    ).content.decode()
     assert "<strong>ACCEPTED</strong>" in text and "iax2 show peers then shows" in text
     assert "Br4nch-7yHq2mZ" not in text
 

@@ -28,9 +28,19 @@ def hosts():
 
 
 def _far(**changes):
-    data = {"far_address": "iax.example.net", "far_port": "", "local_account": "acme-1234", "auth": "secret",
-            "secret": "Provider-Secret-42", "registration": "local", "codecs": "g722, ulaw", "trunk": "on",
-            "local_section": "", "far_account": "", "local_context": ""}  # fmt: skip
+    data = {
+        "far_address": "iax.example.net",
+        "far_port": "",
+        "local_account": "acme-1234",
+        "auth": "secret",
+        "secret": "Provider-Secret-42",
+        "registration": "local",
+        "codecs": "g722, ulaw",
+        "trunk": "on",
+        "local_section": "",
+        "far_account": "",
+        "local_context": "",
+    }
     data.update(changes)
     return data
 
@@ -53,8 +63,13 @@ def test_a_provider_trunk_creates_the_friend_and_the_register_line_linked(editor
     assert response["Location"] == reverse("peers:registration-list", args=["pbx-a"])
     friend = Endpoint.objects.get(host__name="pbx-a")
     assert (friend.name, friend.kind, friend.peer_host, friend.username, friend.secret, friend.context) == (
-        "acme-1234", "friend", "iax.example.net", "acme-1234", "Provider-Secret-42", "from-acme-1234",
-    )  # fmt: skip
+        "acme-1234",
+        "friend",
+        "iax.example.net",
+        "acme-1234",
+        "Provider-Secret-42",
+        "from-acme-1234",
+    )
     registration = Registration.objects.get(host__name="pbx-a")
     assert registration.line() == "acme-1234:Provider-Secret-42@iax.example.net"
     page = editor.get(response["Location"]).content.decode()
@@ -110,8 +125,17 @@ def test_a_refused_trunk_says_why_at_the_field_and_writes_nothing(editor, hosts,
 
 
 def _pair(**changes):
-    data = {"far_host": "pbx-b", "registration": "local", "far_address": "192.0.2.20", "far_port": "4570",
-            "local_address": "", "local_port": "", "auth": "secret", "codecs": "ulaw", "trunk": "on"}  # fmt: skip
+    data = {
+        "far_host": "pbx-b",
+        "registration": "local",
+        "far_address": "192.0.2.20",
+        "far_port": "4570",
+        "local_address": "",
+        "local_port": "",
+        "auth": "secret",
+        "codecs": "ulaw",
+        "trunk": "on",
+    }
     data.update(changes)
     return data
 
