@@ -2,8 +2,8 @@
 ``peers.asterisk.locate.shared_dir`` finds (``IAXADMIN_SHARED``, ``shared`` beside the checkout or
 one of its parents, or beside a local ``origin`` remote). No machine path is named here.
 
-Asterisk's GPL sample files are read from there at test time, never copied into the repository
-(style brief); the tests that need a sample skip, naming what to set, when there is none.
+Asterisk's GPL sample files are read from there at test time, never copied into the repository;
+the tests that need a sample skip, naming what to set, when there is none.
 """
 
 from __future__ import annotations

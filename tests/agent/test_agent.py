@@ -172,9 +172,16 @@ def test_success_writes_files_reloads_and_reports(env, server):
     assert get.path == "/api/v1/hosts/pbx1/bundle.tar.gz"
     (report,) = server.deployments
     assert set(report) == {
-        "revision", "sha256", "ok", "reload_output", "registry", "peers", "dialplan_contexts", "error",
+        "revision",
+        "sha256",
+        "ok",
+        "reload_output",
+        "registry",
+        "peers",
+        "dialplan_contexts",
+        "error",
         "agent_version",
-    }  # fmt: skip
+    }
     assert report["revision"] == 1
     assert report["sha256"] == server.bundle.sha256
     assert report["ok"] is True
@@ -536,10 +543,23 @@ def test_backups_are_pruned(env, server):
 def test_interval_loop_runs_until_sigterm(env, server):
     server.bundle = Bundle.build(1, NEW_CONF)
     argv = [
-        PYTHON, str(AGENT), "--url", server.url, "--host", "pbx1",
-        "--token-file", str(env.token_file), "--conf-path", str(env.conf), "--keys-dir", str(env.keys),
-        "--state-dir", str(env.state), "--interval", "0.2",
-    ]  # fmt: skip
+        PYTHON,
+        str(AGENT),
+        "--url",
+        server.url,
+        "--host",
+        "pbx1",
+        "--token-file",
+        str(env.token_file),
+        "--conf-path",
+        str(env.conf),
+        "--keys-dir",
+        str(env.keys),
+        "--state-dir",
+        str(env.state),
+        "--interval",
+        "0.2",
+    ]
     proc = subprocess.Popen(argv, env=env.vars, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 30

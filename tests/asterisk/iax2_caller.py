@@ -59,8 +59,16 @@ class Call:
         return int((time.monotonic() - self.start) * 1000) + 1
 
     def send(self, subclass: int, ies: bytes = b"", *, ts: int | None = None, counts: bool = True) -> None:
-        header = struct.pack("!HHIBBBB", 0x8000 | SOURCE_CALL, self.dcall, self.ts() if ts is None else ts,
-                             self.oseq, self.iseq, FRAME_IAX, subclass)  # fmt: skip
+        header = struct.pack(
+            "!HHIBBBB",
+            0x8000 | SOURCE_CALL,
+            self.dcall,
+            self.ts() if ts is None else ts,
+            self.oseq,
+            self.iseq,
+            FRAME_IAX,
+            subclass,
+        )
         self.sock.sendto(header + ies, self.peer)
         if counts:
             self.oseq = (self.oseq + 1) % 256

@@ -76,10 +76,12 @@ class Call:
 
     def call(self, username: str, secret: str, exten: str) -> str:
         ies = (
-            ie(IE_VERSION, struct.pack("!H", 2)) + ie(IE_USERNAME, username.encode()) +
-            ie(IE_CALLED_NUMBER, exten.encode()) + ie(IE_FORMAT, struct.pack("!I", ULAW)) +
-            ie(IE_CAPABILITY, struct.pack("!I", ULAW))
-        )  # fmt: skip
+            ie(IE_VERSION, struct.pack("!H", 2))
+            + ie(IE_USERNAME, username.encode())
+            + ie(IE_CALLED_NUMBER, exten.encode())
+            + ie(IE_FORMAT, struct.pack("!I", ULAW))
+            + ie(IE_CAPABILITY, struct.pack("!I", ULAW))
+        )
         self.send(NEW, ies + ie(IE_CALLTOKEN, b""), counted=False)
         subclass, got = self.receive()
         if subclass == CALLTOKEN:  # resend NEW with the token

@@ -137,11 +137,20 @@ def test_parse_channels_reads_core_show_channels_concise():
     )
     first, second = parse_channels(text)
     assert (first.name, first.context, first.exten, first.priority, first.state, first.application) == (
-        "IAX2/alice-8088", "from-alice", "100", 1, "Ring", "Echo"
-    )  # fmt: skip
+        "IAX2/alice-8088",
+        "from-alice",
+        "100",
+        1,
+        "Ring",
+        "Echo",
+    )
     assert (second.data, second.caller_id, second.account_code, second.duration, second.unique_id) == (
-        "IAX2/x!y,20", "200", "acct", "12", "1796019783.3"
-    )  # fmt: skip
+        "IAX2/x!y,20",
+        "200",
+        "acct",
+        "12",
+        "1796019783.3",
+    )
     assert parse_channels("\n") == []
     with pytest.raises(ValueError, match="not a 'core show channels concise' line"):
         parse_channels("Channel  Location  State\n")

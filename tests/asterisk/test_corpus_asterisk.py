@@ -24,8 +24,7 @@ from peers.exporter import export_host, write_export
 from peers.iaxconf.parse import ConfigSyntaxError, parse_file
 from peers.models import Host
 from peers.services import import_document
-
-from ..reference import IAX_SAMPLE, require
+from tests.reference import IAX_SAMPLE, require
 
 pytestmark = pytest.mark.django_db
 
@@ -34,9 +33,11 @@ CORPUS = DATA / "corpus"
 INCLUDES = DATA / "parse" / "corpus-includes"
 FILES = sorted(CORPUS.glob("*.conf"))
 NEEDS_INCLUDES = {
-    "01_paulseward_asterisk-minimal.conf", "04_StuartJMackintosh_asterisk-config-templates.conf",
-    "15_V-ctor_gsm-ip-gateway.conf", "35_linhng98_asterisk.conf",
-}  # fmt: skip
+    "01_paulseward_asterisk-minimal.conf",
+    "04_StuartJMackintosh_asterisk-config-templates.conf",
+    "15_V-ctor_gsm-ip-gateway.conf",
+    "35_linhng98_asterisk.conf",
+}
 # A line before the first section: Asterisk rejects the file whole, and so does our importer.
 REJECTED = {"41_SuperKumKum_SysAdmin-ll_Project.conf"}
 

@@ -129,8 +129,12 @@ secret={STRONG}
     for name in ("open", "emptied", "inherited", "closed"):
         client = start(client_config(f"{name}@127.0.0.1:{server_port}"))
         states[name] = registered(client)
-    assert states == {"open": "Registered", "emptied": "Registered", "inherited": "Registered",
-                      "closed": "No Authentication"}  # fmt: skip
+    assert states == {
+        "open": "Registered",
+        "emptied": "Registered",
+        "inherited": "Registered",
+        "closed": "No Authentication",
+    }
     assert peer_field(a, "emptied", "Secret") == "<Not set>"
     assert ("open-registration", "open") in codes(server)
     assert ("open-registration", "emptied") in codes(server)
@@ -167,8 +171,10 @@ context=default
     a = start({"iax.conf": conf, "extensions.conf": DIALPLAN}, port=port)
     shown = users(a)
     assert (shown["holed"].secret, shown["from-template"].secret, shown["empty-first"].secret) == (
-        f"{STRONG};", f"{STRONG};", STRONG,
-    )  # fmt: skip
+        f"{STRONG};",
+        f"{STRONG};",
+        STRONG,
+    )
 
     def call(user: str, secret: str) -> str:
         return sandbox.run([sys.executable, str(CALLER), str(port), user, secret, "100"]).stdout.strip()
@@ -312,8 +318,10 @@ type=peer
 host=dynamic
 secret=pa ss word
 """
-    clients = [client_config(f"acl-long:{STRONG}@127.0.0.1:{server_port}"),
-               client_config(f"spaced:pa ss word@127.0.0.1:{server_port}")]  # fmt: skip
+    clients = [
+        client_config(f"acl-long:{STRONG}@127.0.0.1:{server_port}"),
+        client_config(f"spaced:pa ss word@127.0.0.1:{server_port}"),
+    ]
     start({"iax.conf": server}, port=server_port)
     assert [registered(start(client)) for client in clients] == ["Registered", "Registered"]
     assert len(long_permit) > v.MAX_LINE
@@ -352,8 +360,11 @@ connectedline=off
     shown = {
         n: (peer_field(a, n, "Encryption"), peer_field(a, n, "Calltoken req")) for n in ("e1", "e2", "e3")
     }
-    assert shown == {"e1": ("(aes128,keyrotate)", "Yes"), "e2": ("(aes128,keyrotate)", "No"),
-                     "e3": ("(aes128,keyrotate)", "No")}  # fmt: skip
+    assert shown == {
+        "e1": ("(aes128,keyrotate)", "Yes"),
+        "e2": ("(aes128,keyrotate)", "No"),
+        "e3": ("(aes128,keyrotate)", "No"),
+    }
     # transfer and connectedline are not shown by any CLI command: build_peer reads them with
     # ast_true/ast_false like the others, and Asterisk loads them without a word
     assert [c for c, _ in codes(conf)] == ["calltoken-disabled", "calltoken-disabled"]
@@ -427,13 +438,16 @@ cid_number=300
 def test_lines_after_an_include_stay_in_the_including_section_and_paths_are_config_relative(
     start, tmp_path, port
 ):
-    folder = write(tmp_path / "orig", {
-        "iax.conf": f"[general]\n\n[a]\ntype=peer\nhost=127.0.0.1\nsecret={STRONG}\n#include sub/one.conf\n"
-                    "description=after include\n",
-        "sub/one.conf": f"[b]\ntype=peer\nhost=127.0.0.1\nsecret={STRONG}\n#include two.conf\n",
-        "two.conf": "context=from-the-config-directory\n",
-        "sub/two.conf": "context=beside-the-including-file\n",
-    })  # fmt: skip
+    folder = write(
+        tmp_path / "orig",
+        {
+            "iax.conf": f"[general]\n\n[a]\ntype=peer\nhost=127.0.0.1\nsecret={STRONG}\n#include sub/one.conf\n"
+            "description=after include\n",
+            "sub/one.conf": f"[b]\ntype=peer\nhost=127.0.0.1\nsecret={STRONG}\n#include two.conf\n",
+            "two.conf": "context=from-the-config-directory\n",
+            "sub/two.conf": "context=beside-the-including-file\n",
+        },
+    )
     original, exported, _ = through_the_database(folder, tmp_path, start, port)
     assert original.peer_details["a"]["Description"] == "after include"
     assert original.peer_details["b"]["Context"] == "from-the-config-directory"
@@ -446,12 +460,18 @@ def test_lines_after_an_include_stay_in_the_including_section_and_paths_are_conf
 def test_includeifexists_depth_and_line_length(start, tmp_path):
     """#includeifexists is an unknown directive (the file is not read); the main file and 10
     nested includes are read, an 11th is not; a line of 8190 bytes is read, 8191 is skipped."""
-    unknown = write(tmp_path / "unknown", {"iax.conf": "[general]\n#includeifexists there.conf\n",
-                                           "there.conf": "[z]\ntype=peer\nhost=127.0.0.1\n"})  # fmt: skip
+    unknown = write(
+        tmp_path / "unknown",
+        {
+            "iax.conf": "[general]\n#includeifexists there.conf\n",
+            "there.conf": "[z]\ntype=peer\nhost=127.0.0.1\n",
+        },
+    )
     snapshot = start(unknown).snapshot()
     assert snapshot.peer_details == {}
-    assert [str(x) for x in snapshot.problems] == ["WARNING config.c: Unknown directive '#includeifexists' at line 2 "
-                                                   "of <etc>/iax.conf"]  # fmt: skip
+    assert [str(x) for x in snapshot.problems] == [
+        "WARNING config.c: Unknown directive '#includeifexists' at line 2 of <etc>/iax.conf"
+    ]
     assert parse_file(unknown / "iax.conf").document.sections[0].entries == []
 
     for depth, deepest in ((10, "p10"), (11, "p10")):

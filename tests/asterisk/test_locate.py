@@ -110,12 +110,20 @@ def test_command_line_for_ci(tmp_path):
     env = {**os.environ, "IAXADMIN_SHARED": str(shared)}
     done = subprocess.run(
         ["python3", "-m", "peers.asterisk", "--shared"],
-        cwd=locate.CHECKOUT, env=env, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        cwd=locate.CHECKOUT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert (done.returncode, done.stdout.strip()) == (0, str(shared))
     env["IAXADMIN_SHARED"] = str(tmp_path / "none")
     done = subprocess.run(
         ["python3", "-m", "peers.asterisk", "--shared"],
-        cwd=locate.CHECKOUT, env=env, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        cwd=locate.CHECKOUT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 1 and "IAXADMIN_SHARED" in done.stderr

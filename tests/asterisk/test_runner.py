@@ -59,9 +59,11 @@ def test_override_bind_comments_bind_lines_in_place_and_appends_loopback():
     assert changed["iax.conf"].endswith("[general](+)\nbindport=4600\nbindaddr=127.0.0.1\n")
     assert changed["extra.conf"] == ";iaxadmin-sandbox: bindaddr=192.0.2.1\n"
     assert overridden == [
-        "iax.conf:2: bindport = 4569", "iax.conf:3: BINDADDR=0.0.0.0", "iax.conf:6: bindport=1",
+        "iax.conf:2: bindport = 4569",
+        "iax.conf:3: BINDADDR=0.0.0.0",
+        "iax.conf:6: bindport=1",
         "extra.conf:1: bindaddr=192.0.2.1",
-    ]  # fmt: skip
+    ]
 
 
 def test_override_bind_without_general_starts_one():
@@ -152,8 +154,11 @@ def test_start_parses_every_show_command(start):
     users = {u.name: u for u in a.users()}
     assert (users["alice"].secret, users["alice"].auth, users["alice"].context) == ("abc", ["md5"], "default")
     assert (users["carol"].inkeys, users["carol"].auth, users["carol"].acl, users["carol"].codec_pref) == (
-        "k1", ["rsa"], True, "Caller",
-    )  # fmt: skip
+        "k1",
+        ["rsa"],
+        True,
+        "Caller",
+    )
     (registration,) = a.registry()
     assert (registration.host, registration.username, registration.refresh) == ("127.0.0.1:4570", "alice", 60)
     assert [(k.name, k.type, k.status) for k in a.keys()] == [("k1", "PUBLIC", "[Loaded]")]
@@ -171,8 +176,10 @@ def test_two_instances_in_one_sandbox_register_to_each_other(start, ports):
         },
         port=server_port,
     )
-    client = start({"iax.conf": f"[general]\nregister => branch:Br4nch-S3cret@127.0.0.1:{server_port}\n"},
-                   port=client_port)  # fmt: skip
+    client = start(
+        {"iax.conf": f"[general]\nregister => branch:Br4nch-S3cret@127.0.0.1:{server_port}\n"},
+        port=client_port,
+    )
     # the perceived address comes with the server's REGACK (the State column can lag on a loaded
     # CPU: see test_disagreements.registered)
     row = client.wait_until(

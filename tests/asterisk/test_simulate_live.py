@@ -79,9 +79,11 @@ REGISTRATIONS = {  # peer -> (register line credentials, secret, key)
 # Registrations in three phases, each from its own Asterisk, one after the other: Asterisk
 # challenges a peer it does not know (ghost) with the methods it last asked a known peer for
 # (last_authmethod), so the RSA peers go first and md5 ones are asked last before ghost.
-PHASES = [("early", 30114, ["rsa-phone", "key-phone"]),
-          ("caller", CALLER_PORT, ["alice", "bob", "office", "branch", "open-phone"]),
-          ("late", 30115, ["ghost"])]  # fmt: skip
+PHASES = [
+    ("early", 30114, ["rsa-phone", "key-phone"]),
+    ("caller", CALLER_PORT, ["alice", "bob", "office", "branch", "open-phone"]),
+    ("late", 30115, ["ghost"]),
+]
 CALLER_CONF = """[general]
 authdebug=yes
 bindport={port}
@@ -125,7 +127,8 @@ def _build_host() -> tuple:
     material = rsa_keys.generate(None)
     services.store_key("lab-caller", material, actor="test")
     for name, lines in LAB.items():
-        if name == "open-phone":  # refused by the section policy (open-registration): stored as an import keeps it
+        if name == "open-phone":
+            # refused by the section policy (open-registration): stored as an import keeps it
             store(host, section(name, lines))
         else:
             services.save_endpoint(host, section(name, lines), actor="test")
@@ -234,9 +237,15 @@ def lab(sandbox, django_db_setup, django_db_blocker):
         registered.update({p: instance for p in peers})
     caller = next(i for i in sandbox.instances if i.name == "caller")
     caller3 = sandbox.start(
-        {"iax.conf": CALLER_CONF.format(port=CALLER3_PORT, address="127.0.0.3", registers="", callee=CALLEE_PORT)},
-        name="caller3", port=CALLER3_PORT, bind="keep",
-    )  # fmt: skip
+        {
+            "iax.conf": CALLER_CONF.format(
+                port=CALLER3_PORT, address="127.0.0.3", registers="", callee=CALLEE_PORT
+            )
+        },
+        name="caller3",
+        port=CALLER3_PORT,
+        bind="keep",
+    )
     callee.sync_log()
     yield Lab(sandbox, callee, caller, caller3, inputs, callee.log(levels=None)[mark:], registry, registered)
     for instance in [caller3, *dict.fromkeys(registered.values()), callee]:
@@ -277,10 +286,17 @@ def _matches(predicted, actual: list[str], host: str = "127.0.0.1") -> bool:
 
 
 def _record(scenario: str, result, actual: list[str], **extra) -> None:
-    RECORDS.append({
-        "scenario": scenario, "outcome": result.outcome, "section": result.section or result.pick,
-        "cause": result.cause, "predicted": [str(line) for line in result.logged], "asterisk": actual, **extra,
-    })  # fmt: skip
+    RECORDS.append(
+        {
+            "scenario": scenario,
+            "outcome": result.outcome,
+            "section": result.section or result.pick,
+            "cause": result.cause,
+            "predicted": [str(line) for line in result.logged],
+            "asterisk": actual,
+            **extra,
+        }
+    )
 
 
 # --- calls --------------------------------------------------------------------------------------
@@ -288,25 +304,70 @@ def _record(scenario: str, result, actual: list[str], **extra) -> None:
 C1 = f"127.0.0.1:{CALLER_PORT}"
 CALLS = [
     # scenario, caller, dial string, what the simulator is told
-    ("exact username", "caller", "IAX2/alice:Alice-secret-1@lab/100", Call(C1, "alice", "Alice-secret-1", exten="100")),
+    (
+        "exact username",
+        "caller",
+        "IAX2/alice:Alice-secret-1@lab/100",
+        Call(C1, "alice", "Alice-secret-1", exten="100"),
+    ),
     ("no username, ranking", "caller", "IAX2/lab/100", Call(C1, exten="100")),
-    ("ACL deny", "caller", "IAX2/acl-user:Acl-secret-123@lab/100", Call(C1, "acl-user", "Acl-secret-123", exten="100")),
-    ("wrong secret", "caller", "IAX2/alice:Wrong-secret-99@lab/100", Call(C1, "alice", "Wrong-secret-99", exten="100")),
-    ("plaintext-only user, Asterisk falls back", "caller", "IAX2/ptext:Ptext-secret-12@lab/100",
-     Call(C1, "ptext", "Ptext-secret-12", exten="100")),
+    (
+        "ACL deny",
+        "caller",
+        "IAX2/acl-user:Acl-secret-123@lab/100",
+        Call(C1, "acl-user", "Acl-secret-123", exten="100"),
+    ),
+    (
+        "wrong secret",
+        "caller",
+        "IAX2/alice:Wrong-secret-99@lab/100",
+        Call(C1, "alice", "Wrong-secret-99", exten="100"),
+    ),
+    (
+        "plaintext-only user, Asterisk falls back",
+        "caller",
+        "IAX2/ptext:Ptext-secret-12@lab/100",
+        Call(C1, "ptext", "Ptext-secret-12", exten="100"),
+    ),
     ("RSA", "caller", "IAX2/rsa-user@lab-rsa/100", Call(C1, "rsa-user", key="lab-caller", exten="100")),
-    ("RSA, key not in inkeys", "caller", "IAX2/rsa-user@lab-other/100", Call(C1, "rsa-user", key="other", exten="100")),
-    ("RSA-only user, caller without a key", "caller", "IAX2/rsa-user:Some-secret-12@lab/100",
-     Call(C1, "rsa-user", "Some-secret-12", exten="100")),
-    ("unknown context", "caller", "IAX2/lost:Lost-secret-123@lab/100", Call(C1, "lost", "Lost-secret-123", exten="100")),
-    ("context not permitted", "caller", "IAX2/alice:Alice-secret-1@lab/100@from-lan",
-     Call(C1, "alice", "Alice-secret-1", context="from-lan", exten="100")),
-    ("no common codec", "caller", "IAX2/gsm-only:Gsm-secret-1234@lab-ulaw/100",
-     Call(C1, "gsm-only", "Gsm-secret-1234", exten="100", codecs=("ulaw",))),
-    ("forceencryption, caller does not encrypt", "caller", "IAX2/enc:Enc-secret-1234@lab/100",
-     Call(C1, "enc", "Enc-secret-1234", exten="100")),
+    (
+        "RSA, key not in inkeys",
+        "caller",
+        "IAX2/rsa-user@lab-other/100",
+        Call(C1, "rsa-user", key="other", exten="100"),
+    ),
+    (
+        "RSA-only user, caller without a key",
+        "caller",
+        "IAX2/rsa-user:Some-secret-12@lab/100",
+        Call(C1, "rsa-user", "Some-secret-12", exten="100"),
+    ),
+    (
+        "unknown context",
+        "caller",
+        "IAX2/lost:Lost-secret-123@lab/100",
+        Call(C1, "lost", "Lost-secret-123", exten="100"),
+    ),
+    (
+        "context not permitted",
+        "caller",
+        "IAX2/alice:Alice-secret-1@lab/100@from-lan",
+        Call(C1, "alice", "Alice-secret-1", context="from-lan", exten="100"),
+    ),
+    (
+        "no common codec",
+        "caller",
+        "IAX2/gsm-only:Gsm-secret-1234@lab-ulaw/100",
+        Call(C1, "gsm-only", "Gsm-secret-1234", exten="100", codecs=("ulaw",)),
+    ),
+    (
+        "forceencryption, caller does not encrypt",
+        "caller",
+        "IAX2/enc:Enc-secret-1234@lab/100",
+        Call(C1, "enc", "Enc-secret-1234", exten="100"),
+    ),
     ("ambiguous tie", "caller3", "IAX2/lab/100", Call(f"127.0.0.3:{CALLER3_PORT}", exten="100")),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize("scenario,caller,dial,call", CALLS, ids=[c[0] for c in CALLS])
@@ -341,15 +402,27 @@ def test_calls_end_as_predicted(lab, scenario, caller, dial, call):
 
 RAW = [
     # scenario, the client's parameters, what the simulator is told
-    ("call token required", {"username": "alice", "secret": "Alice-secret-1", "calltoken": False},
-     dict(username="alice", secret="Alice-secret-1", calltoken=False, codecs=("ulaw",))),
-    ("call token not required (requirecalltoken=no)", {"username": "legacy", "secret": "Legacy-secret-1", "calltoken": False},
-     dict(username="legacy", secret="Legacy-secret-1", calltoken=False, codecs=("ulaw",))),
-    ("md5 against plaintext-only", {"username": "ptext", "secret": "Ptext-secret-12", "methods": ["md5"]},
-     dict(username="ptext", secret="Ptext-secret-12", auth=("md5",), codecs=("ulaw",))),
-    ("call numbers exhausted", {"bind": "127.0.0.5", "username": "alice", "secret": "Alice-secret-1"},
-     dict(username="alice", secret="Alice-secret-1", codecs=("ulaw",))),
-]  # fmt: skip
+    (
+        "call token required",
+        {"username": "alice", "secret": "Alice-secret-1", "calltoken": False},
+        dict(username="alice", secret="Alice-secret-1", calltoken=False, codecs=("ulaw",)),
+    ),
+    (
+        "call token not required (requirecalltoken=no)",
+        {"username": "legacy", "secret": "Legacy-secret-1", "calltoken": False},
+        dict(username="legacy", secret="Legacy-secret-1", calltoken=False, codecs=("ulaw",)),
+    ),
+    (
+        "md5 against plaintext-only",
+        {"username": "ptext", "secret": "Ptext-secret-12", "methods": ["md5"]},
+        dict(username="ptext", secret="Ptext-secret-12", auth=("md5",), codecs=("ulaw",)),
+    ),
+    (
+        "call numbers exhausted",
+        {"bind": "127.0.0.5", "username": "alice", "secret": "Alice-secret-1"},
+        dict(username="alice", secret="Alice-secret-1", codecs=("ulaw",)),
+    ),
+]
 
 
 @pytest.mark.parametrize("scenario,spec,call", RAW, ids=[r[0] for r in RAW])
@@ -384,9 +457,12 @@ def test_registrations_end_as_predicted(lab, peer):
     box = lab.registered[peer]
     result = lab.predict_registration(Registration(peer, f"127.0.0.1:{box.port}", secret=secret, key=key))
     mine = [
-        line for line in lab.registry_lines
-        if f"'{peer}'" in line.message or f" {peer} " in line.message or (peer == "branch" and "Peer ACL" in line.message)
-    ]  # fmt: skip
+        line
+        for line in lab.registry_lines
+        if f"'{peer}'" in line.message
+        or f" {peer} " in line.message
+        or (peer == "branch" and "Peer ACL" in line.message)
+    ]
     actual = _relevant(mine)
     _record(f"registration: {peer}", result, actual, state=lab.registry[peer])
     assert _matches([line for line in result.logged if line.side == "callee"], actual), (
@@ -399,8 +475,11 @@ def test_registrations_end_as_predicted(lab, peer):
         row = lab.callee.peer(peer)
         shown = next(r for r in lab.callee.peers() if r.name == peer)
         assert (shown.host, shown.port, shown.dynamic, shown.status) == (
-            result.peer_row["host"], result.peer_row["port"], True, result.peer_row["status"]
-        )  # fmt: skip
+            result.peer_row["host"],
+            result.peer_row["port"],
+            True,
+            result.peer_row["status"],
+        )
         assert row is not None
     elif result.cause == "Registration Refused":
         assert state == "Rejected"

@@ -16,8 +16,7 @@ from peers.demo import seed_demo
 from peers.exporter import export_host, write_export
 from peers.iaxconf import Entry, Section
 from peers.models import Host, Key
-
-from ..test_exporter import GOLDEN
+from tests.services.test_exporter import GOLDEN
 
 pytestmark = pytest.mark.django_db
 
@@ -52,8 +51,9 @@ def test_demo_host_loads_without_warnings(tmp_path, start):
     assert (tmp_path / "demo" / "keys" / "demo-pbx.key").stat().st_mode & 0o777 == 0o600
     assert _problems(instance) == []
     assert {(k.name, k.type, k.status) for k in instance.keys()} == {
-        ("demo-pbx", "PRIVATE", "[Loaded]"), ("hq", "PUBLIC", "[Loaded]"),
-    }  # fmt: skip
+        ("demo-pbx", "PRIVATE", "[Loaded]"),
+        ("hq", "PUBLIC", "[Loaded]"),
+    }
     assert instance.peer_names() == ["alice", "bob", "branch", "provider"]
     assert {u.name for u in instance.users()} == {"alice", "bob", "hq-rsa"}
     assert len(instance.registry()) == 2
@@ -79,7 +79,11 @@ def test_trunk_and_rsa_examples_register_and_load_without_warnings(tmp_path, sta
         Section("general", [Entry("bindport", str(hq_port)), Entry("bindaddr", "127.0.0.1")]),
         actor="test",
     )
-    services.save_endpoint(hq, _section("branch", """
+    services.save_endpoint(
+        hq,
+        _section(
+            "branch",
+            """
         type=friend
         host=dynamic
         auth=rsa,md5
@@ -90,12 +94,16 @@ def test_trunk_and_rsa_examples_register_and_load_without_warnings(tmp_path, sta
         context=from-branch
         deny=0.0.0.0/0.0.0.0
         permit=127.0.0.1/32
-    """), actor="test")  # fmt: skip
+    """,
+        ),
+        actor="test",
+    )
     branch = services.create_host("branch", actor="test")
     services.save_general(
-        branch, Section("general", [Entry("bindport", str(branch_port)), Entry("bindaddr", "127.0.0.1")]),
+        branch,
+        Section("general", [Entry("bindport", str(branch_port)), Entry("bindaddr", "127.0.0.1")]),
         actor="test",
-    )  # fmt: skip
+    )
     services.save_registration(
         branch,
         username="branch",
@@ -104,7 +112,11 @@ def test_trunk_and_rsa_examples_register_and_load_without_warnings(tmp_path, sta
         remote_port=hq_port,
         actor="test",
     )
-    services.save_endpoint(branch, _section("hq", f"""
+    services.save_endpoint(
+        branch,
+        _section(
+            "hq",
+            f"""
         type=peer
         host=127.0.0.1
         port={hq_port}
@@ -114,7 +126,10 @@ def test_trunk_and_rsa_examples_register_and_load_without_warnings(tmp_path, sta
         encryption=yes
         trunk=yes
         qualify=yes
-    """), actor="test")  # fmt: skip
+    """,
+        ),
+        actor="test",
+    )
     _, hq_instance = _load(hq, tmp_path, start, bind="keep")
     _, branch_instance = _load(branch, tmp_path, start, passcodes="branch key passphrase", bind="keep")
     assert hq_instance.udp_sockets() == [f"127.0.0.1:{hq_port}"]

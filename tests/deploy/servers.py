@@ -147,8 +147,12 @@ def production_env(database_url: str, static_root: Path, **extra: str) -> dict[s
 def manage(env: dict, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     result = subprocess.run(
         [sys.executable, "manage.py", *args],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     if check and result.returncode != 0:
         raise AssertionError(
             f"manage.py {' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
@@ -193,14 +197,26 @@ class Server:
         self.port = sock.getsockname()[1]
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         argv = [
-            sys.executable, "-m", "gunicorn", "-c", str(REPO / "deploy" / "gunicorn.conf.py"),
-            "--bind", f"fd://{sock.fileno()}", "--workers", str(self.workers),
-        ]  # fmt: skip
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            str(REPO / "deploy" / "gunicorn.conf.py"),
+            "--bind",
+            f"fd://{sock.fileno()}",
+            "--workers",
+            str(self.workers),
+        ]
         try:
             self.proc = subprocess.Popen(
-                argv, cwd=REPO, env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
-                pass_fds=(sock.fileno(),), start_new_session=True,
-            )  # fmt: skip
+                argv,
+                cwd=REPO,
+                env=self.env,
+                stdout=self._log,
+                stderr=subprocess.STDOUT,
+                pass_fds=(sock.fileno(),),
+                start_new_session=True,
+            )
         finally:
             sock.close()
         self._wait_healthy(timeout)

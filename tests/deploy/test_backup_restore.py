@@ -53,17 +53,28 @@ def test_a_dump_restored_into_an_empty_database_exports_the_same_bytes(tmp_path)
         manage(env, "iax_export", "--host", "demo", "--revision", "1", "--out", str(tmp_path / "before-r1"))
         subprocess.run(
             [tools["pg_dump"], "--format=custom", "--no-owner", "--no-acl", f"--file={dump}", libpq(source)],
-            check=True, capture_output=True, timeout=300,
-        )  # fmt: skip
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
     # the source database is gone; the dump alone holds no secret in clear
     sql = subprocess.run([tools["pg_restore"], "--file=-", str(dump)], check=True, capture_output=True).stdout
     assert b"CREATE TABLE public.peers_endpoint" in sql and SECRET.encode() not in sql
 
     with scratch_database("restore") as target:
         subprocess.run(
-            [tools["pg_restore"], "--no-owner", "--no-acl", "--exit-on-error", f"--dbname={libpq(target)}", str(dump)],
-            check=True, capture_output=True, timeout=300,
-        )  # fmt: skip
+            [
+                tools["pg_restore"],
+                "--no-owner",
+                "--no-acl",
+                "--exit-on-error",
+                f"--dbname={libpq(target)}",
+                str(dump),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
         restored = {**env, "DATABASE_URL": target}  # same encryption key, new database
         manage(restored, "migrate", "--check")  # nothing left to apply
         manage(restored, "iax_export", "--host", "demo", "--out", str(tmp_path / "after"))
@@ -77,9 +88,13 @@ def test_a_dump_restored_into_an_empty_database_exports_the_same_bytes(tmp_path)
 
         wrong = manage(
             {**restored, "IAXADMIN_ENCRYPTION_KEY": generate_key()},
-            "iax_export", "--host", "demo", "--out", str(tmp_path / "wrong"),
+            "iax_export",
+            "--host",
+            "demo",
+            "--out",
+            str(tmp_path / "wrong"),
             check=False,
-        )  # fmt: skip
+        )
         assert wrong.returncode != 0
         assert "which is not in IAXADMIN_ENCRYPTION_KEY" in wrong.stderr
         assert not (tmp_path / "wrong" / "iax.conf").exists()

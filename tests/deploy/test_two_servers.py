@@ -42,8 +42,13 @@ def servers(tmp_path_factory):
         manage(env, "iax_demo")
         manage(
             {**env, "DJANGO_SUPERUSER_PASSWORD": PASSWORD},
-            "createsuperuser", "--noinput", "--username", "ops", "--email", "",
-        )  # fmt: skip
+            "createsuperuser",
+            "--noinput",
+            "--username",
+            "ops",
+            "--email",
+            "",
+        )
         manage(env, "iax_role", "--user", "ops", "--role", "admin")
         a = Server(env, tmp / "a.log").start()
         try:

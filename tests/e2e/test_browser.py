@@ -398,16 +398,35 @@ def test_keyboard_skip_link_save_bar_and_described_fields(page, demo):
 
 
 PAGES = [
-    "/", "/hosts/demo/", "/hosts/demo/endpoints/", "/hosts/demo/endpoints/new/friend/",
-    "/hosts/demo/endpoints/new/template/", "/hosts/demo/endpoints/{alice}/", "/hosts/demo/endpoints/{office}/",
-    "/hosts/demo/endpoints/{alice}/clone/", "/hosts/demo/endpoints/{bob}/delete/", "/hosts/demo/general/",
-    "/hosts/demo/registrations/", "/hosts/demo/registrations/{registration}/",
-    "/hosts/demo/registrations/{registration}/delete/", "/hosts/demo/callnumberlimits/",
-    "/hosts/demo/callnumberlimits/{limit}/", "/hosts/demo/callnumberlimits/{limit}/delete/",
-    "/hosts/demo/findings/", "/hosts/demo/history/", "/changes/{change}/", "/hosts/demo/revisions/",
-    "/hosts/demo/revisions/diff/?a=1", "/hosts/demo/publish/", "/hosts/demo/tokens/", "/keys/",
-    "/keys/generate/", "/keys/upload/", "/import/", "/hosts/demo/endpoints/check/friend/",
-]  # fmt: skip
+    "/",
+    "/hosts/demo/",
+    "/hosts/demo/endpoints/",
+    "/hosts/demo/endpoints/new/friend/",
+    "/hosts/demo/endpoints/new/template/",
+    "/hosts/demo/endpoints/{alice}/",
+    "/hosts/demo/endpoints/{office}/",
+    "/hosts/demo/endpoints/{alice}/clone/",
+    "/hosts/demo/endpoints/{bob}/delete/",
+    "/hosts/demo/general/",
+    "/hosts/demo/registrations/",
+    "/hosts/demo/registrations/{registration}/",
+    "/hosts/demo/registrations/{registration}/delete/",
+    "/hosts/demo/callnumberlimits/",
+    "/hosts/demo/callnumberlimits/{limit}/",
+    "/hosts/demo/callnumberlimits/{limit}/delete/",
+    "/hosts/demo/findings/",
+    "/hosts/demo/history/",
+    "/changes/{change}/",
+    "/hosts/demo/revisions/",
+    "/hosts/demo/revisions/diff/?a=1",
+    "/hosts/demo/publish/",
+    "/hosts/demo/tokens/",
+    "/keys/",
+    "/keys/generate/",
+    "/keys/upload/",
+    "/import/",
+    "/hosts/demo/endpoints/check/friend/",
+]
 
 
 def _every_page(demo) -> list[str]:
@@ -417,11 +436,13 @@ def _every_page(demo) -> list[str]:
     if not demo.revisions.exists():
         services.publish(demo, actor="test", message="first")
     values = {
-        "alice": _pk("alice"), "office": _pk("office-phone"), "bob": _pk("bob"),
+        "alice": _pk("alice"),
+        "office": _pk("office-phone"),
+        "bob": _pk("bob"),
         "registration": Registration.objects.filter(host=demo).first().pk,
         "limit": CallNumberLimit.objects.filter(host=demo).first().pk,
         "change": Change.objects.filter(host=demo, object_type="endpoint").first().pk,
-    }  # fmt: skip
+    }
     return [path.format(**values) for path in PAGES]
 
 

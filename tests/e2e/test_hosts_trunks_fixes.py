@@ -20,8 +20,14 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs a
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PASSWORD = "pw-for-browser-tests"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]  # fmt: skip
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 WIDEST = """() => { const vw = window.innerWidth; const out = [];
   for (const el of document.querySelectorAll('body *')) { const r = el.getBoundingClientRect();
     if (r.right > vw + 1) out.push([el.tagName + (el.id ? '#' + el.id : '') + '.' + el.className, Math.round(r.right)]); }
@@ -228,8 +234,9 @@ def test_one_click_fixes_from_the_findings_page_and_the_publish_banner(admin_pag
     services.update_host(host, description="changed", actor="test")  # not part of iax.conf
     page.goto("/hosts/pbx1/")
     expect(page.locator("#publish-state")).to_contain_text("Published: revision r1 is the working copy.")
-    services.save_endpoint(host, Section("carol", [Entry("type", "user"), Entry("secret", "Carol-secret-99")]),
-                           actor="test")  # fmt: skip
+    services.save_endpoint(
+        host, Section("carol", [Entry("type", "user"), Entry("secret", "Carol-secret-99")]), actor="test"
+    )
     page.goto("/hosts/pbx1/")
     expect(page.locator("#publish-state")).to_contain_text("Unpublished changes since revision r1")
     expect(page.locator("#publish-state a.button")).to_have_text("Publish…")

@@ -57,8 +57,10 @@ def test_a_static_peer_with_a_key():
     assert any(e.startswith("trunk=yes") for e in found.effects)
     assert any(e.startswith("outkey=ourkey") for e in found.effects)
     assert any(e.startswith("qualify") for e in found.effects)
-    assert found.warnings == ["[provider] is type=peer: calls from the other box are never matched to it; make it "
-                              "type=friend to take them"]  # fmt: skip
+    assert found.warnings == [
+        "[provider] is type=peer: calls from the other box are never matched to it; make it "
+        "type=friend to take them"
+    ]
 
 
 def test_a_dynamic_friend_needs_a_register_line_and_never_shows_its_secret():

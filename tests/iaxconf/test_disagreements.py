@@ -83,14 +83,21 @@ def test_an_empty_user_secret_before_the_real_one_is_only_useless():
     [
         ("10.0.0.0 /8", "'10.0.0.0 /8' has a blank in it"),
         ("! 1.2.3.4", "'! 1.2.3.4' has a blank in it"),
-        ("10.0.0.1, 10.0.0.2", "' 10.0.0.2' has a blank in it; Asterisk stops reading the line at this entry, so it "
-                               "and every entry after it are dropped (a deny silently loses them)"),
-        ("::ffff:10.0.0.0/96", "'::ffff:10.0.0.0/96' has a prefix length over 32 (an IPv4-mapped address is read as "
-                               "IPv4)"),
-        ("::ffff:10.0.0.0/ffff:ffff:ffff:ffff:ffff:ffff:ff00:0", "needs an IPv4 (an IPv4-mapped address counts as IPv4) "
-                                                                 "mask, like its address"),
+        (
+            "10.0.0.1, 10.0.0.2",
+            "' 10.0.0.2' has a blank in it; Asterisk stops reading the line at this entry, so it "
+            "and every entry after it are dropped (a deny silently loses them)",
+        ),
+        (
+            "::ffff:10.0.0.0/96",
+            "'::ffff:10.0.0.0/96' has a prefix length over 32 (an IPv4-mapped address is read as IPv4)",
+        ),
+        (
+            "::ffff:10.0.0.0/ffff:ffff:ffff:ffff:ffff:ffff:ff00:0",
+            "needs an IPv4 (an IPv4-mapped address counts as IPv4) mask, like its address",
+        ),
     ],
-)  # fmt: skip
+)
 def test_acl_entries_asterisk_rejects_are_rejected(value, message):
     with pytest.raises(v.Invalid) as refused:
         check("deny", value)
@@ -111,14 +118,22 @@ def test_calltokenoptional_with_a_blank_says_chan_iax2_will_not_load():
 @pytest.mark.parametrize(
     ("name", "value"),
     [
-        ("host", "[::1]"), ("defaultip", "[::1]"), ("defaultip", "[127.0.0.2]"), ("permit", "[::1]/128"),
-        ("deny", "10.0.0.0/255.0.255.0"), ("mask", "255.0.255.0"), ("sourceaddress", "localhost"),
-        ("sourceaddress", "localhost:4570"), ("sourceaddress", "pbx.example.net:4569"), ("disallow", ""),
-        ("callerid", '"Bob \\"B\\" Smith" <200>'), ("callerid", '"Bob \\"B" <200>'),
+        ("host", "[::1]"),
+        ("defaultip", "[::1]"),
+        ("defaultip", "[127.0.0.2]"),
+        ("permit", "[::1]/128"),
+        ("deny", "10.0.0.0/255.0.255.0"),
+        ("mask", "255.0.255.0"),
+        ("sourceaddress", "localhost"),
+        ("sourceaddress", "localhost:4570"),
+        ("sourceaddress", "pbx.example.net:4569"),
+        ("disallow", ""),
+        ("callerid", '"Bob \\"B\\" Smith" <200>'),
+        ("callerid", '"Bob \\"B" <200>'),
         ("register", "spaced:pa ss word@127.0.0.1:4569"),
         ("permit", ",".join(f"10.0.{i}.0/24" for i in range(40)) + ",127.0.0.1"),
     ],
-)  # fmt: skip
+)
 def test_values_asterisk_reads_are_accepted(name, value):
     check(name, value)
 
@@ -220,8 +235,11 @@ def test_an_addition_to_a_template_stops_the_import_and_is_an_error():
     text = "[general]\n[t](!)\ntype=peer\n[t](+)\nhost=dynamic\n"
     with pytest.raises(NormaliseError) as refused:
         normalise(parse(text).document)
-    assert refused.value.problems[0][1:] == (4, "[t](+): (+) only finds a section that is not a template, and [t] is "
-                                                "one; add the lines to the template itself")  # fmt: skip
+    assert refused.value.problems[0][1:] == (
+        4,
+        "[t](+): (+) only finds a section that is not a template, and [t] is "
+        "one; add the lines to the template itself",
+    )
     assert ("error", "addition-to-template", "t") in [
         (f.severity, f.code, f.section) for f in validate(parse(text).document)
     ]
@@ -257,8 +275,9 @@ def test_plus_equals_appends_to_the_inherited_line():
     assert (sections["x"].bases, sections["x"].values("description")) == ([], ["base more"])
     assert sections["v"].values("context") == ["ctx2"]
     assert [(f.code, f.section, f.directive) for f in found] == [
-        ("flattened-inheritance", "x", "description"), ("flattened-inheritance", "v", "context"),
-    ]  # fmt: skip
+        ("flattened-inheritance", "x", "description"),
+        ("flattened-inheritance", "v", "context"),
+    ]
 
 
 # --- Repeats that add up ---------------------------------------------------------------------------
@@ -272,13 +291,18 @@ def test_repeated_encryption_is_not_last_one_wins():
 @pytest.mark.parametrize(
     ("text", "kept"),
     [
-        ("[general]\ncodecpriority=caller\n[u]\ntype=user\nsecret=S\ncodecpriority=host\n", "caller in [general]"),
+        (
+            "[general]\ncodecpriority=caller\n[u]\ntype=user\nsecret=S\ncodecpriority=host\n",
+            "caller in [general]",
+        ),
         ("[general]\n[u]\ntype=user\nsecret=S\ncodecpriority=reqonly\ncodecpriority=host\n", "reqonly:"),
-        ("[general]\n[t](!)\ncodecpriority=disabled\n[u](t)\ntype=user\nsecret=S\ncodecpriority=caller\n",
-         "disabled from a template"),
+        (
+            "[general]\n[t](!)\ncodecpriority=disabled\n[u](t)\ntype=user\nsecret=S\ncodecpriority=caller\n",
+            "disabled from a template",
+        ),
         ("[general]\ncodecpriority=disabled\ncodecpriority=caller\n", "disabled:"),
     ],
-)  # fmt: skip
+)
 def test_codecpriority_cannot_undo_a_stronger_setting(text, kept):
     (finding,) = [
         f for f in validate(parse(text.replace("=S", f"={STRONG}")).document) if f.code != "weak-secret"

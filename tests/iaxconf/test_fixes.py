@@ -30,8 +30,11 @@ def test_a_sip_option_is_commented_out_for_the_record():
     (choice,) = plan.choices
     (fix,) = choice.fixes
     assert (fix.action, fix.safe, fix.description, choice.default) == (
-        "comment", True, "comment out nat=yes in [alice]", fix,
-    )  # fmt: skip
+        "comment",
+        True,
+        "comment out nat=yes in [alice]",
+        fix,
+    )
     conf, outcome = _fixed(text)
     assert conf == (
         "[general]\n\n[alice]\ntype=friend\nhost=dynamic\n"
@@ -160,8 +163,9 @@ def test_a_misplaced_line_in_a_template_nobody_reads_it_as_is_commented():
     text = "[general]\n\n[peers](!)\nlanguage=en\nhost=dynamic\n\n[alice](peers)\ntype=peer\n"
     (choice,) = fx.plan(_doc(text)).choices
     assert (choice.finding.directive, choice.default.reason) == (
-        "language", "not read in a template used by type=peer sections",
-    )  # fmt: skip
+        "language",
+        "not read in a template used by type=peer sections",
+    )
 
 
 def test_defaultip_without_dynamic_is_commented_out():
@@ -195,9 +199,15 @@ def test_a_fix_that_would_bring_in_an_error_is_left_out_with_the_reason():
     outcome = fx.resolve(plan, [rename, nat], keys=keys)
     assert outcome.applied == []  # both are in [p]: the section that would get the new error
     assert [(f.key, reason) for f, reason in outcome.skipped] == [
-        (rename.key, "it would bring in: outkey=missing signs with key 'missing', but there is no private key of that name; upload missing.key"),
-        (nat.key, "it would bring in: outkey=missing signs with key 'missing', but there is no private key of that name; upload missing.key"),
-    ]  # fmt: skip
+        (
+            rename.key,
+            "it would bring in: outkey=missing signs with key 'missing', but there is no private key of that name; upload missing.key",
+        ),
+        (
+            nat.key,
+            "it would bring in: outkey=missing signs with key 'missing', but there is no private key of that name; upload missing.key",
+        ),
+    ]
     assert fx.resolve(plan, [nat], keys=keys).applied == [nat]
 
 

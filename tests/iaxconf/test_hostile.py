@@ -57,8 +57,34 @@ def test_a_section_name_is_refused_or_writes_one_header(name):
     assert parse(text).document.sections[0].name == name
 
 
-TOKENS = ["[", "]", "(", ")", "!", "+", "=", "=>", "+=", ";", ";--", "--;", "\\;", "#include ", "#exec ",
-          "#tryinclude x", "\n", "\r\n", " ", "\t", "general", "type", "peer", "host", "dynamic", "\ufeff"]  # fmt: skip
+TOKENS = [
+    "[",
+    "]",
+    "(",
+    ")",
+    "!",
+    "+",
+    "=",
+    "=>",
+    "+=",
+    ";",
+    ";--",
+    "--;",
+    "\\;",
+    "#include ",
+    "#exec ",
+    "#tryinclude x",
+    "\n",
+    "\r\n",
+    " ",
+    "\t",
+    "general",
+    "type",
+    "peer",
+    "host",
+    "dynamic",
+    "\ufeff",
+]
 CONFIG_TEXT = st.lists(
     st.one_of(st.sampled_from(TOKENS), st.characters(max_codepoint=0x2FFF)), max_size=120
 ).map("".join)

@@ -44,7 +44,7 @@ def test_a_second_general_is_kept_only_as_comments_and_reported():
             Section("general", [e("tos", "ef")]),
             Section("general", [e("bindport", "4570", 9)], line=8),
             Section("p", [e("type", "peer")]),
-        )  # fmt: skip
+        )
     )
     assert [s.name for s in document.sections] == ["general", "p"]
     assert document.sections[1].comments == [

@@ -1,4 +1,4 @@
-"""parse() / parse_file(): Asterisk's config syntax (iax-syntax.md section 1, main/config.c) read into
+"""parse() / parse_file(): Asterisk's config syntax (as its main/config.c reads it) read into
 a Document, every comment and every skipped line kept, errors with file/line/column, #include
 handling, and render -> parse -> render stability on the corpus and on generated documents.
 
@@ -18,8 +18,7 @@ from hypothesis import strategies as st
 from peers.iaxconf.document import Document, Entry, Section
 from peers.iaxconf.parse import MAX_INCLUDE_DEPTH, ConfigSyntaxError, Note, parse, parse_file, parse_uploads
 from peers.iaxconf.render import RenderError, ordered_entries, render
-
-from ..reference import IAX_SAMPLE, require
+from tests.reference import IAX_SAMPLE, require
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 CORPUS = DATA / "corpus"
@@ -95,8 +94,11 @@ def test_blanks_in_header_names_and_options_are_kept_with_a_note():
     assert (alice.name, alice.is_template, alice.bases) == (" alice ", True, [" base "])
     assert (general.name, general.is_general) == (" general ", False)
     assert (a.is_template, a.bases) == (False, [" ! "])
-    assert [(n.line, n.code) for n in result.notes] == [(1, "header-whitespace"), (2, "header-whitespace"),
-                                                       (3, "header-whitespace")]  # fmt: skip
+    assert [(n.line, n.code) for n in result.notes] == [
+        (1, "header-whitespace"),
+        (2, "header-whitespace"),
+        (3, "header-whitespace"),
+    ]
 
 
 def test_text_after_header_is_ignored_by_asterisk_and_kept_as_a_comment():
@@ -209,10 +211,12 @@ def test_escaped_equals_sign_alone_leaves_a_line_without_equals():
 def test_backslash_before_blank_at_line_start_is_an_error():
     error = syntax_error("[alice]\n  \\ x=1\n", file="iax.conf")
     assert fields(error) == (
-        "iax.conf", 2, 3,
+        "iax.conf",
+        2,
+        3,
         "invalid escape: a backslash at the start of a line must be followed by a printable character",
         "  \\ x=1",
-    )  # fmt: skip
+    )
 
 
 def test_entries_carry_line_and_file_label():
@@ -432,11 +436,13 @@ def test_unterminated_block_comment_runs_to_the_end_with_a_note():
 def test_block_comment_close_without_open_is_an_error():
     error = syntax_error("[alice]\nsecret=ab--;cd\n")
     assert fields(error) == (
-        None, 2, 10,
+        None,
+        2,
+        10,
         "'--;' closes a block comment that is not open (Asterisk would then ignore the rest of the file); "
         "write '--\\;' for a literal ';'",
         "secret=ab--;cd",
-    )  # fmt: skip
+    )
 
 
 def test_block_comments_nested_deeper_than_128_are_an_error():
@@ -510,17 +516,23 @@ def test_empty_text():
 def test_variable_before_any_section_is_an_error():
     error = syntax_error("; top\n  bindport = 4569\n[general]\n", file="iax.conf")
     assert fields(error) == (
-        "iax.conf", 2, 3,
+        "iax.conf",
+        2,
+        3,
         "'bindport' appears before the first [section] header (Asterisk rejects the whole file)",
         "  bindport = 4569",
-    )  # fmt: skip
+    )
 
 
 def test_garbage_before_any_section_is_an_error_as_in_asterisk():
     error = syntax_error("=====\n[general]\n")
     assert fields(error) == (
-        None, 1, 1, "'=====' appears before the first [section] header (Asterisk rejects the whole file)", "====="
-    )  # fmt: skip
+        None,
+        1,
+        1,
+        "'=====' appears before the first [section] header (Asterisk rejects the whole file)",
+        "=====",
+    )
 
 
 def test_header_without_closing_bracket_is_an_error():
@@ -628,10 +640,12 @@ def test_missing_include_is_an_error_naming_the_including_file_and_line(tmp_path
     with pytest.raises(ConfigSyntaxError) as caught:
         parse_file(tmp_path / "iax.conf")
     assert fields(caught.value) == (
-        str(tmp_path / "iax.conf"), 3, 3,
+        str(tmp_path / "iax.conf"),
+        3,
+        3,
         f"'peers.conf' was listed as a #include but it does not exist (searched '{tmp_path}')",
         "  #include <peers.conf> ; all peers",
-    )  # fmt: skip
+    )
 
 
 def test_include_is_looked_up_in_include_dirs_after_the_including_directory(tmp_path):
@@ -691,9 +705,12 @@ def test_an_eleventh_nested_include_is_an_error(tmp_path):
     with pytest.raises(ConfigSyntaxError) as caught:
         parse_file(chain(tmp_path, MAX_INCLUDE_DEPTH + 2))
     assert fields(caught.value) == (
-        str(tmp_path / "level11.conf"), 2, 1,
-        "includes nested deeper than 10 levels at '#include level12.conf'", "#include level12.conf",
-    )  # fmt: skip
+        str(tmp_path / "level11.conf"),
+        2,
+        1,
+        "includes nested deeper than 10 levels at '#include level12.conf'",
+        "#include level12.conf",
+    )
 
 
 def test_tryinclude_too_deep_is_skipped_with_a_note(tmp_path):
@@ -733,10 +750,12 @@ MISSING_INCLUDES = {
 # Files Asterisk rejects as a whole: (line, column, message).
 REJECTED = {
     "41_SuperKumKum_SysAdmin-ll_Project.conf": (
-        17, 1, "'=================================' appears before the first [section] header "
+        17,
+        1,
+        "'=================================' appears before the first [section] header "
         "(Asterisk rejects the whole file)",
     ),
-}  # fmt: skip
+}
 
 
 def assert_renders_stably(document: Document) -> str:
@@ -757,8 +776,9 @@ def test_corpus_file_parses_and_renders_stably(path):
         with pytest.raises(ConfigSyntaxError) as caught:
             parse_file(path, include_dirs=[STAND_INS])
         assert (caught.value.file, caught.value.line, caught.value.column, caught.value.message) == (
-            str(path), *REJECTED[path.name],
-        )  # fmt: skip
+            str(path),
+            *REJECTED[path.name],
+        )
         return
     result = parse_file(path, include_dirs=[STAND_INS])
     assert result.document.sections
@@ -782,9 +802,11 @@ def test_corpus_file_with_a_missing_include_names_it(name):
     with pytest.raises(ConfigSyntaxError) as caught:
         parse_file(CORPUS / name)
     assert (caught.value.file, caught.value.line, caught.value.column, caught.value.message) == (
-        str(CORPUS / name), line, column,
+        str(CORPUS / name),
+        line,
+        column,
         f"'{target}' was listed as a #include but it does not exist (searched '{CORPUS}')",
-    )  # fmt: skip
+    )
 
 
 def test_corpus_hash_comment_and_tryinclude_become_notes():

@@ -167,8 +167,12 @@ def test_call_number_limits():
     assert full.outcome == "rejected"
     assert full.log == "ERROR chan_iax2.c: maxcallnumber limit of 2 for 192.0.2.10 has been reached!"
     assert full.fix.section == "callnumberlimits"
-    starved = call(conf(ALICE_USER, general="maxcallnumbers_nonvalidated=0\ncalltokenoptional=0.0.0.0/0"),
-                   username="alice", secret=ALICE, calltoken=False)  # fmt: skip
+    starved = call(
+        conf(ALICE_USER, general="maxcallnumbers_nonvalidated=0\ncalltokenoptional=0.0.0.0/0"),
+        username="alice",
+        secret=ALICE,
+        calltoken=False,
+    )
     assert starved.outcome == "rejected"
     assert lines(starved)[-1] == "WARNING chan_iax2.c: No more space"
 
@@ -272,8 +276,9 @@ def test_a_tie_stays_ambiguous_when_todays_pick_is_refused():
 def test_nobody_admits_an_anonymous_caller():
     result = call(conf(ALICE_USER + "\ndeny=0.0.0.0/0"))
     assert result.outcome == "rejected" and result.cause == "No authority found"
-    assert result.log == ("NOTICE chan_iax2.c: Rejected connect attempt from 192.0.2.10:4570, who was trying to "
-                          "reach '100@'")  # fmt: skip
+    assert result.log == (
+        "NOTICE chan_iax2.c: Rejected connect attempt from 192.0.2.10:4570, who was trying to reach '100@'"
+    )
     assert result.logged[-1].authdebug is True
 
 
@@ -326,8 +331,16 @@ def test_rsa_verifies_against_inkeys():
 
 
 def test_default_auth_methods_follow_secret_and_inkeys():
-    held = site(doc(conf("[a]\ntype=user\nsecret=x", "[b]\ntype=user\ninkeys=k", "[c]\ntype=user\nsecret=x\ninkeys=k",
-                         "[d]\ntype=user")))  # fmt: skip
+    held = site(
+        doc(
+            conf(
+                "[a]\ntype=user\nsecret=x",
+                "[b]\ntype=user\ninkeys=k",
+                "[c]\ntype=user\nsecret=x\ninkeys=k",
+                "[d]\ntype=user",
+            )
+        )
+    )
     auth = {u.name: u.auth for u in held.users}
     assert (
         auth["a"] == {"md5"} and auth["b"] == {"rsa"} and auth["c"] == {"md5", "rsa"} and auth["d"] == {"md5"}
@@ -365,8 +378,10 @@ def test_a_context_the_dialplan_lacks_cannot_hold_the_extension():
         and result.cause == "No such context/extension"
         and result.cause_code == 3
     )
-    assert result.log == ("WARNING chan_iax2.c: Rejected connect attempt from 192.0.2.10:4570, request "
-                          "'100@from-alice' does not exist")  # fmt: skip
+    assert result.log == (
+        "WARNING chan_iax2.c: Rejected connect attempt from 192.0.2.10:4570, request "
+        "'100@from-alice' does not exist"
+    )
     assert (result.fix.section, result.fix.directive) == ("alice", "context")
     unauthenticated = call(conf("[lobby]\ntype=user\ncontext=lobby"), contexts=["other"])
     assert unauthenticated.logged[-1].level == "NOTICE"  # the NEW path logs at NOTICE
@@ -382,8 +397,10 @@ def test_no_common_codec():
     text = conf(ALICE_USER + "\ndisallow=all\nallow=gsm")
     result = call(text, username="alice", secret=ALICE, codecs=("ulaw",))
     assert result.cause == "Unable to negotiate codec" and result.cause_code == 58
-    assert result.log == ("WARNING chan_iax2.c: Rejected connect attempt from 192.0.2.10:4570, requested/capability "
-                          "'(ulaw)'/'(ulaw)' incompatible with our capability '(gsm)'.")  # fmt: skip
+    assert result.log == (
+        "WARNING chan_iax2.c: Rejected connect attempt from 192.0.2.10:4570, requested/capability "
+        "'(ulaw)'/'(ulaw)' incompatible with our capability '(gsm)'."
+    )
     assert (result.fix.directive, result.fix.value) == ("allow", "ulaw")
 
 
@@ -414,26 +431,57 @@ def test_a_registration_that_works_and_what_show_peers_then_shows():
     result = register(conf(ALICE_USER), peer="alice", secret=ALICE)
     assert (result.outcome, result.section, result.auth_method) == ("accepted", "alice", "md5")
     assert result.log == "VERBOSE chan_iax2.c: Registered IAX2 'alice' (AUTHENTICATED) at 192.0.2.10:4570"
-    assert result.peer_row == {"name": "alice", "host": "192.0.2.10", "dynamic": True, "port": "4570",
-                               "status": "Unmonitored", "expiry": 60}  # fmt: skip
+    assert result.peer_row == {
+        "name": "alice",
+        "host": "192.0.2.10",
+        "dynamic": True,
+        "port": "4570",
+        "status": "Unmonitored",
+        "expiry": 60,
+    }
 
 
 @pytest.mark.parametrize(
     "section,kwargs,expected,directive",
     [
-        (ALICE_USER, {"peer": "ghost", "secret": "x"}, ["NOTICE chan_iax2.c: No registration for peer 'ghost' (from 192.0.2.10)"] * 2, None),
-        ("[office]\ntype=peer\nhost=192.0.2.10\nsecret=Office-secret-1", {"peer": "office", "secret": "Office-secret-1"},
-         ["NOTICE chan_iax2.c: Peer 'office' is not dynamic (from 192.0.2.10)"], "host"),
-        (ALICE_USER + "\ndeny=0.0.0.0/0", {"peer": "alice", "secret": ALICE},
-         ["NOTICE acl.c: IAX2 Peer ACL: Rejecting '192.0.2.10' due to a failure to pass ACL '(BASELINE)'",
-          "NOTICE chan_iax2.c: Host 192.0.2.10 denied access to register peer 'alice'"], "permit"),
-        (ALICE_USER, {"peer": "alice", "secret": "wrong"},
-         ["NOTICE chan_iax2.c: Host 192.0.2.10 failed MD5 authentication for 'alice' (<expected> != <received>)"], "secret"),
-        ("[p]\ntype=peer\nhost=dynamic\nsecret=Plain-secret-1\nauth=plaintext", {"peer": "p", "secret": "wrong"},
-         ["NOTICE chan_iax2.c: Host 192.0.2.10 did not provide proper plaintext password for 'p'"], "secret"),
+        (
+            ALICE_USER,
+            {"peer": "ghost", "secret": "x"},
+            ["NOTICE chan_iax2.c: No registration for peer 'ghost' (from 192.0.2.10)"] * 2,
+            None,
+        ),
+        (
+            "[office]\ntype=peer\nhost=192.0.2.10\nsecret=Office-secret-1",
+            {"peer": "office", "secret": "Office-secret-1"},
+            ["NOTICE chan_iax2.c: Peer 'office' is not dynamic (from 192.0.2.10)"],
+            "host",
+        ),
+        (
+            ALICE_USER + "\ndeny=0.0.0.0/0",
+            {"peer": "alice", "secret": ALICE},
+            [
+                "NOTICE acl.c: IAX2 Peer ACL: Rejecting '192.0.2.10' due to a failure to pass ACL '(BASELINE)'",
+                "NOTICE chan_iax2.c: Host 192.0.2.10 denied access to register peer 'alice'",
+            ],
+            "permit",
+        ),
+        (
+            ALICE_USER,
+            {"peer": "alice", "secret": "wrong"},
+            [
+                "NOTICE chan_iax2.c: Host 192.0.2.10 failed MD5 authentication for 'alice' (<expected> != <received>)"
+            ],
+            "secret",
+        ),
+        (
+            "[p]\ntype=peer\nhost=dynamic\nsecret=Plain-secret-1\nauth=plaintext",
+            {"peer": "p", "secret": "wrong"},
+            ["NOTICE chan_iax2.c: Host 192.0.2.10 did not provide proper plaintext password for 'p'"],
+            "secret",
+        ),
     ],
     ids=["unknown", "static", "acl", "md5", "plaintext"],
-)  # fmt: skip
+)
 def test_refused_registrations(section, kwargs, expected, directive):
     result = register(conf(section), **kwargs)
     assert result.outcome == "rejected" and result.cause == "Registration Refused" and result.cause_code == 29
@@ -477,9 +525,13 @@ def test_registration_expiry_is_kept_within_min_and_max():
 
 @pytest.mark.parametrize(
     "kwargs,field",
-    [({"address": "pbx.example.net"}, "address"), ({"address": "192.0.2.1:99999"}, "address"),
-     ({"auth": ("md5", "kerberos")}, "auth"), ({"codecs": ("ulaw", "mp3")}, "codecs")],
-)  # fmt: skip
+    [
+        ({"address": "pbx.example.net"}, "address"),
+        ({"address": "192.0.2.1:99999"}, "address"),
+        ({"auth": ("md5", "kerberos")}, "auth"),
+        ({"codecs": ("ulaw", "mp3")}, "codecs"),
+    ],
+)
 def test_bad_parameters_name_their_field(kwargs, field):
     with pytest.raises(SimulationError) as caught:
         call(conf(ALICE_USER), **kwargs)

@@ -59,17 +59,29 @@ def test_one_end_registering_with_rsa_keys_each_end_signs_with_its_own_key():
     side_a, side_b = t.pair(a, b, keys=("key-a", "key-b"), options=t.Options(codecs=("g722",), trunk=False))
     friend_a = side_a.section("pbx-b")
     assert [(e.name, e.value) for e in friend_a.entries] == [
-        ("type", "friend"), ("description", "IAX2 trunk with pbx-b"), ("host", "192.0.2.20"), ("port", "4570"),
-        ("username", "pbx-a"), ("qualify", "yes"), ("auth", "rsa"), ("inkeys", "key-b"), ("outkey", "key-a"),
-        ("context", "from-pbx-b"), ("disallow", "all"), ("allow", "g722"), ("trunk", "no"),
-    ]  # fmt: skip
+        ("type", "friend"),
+        ("description", "IAX2 trunk with pbx-b"),
+        ("host", "192.0.2.20"),
+        ("port", "4570"),
+        ("username", "pbx-a"),
+        ("qualify", "yes"),
+        ("auth", "rsa"),
+        ("inkeys", "key-b"),
+        ("outkey", "key-a"),
+        ("context", "from-pbx-b"),
+        ("disallow", "all"),
+        ("allow", "g722"),
+        ("trunk", "no"),
+    ]
     assert side_a.register == t.Register("pbx-a", "", "key-a", "192.0.2.20", 4570)
     assert side_a.register.value() == "pbx-a:[key-a]@192.0.2.20:4570"
     assert side_b.register is None  # b does not register: a calls b's address, b calls where a registered
     friend_b = side_b.section("pbx-a")
     assert (friend_b.first("host"), friend_b.first("inkeys"), friend_b.first("outkey")) == (
-        "dynamic", "key-a", "key-b",
-    )  # fmt: skip
+        "dynamic",
+        "key-a",
+        "key-b",
+    )
     keys_a = {"key-a": KeyInfo(True, True, True), "key-b": KeyInfo(True, False)}
     keys_b = {"key-b": KeyInfo(True, True, True), "key-a": KeyInfo(True, False)}
     for plan, keys in ((side_a, keys_a), (side_b, keys_b)):
@@ -84,8 +96,11 @@ def test_a_trunk_name_other_than_the_far_account_makes_a_peer_and_a_user():
     assert [(s.name, s.first("type")) for s in plan.sections] == [("acme", "peer"), ("acme-1234-in", "user")]
     peer, user = plan.sections
     assert (peer.first("host"), peer.first("username"), peer.first("secret"), peer.first("context")) == (
-        "iax.example.net", "acme-1234", SECRET, None,
-    )  # fmt: skip
+        "iax.example.net",
+        "acme-1234",
+        SECRET,
+        None,
+    )
     assert (user.first("secret"), user.first("context"), user.first("host")) == (SECRET, "from-acme", None)
     assert plan.register.value() == f"acme-1234:{SECRET}@iax.example.net"
 
@@ -96,8 +111,11 @@ def test_one_account_name_for_both_directions_is_a_classic_provider_friend():
     plan = t.side(local, far, t.Credentials(secret=SECRET))
     (friend,) = plan.sections
     assert (friend.name, friend.first("type"), friend.first("username"), friend.first("host")) == (
-        "acme-1234", "friend", "acme-1234", "iax.example.net",
-    )  # fmt: skip
+        "acme-1234",
+        "friend",
+        "acme-1234",
+        "iax.example.net",
+    )
     assert plan.register.value() == f"acme-1234:{SECRET}@iax.example.net"
 
 
@@ -113,10 +131,20 @@ def test_a_far_end_that_registers_gets_a_dynamic_friend_named_after_its_account(
 @pytest.mark.parametrize(
     ("changes", "credentials", "options", "field", "message"),
     [
-        ({"b_address": None, "b_registers": False}, None, None, "far_address",
-         "pbx-a registers with pbx-b, so it needs pbx-b's address"),
-        ({"a_registers": False, "b_address": None, "b_registers": False}, None, None, "far_address",
-         "pbx-b does not register, so pbx-a must call its address"),
+        (
+            {"b_address": None, "b_registers": False},
+            None,
+            None,
+            "far_address",
+            "pbx-a registers with pbx-b, so it needs pbx-b's address",
+        ),
+        (
+            {"a_registers": False, "b_address": None, "b_registers": False},
+            None,
+            None,
+            "far_address",
+            "pbx-b does not register, so pbx-a must call its address",
+        ),
         ({"b_address": "192.0.2.20:4570"}, None, None, "far_address", "must not contain a port"),
         ({"a_context": "from pbx"}, None, None, "local_context", "context 'from pbx'"),
         ({"a_section": "x[1]"}, None, None, "local_section", "section name 'x[1]'"),
@@ -125,12 +153,17 @@ def test_a_far_end_that_registers_gets_a_dynamic_friend_named_after_its_account(
         ({}, t.Credentials(secret="semi;colon"), None, "secret", "';'"),
         ({}, t.Credentials(secret=""), None, "secret", "needs a secret"),
         ({}, t.Credentials(outkey="a"), None, "inkey", "the far end's public key"),
-        ({}, t.Credentials(outkey="a", inkey="b"), t.Options(encryption=True), "encryption",
-         "RSA alone cannot encrypt"),
+        (
+            {},
+            t.Credentials(outkey="a", inkey="b"),
+            t.Options(encryption=True),
+            "encryption",
+            "RSA alone cannot encrypt",
+        ),
         ({}, None, t.Options(codecs=("g711",)), "codecs", "'g711'"),
         ({}, None, t.Options(codecs=()), "codecs", "at least one codec"),
     ],
-)  # fmt: skip
+)
 def test_a_trunk_that_cannot_work_is_refused_at_its_field(changes, credentials, options, field, message):
     a, b = _ends(**changes)
     with pytest.raises(t.TrunkProblem) as caught:
@@ -144,8 +177,9 @@ def test_pair_names_the_fields_of_the_second_end_from_the_first_ends_view():
     with pytest.raises(t.TrunkProblem) as caught:
         t.pair(a, b, secret=SECRET)
     assert (caught.value.field, caught.value.message) == (
-        "local_address", "pbx-b registers with pbx-a, so it needs pbx-a's address",
-    )  # fmt: skip
+        "local_address",
+        "pbx-b registers with pbx-a, so it needs pbx-a's address",
+    )
 
 
 def test_generated_secrets_are_long_random_and_fit_a_register_line():

@@ -1,5 +1,5 @@
 """validate(): one test per finding code, a bad document that produces exactly that finding and a good
-document that does not, against iax-syntax.md (Asterisk 22.10.1) sections 2-13 and 19.
+document that does not, the rules being what chan_iax2 of Asterisk 22.10.1 reads and does.
 
 Sections are built with line numbers as a parser would give them: ``sec(name, ..., at=10)`` puts the
 header on line 10 and the entries on lines 11, 12, ...
@@ -128,7 +128,7 @@ def realistic() -> Document:
                 ("mailbox", "100@default"),
                 at=70,
                 bases=("phone",),
-            ),  # fmt: skip
+            ),
             sec(
                 "bob",
                 ("secret", STRONG2),
@@ -136,7 +136,7 @@ def realistic() -> Document:
                 ("setvar", "TEAM=sales"),
                 at=80,
                 bases=("phone",),
-            ),  # fmt: skip
+            ),
             sec(
                 "provider",
                 ("type", "peer"),
@@ -196,7 +196,7 @@ def test_finding_location_and_text_name_section_directive_and_line():
 
 
 # ---------------------------------------------------------------------------------------------
-# Sections: [general], [callnumberlimits], names, templates, additions (19.2, section 1)
+# Sections: [general], [callnumberlimits], names, templates, additions
 
 
 def test_second_general_is_reported():
@@ -214,8 +214,12 @@ def test_general_addition_is_not_a_duplicate():
 
 
 def test_general_addition_lines_are_checked_as_part_of_general():
-    addition = Document([sec("general", ("bindaddr", "0.0.0.0"), at=1),
-                         sec("general", ("bindport", "4569"), at=10, addition=True)])  # fmt: skip
+    addition = Document(
+        [
+            sec("general", ("bindaddr", "0.0.0.0"), at=1),
+            sec("general", ("bindport", "4569"), at=10, addition=True),
+        ]
+    )
     assert summary(validate(addition)) == [
         (WARNING, "bindport-after-bindaddr", "general", "bindport", "4569", 11)
     ]
@@ -235,8 +239,12 @@ def test_addition_without_a_section_is_reported():
 
 
 def test_second_callnumberlimits_is_reported():
-    found = validate(doc(sec("callnumberlimits", ("10.0.0.0/8", "10"), at=10),
-                         sec("callnumberlimits", ("10.1.0.0/16", "20"), at=20)))  # fmt: skip
+    found = validate(
+        doc(
+            sec("callnumberlimits", ("10.0.0.0/8", "10"), at=10),
+            sec("callnumberlimits", ("10.1.0.0/16", "20"), at=20),
+        )
+    )
     assert summary(found) == [(WARNING, "duplicate-callnumberlimits", "callnumberlimits", None, None, 20)]
 
 
@@ -287,8 +295,14 @@ def test_template_callnumberlimits_is_reported():
 
 
 def test_general_inheriting_from_a_template_is_reported():
-    found = validate(Document([sec("common", ("transfer", "no"), at=1, template=True),
-                               sec("general", ("bindport", "4569"), at=5, bases=("common",))]))  # fmt: skip
+    found = validate(
+        Document(
+            [
+                sec("common", ("transfer", "no"), at=1, template=True),
+                sec("general", ("bindport", "4569"), at=5, bases=("common",)),
+            ]
+        )
+    )
     assert summary(found) == [(ERROR, "special-section-options", "general", None, None, 5)]
 
 
@@ -299,20 +313,28 @@ def test_unknown_base_is_reported():
 
 
 def test_base_defined_later_is_reported():
-    found = validate(doc(user("alice", ("secret", STRONG), bases=("phone",)),
-                         sec("phone", ("context", "phones"), at=20, template=True)))  # fmt: skip
+    found = validate(
+        doc(
+            user("alice", ("secret", STRONG), bases=("phone",)),
+            sec("phone", ("context", "phones"), at=20, template=True),
+        )
+    )
     assert summary(found) == [(ERROR, "base-order", "alice", None, "phone", 10)]
     assert "must be defined before it" in found[0].message
 
 
 def test_base_defined_earlier_is_not_reported():
-    found = validate(doc(sec("phone", ("context", "phones"), at=5, template=True),
-                         user("alice", ("secret", STRONG), bases=("PHONE",))))  # fmt: skip
+    found = validate(
+        doc(
+            sec("phone", ("context", "phones"), at=5, template=True),
+            user("alice", ("secret", STRONG), bases=("PHONE",)),
+        )
+    )
     assert found == []
 
 
 # ---------------------------------------------------------------------------------------------
-# type= (19.2, section 2)
+# type=
 
 
 def test_section_without_type_is_reported():
@@ -322,8 +344,12 @@ def test_section_without_type_is_reported():
 
 
 def test_type_from_a_template_counts():
-    found = validate(doc(sec("phone", ("type", "user"), at=5, template=True),
-                         sec("alice", ("secret", STRONG), at=10, bases=("phone",))))  # fmt: skip
+    found = validate(
+        doc(
+            sec("phone", ("type", "user"), at=5, template=True),
+            sec("alice", ("secret", STRONG), at=10, bases=("phone",)),
+        )
+    )
     assert found == []
 
 
@@ -332,8 +358,12 @@ def test_template_without_type_is_not_reported():
 
 
 def test_conflicting_types_from_template_and_section_are_reported():
-    found = validate(doc(sec("phone", ("type", "peer"), at=5, template=True),
-                         user("alice", ("host", "dynamic"), ("secret", STRONG), bases=("phone",))))  # fmt: skip
+    found = validate(
+        doc(
+            sec("phone", ("type", "peer"), at=5, template=True),
+            user("alice", ("host", "dynamic"), ("secret", STRONG), bases=("phone",)),
+        )
+    )
     # Asterisk 22 takes the first type (the template's peer), so host= is in place.
     assert summary(found) == [(WARNING, "type-twice", "alice", "type", "peer", 6)]
     assert "Asterisk 22 uses the first (type=peer), Asterisk 23 the last (type=user)" in found[0].message
@@ -351,7 +381,7 @@ def test_unknown_type_value_is_an_invalid_value():
 
 
 # ---------------------------------------------------------------------------------------------
-# Names: foreign, unknown, removed, deprecated (19.3)
+# Names: foreign, unknown, removed, deprecated
 
 
 def test_sip_option_is_reported_as_foreign():
@@ -418,7 +448,7 @@ def test_current_directives_are_not_reported():
 
 
 # ---------------------------------------------------------------------------------------------
-# Placement (19.3, section 3 "common mistakes")
+# Placement: a directive where chan_iax2 does not read it
 
 PEER_BASE = (("host", "dynamic"), ("secret", STRONG))
 USER_BASE = (("secret", STRONG),)
@@ -459,9 +489,13 @@ def test_peer_and_user_directive_in_general_is_reported(name, value):
 
 
 def test_template_is_checked_against_the_types_that_inherit_it():
-    found = validate(doc(sec("common", ("setvar", "A=b"), ("qualify", "yes"), at=5, template=True),
-                         peer("trunk", ("host", "dynamic"), ("secret", STRONG), at=10, bases=("common",)),
-                         user("alice", ("secret", STRONG), at=20, bases=("common",))))  # fmt: skip
+    found = validate(
+        doc(
+            sec("common", ("setvar", "A=b"), ("qualify", "yes"), at=5, template=True),
+            peer("trunk", ("host", "dynamic"), ("secret", STRONG), at=10, bases=("common",)),
+            user("alice", ("secret", STRONG), at=20, bases=("common",)),
+        )
+    )
     assert summary(found) == [
         (ERROR, "misplaced-directive", "common", "setvar", "A=b", 6),
         (ERROR, "misplaced-directive", "common", "qualify", "yes", 7),
@@ -471,11 +505,15 @@ def test_template_is_checked_against_the_types_that_inherit_it():
 
 
 def test_sections_sharing_templates_are_each_checked_with_their_own_lines():
-    found = validate(doc(sec("rsa-phone", ("type", "user"), ("auth", "rsa"), at=5, template=True),
-                         sec("alice", ("inkeys", "alice"), at=10, bases=("rsa-phone",)),
-                         sec("bob", ("context", "phones"), at=20, bases=("rsa-phone",)),
-                         sec("carol", ("inkeys", "carol"), ("auth", "md5"), at=30, bases=("rsa-phone",))),
-                     keys={"alice": KeyInfo(), "carol": KeyInfo()})  # fmt: skip
+    found = validate(
+        doc(
+            sec("rsa-phone", ("type", "user"), ("auth", "rsa"), at=5, template=True),
+            sec("alice", ("inkeys", "alice"), at=10, bases=("rsa-phone",)),
+            sec("bob", ("context", "phones"), at=20, bases=("rsa-phone",)),
+            sec("carol", ("inkeys", "carol"), ("auth", "md5"), at=30, bases=("rsa-phone",)),
+        ),
+        keys={"alice": KeyInfo(), "carol": KeyInfo()},
+    )
     assert summary(found) == [
         (ERROR, "rsa-needs-inkeys", "bob", "auth", "rsa", 7),
         (WARNING, "open-user", "bob", None, None, 20),
@@ -484,11 +522,21 @@ def test_sections_sharing_templates_are_each_checked_with_their_own_lines():
 
 
 def test_findings_follow_the_document_whatever_section_a_template_is():
-    found = validate(doc(peer("first", ("host", "dynamic"), ("quilify", "yes"), ("secret", STRONG), at=5),
-                         sec("common", ("setvar", "A=b"), at=10, template=True),
-                         peer("trunk", ("host", "dynamic"), ("jitterbufer", "yes"), ("secret", STRONG), at=15,
-                              bases=("common",)),
-                         peer("last", at=20)))  # fmt: skip
+    found = validate(
+        doc(
+            peer("first", ("host", "dynamic"), ("quilify", "yes"), ("secret", STRONG), at=5),
+            sec("common", ("setvar", "A=b"), at=10, template=True),
+            peer(
+                "trunk",
+                ("host", "dynamic"),
+                ("jitterbufer", "yes"),
+                ("secret", STRONG),
+                at=15,
+                bases=("common",),
+            ),
+            peer("last", at=20),
+        )
+    )
     assert summary(found) == [
         (ERROR, "unknown-directive", "first", "quilify", "yes", 8),
         (ERROR, "misplaced-directive", "common", "setvar", "A=b", 11),
@@ -498,8 +546,12 @@ def test_findings_follow_the_document_whatever_section_a_template_is():
 
 
 def test_template_used_only_by_peers_may_hold_peer_directives():
-    found = validate(doc(sec("common", ("qualify", "yes"), ("host", "dynamic"), at=5, template=True),
-                         peer("trunk", ("secret", STRONG), at=10, bases=("common",))))  # fmt: skip
+    found = validate(
+        doc(
+            sec("common", ("qualify", "yes"), ("host", "dynamic"), at=5, template=True),
+            peer("trunk", ("secret", STRONG), at=10, bases=("common",)),
+        )
+    )
     assert found == []
 
 
@@ -512,8 +564,12 @@ def test_unused_template_may_hold_any_peer_or_user_directive_but_not_general_one
 
 
 def test_directives_in_their_own_sections_are_not_reported():
-    found = validate(doc(peer("trunk", ("host", "dynamic"), ("qualify", "yes"), ("outkey", "server"), ("secret", STRONG)),
-                         user("alice", ("secret", STRONG), ("setvar", "A=b"), ("language", "en"), at=20)))  # fmt: skip
+    found = validate(
+        doc(
+            peer("trunk", ("host", "dynamic"), ("qualify", "yes"), ("outkey", "server"), ("secret", STRONG)),
+            user("alice", ("secret", STRONG), ("setvar", "A=b"), ("language", "en"), at=20),
+        )
+    )
     assert found == []
 
 
@@ -570,16 +626,33 @@ def test_secret_and_context_set_twice_on_a_peer_are_reported(name):
 
 @pytest.mark.parametrize(
     ("name", "first", "second"),
-    [("secret", STRONG, STRONG2), ("context", "a", "b"), ("allow", "ulaw", "alaw"), ("permit", "192.0.2.1", "192.0.2.2"),
-     ("deny", "0.0.0.0/0", "10.0.0.0/8"), ("setvar", "A=1", "B=2")],
-)  # fmt: skip
+    [
+        ("secret", STRONG, STRONG2),
+        ("context", "a", "b"),
+        ("allow", "ulaw", "alaw"),
+        ("permit", "192.0.2.1", "192.0.2.2"),
+        ("deny", "0.0.0.0/0", "10.0.0.0/8"),
+        ("setvar", "A=1", "B=2"),
+    ],
+)
 def test_accumulating_directives_on_a_user_are_not_reported(name, first, second):
     assert validate(doc(user("alice", ("secret", STRONG), (name, first), (name, second)))) == []
 
 
 def test_repeated_register_and_bindaddr_in_general_are_not_reported():
-    found = validate(Document([general(("bindport", "4569"), ("bindaddr", "192.0.2.1"), ("bindaddr", "192.0.2.2"),
-                                       ("register", "a@x.example.com"), ("register", "b@y.example.com"))]))  # fmt: skip
+    found = validate(
+        Document(
+            [
+                general(
+                    ("bindport", "4569"),
+                    ("bindaddr", "192.0.2.1"),
+                    ("bindaddr", "192.0.2.2"),
+                    ("register", "a@x.example.com"),
+                    ("register", "b@y.example.com"),
+                )
+            ]
+        )
+    )
     assert found == []
 
 
@@ -603,7 +676,7 @@ def test_invalid_callnumberlimit_value_is_reported():
 
 
 # ---------------------------------------------------------------------------------------------
-# Peer addressing (19.4, 19.5, section 12)
+# Peer addressing
 
 
 @pytest.mark.parametrize("kind", ["peer", "friend"])
@@ -643,8 +716,12 @@ def test_port_before_a_static_host_is_reported():
 
 
 def test_port_from_a_template_before_the_section_host_is_reported():
-    found = validate(doc(sec("carrier", ("type", "peer"), ("port", "4570"), at=5, template=True),
-                         sec("trunk", ("host", "voip.example.net"), at=10, bases=("carrier",))))  # fmt: skip
+    found = validate(
+        doc(
+            sec("carrier", ("type", "peer"), ("port", "4570"), at=5, template=True),
+            sec("trunk", ("host", "voip.example.net"), at=10, bases=("carrier",)),
+        )
+    )
     assert summary(found) == [(WARNING, "port-before-host", "trunk", "port", "4570", 7)]
 
 
@@ -654,7 +731,7 @@ def test_port_after_the_host_or_on_a_dynamic_peer_is_not_reported():
 
 
 # ---------------------------------------------------------------------------------------------
-# Authentication (19.6, section 5)
+# Authentication
 
 
 def test_plaintext_auth_on_a_user_is_reported():
@@ -712,7 +789,7 @@ def test_rsa_peer_with_outkey_is_not_reported():
 
 
 # ---------------------------------------------------------------------------------------------
-# Keys (19.7, section 13)
+# Keys
 
 
 def test_inkeys_naming_a_missing_public_key_is_reported():
@@ -798,7 +875,7 @@ def test_private_key_without_a_passphrase_is_a_security_warning():
 
 
 # ---------------------------------------------------------------------------------------------
-# Encryption (19.8, section 6)
+# Encryption
 
 
 def test_encryption_without_a_secret_is_reported():
@@ -866,8 +943,14 @@ def test_encryption_no_under_general_yes_is_reported():
 def test_encryption_no_after_general_yes_then_no_is_still_reported():
     # The values are OR-ed: a later encryption=no in [general] does not switch it off either, and
     # repeating encryption is not "only the last counts" (tests/asterisk/test_disagreements.py).
-    found = validate(Document([general(("encryption", "yes"), ("encryption", "no")),
-                               user("alice", ("secret", STRONG), ("encryption", "no"))]))  # fmt: skip
+    found = validate(
+        Document(
+            [
+                general(("encryption", "yes"), ("encryption", "no")),
+                user("alice", ("secret", STRONG), ("encryption", "no")),
+            ]
+        )
+    )
     assert codes(found) == ["encryption-no-has-no-effect"]
 
 
@@ -929,7 +1012,7 @@ def test_strong_secret_is_not_reported():
 
 
 # ---------------------------------------------------------------------------------------------
-# [general] order and ranges (19.12, 19.15)
+# [general] order and ranges
 
 
 def test_bandwidth_after_codecs_is_reported():
@@ -993,11 +1076,21 @@ def test_unsafe_characters_are_an_error_in_every_name_and_value(char):
     from peers.iaxconf import Document, Entry, Section
     from peers.iaxconf import validate as run
 
-    document = Document(sections=[
-        Section("general", [Entry("bindport", "4569")]),
-        Section("p", [Entry("type", "peer"), Entry("host", "dynamic"), Entry("nat", f"yes{char}x"),
-                      Entry(f"na{char}me", "1"), Entry("language", f"en{char}X")]),
-    ])  # fmt: skip
+    document = Document(
+        sections=[
+            Section("general", [Entry("bindport", "4569")]),
+            Section(
+                "p",
+                [
+                    Entry("type", "peer"),
+                    Entry("host", "dynamic"),
+                    Entry("nat", f"yes{char}x"),
+                    Entry(f"na{char}me", "1"),
+                    Entry("language", f"en{char}X"),
+                ],
+            ),
+        ]
+    )
     found = {(f.code, f.directive, f.part) for f in run(document) if f.is_error}
     assert ("unsafe-text", "nat", "value") in found  # a foreign name: no value rule runs on it
     assert ("unsafe-text", f"na{char}me", "name") in found
