@@ -380,7 +380,9 @@ def form_to(html: str, action: str, *, page: str = "", having: str = "") -> Form
         return urlsplit(urljoin(page or "/", form.action or page)).path
 
     found = [
-        f for f in forms(html) if target(f) == action and (not having or any(n == having for n, _ in f.fields))
+        f
+        for f in forms(html)
+        if target(f) == action and (not having or any(n == having for n, _ in f.fields))
     ]
     assert len(found) == 1, f"expected one form posting to {action}, found {[target(f) for f in forms(html)]}"
     return found[0]
