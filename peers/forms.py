@@ -261,9 +261,12 @@ class DirectiveForm(FindingsMixin, InlineMixin, forms.Form):
             partner = next(d for d, primary in PAIRED.items() if primary == name)
             values = spec.choices if spec.kind == CODECS else None
             return forms.CharField(
-                label=f"{name} / {partner}", required=False, strip=False,
-                widget=OrderedPairs((name, partner), values), help_text=PAIR_HELP[name] + " " + help_text,
-            )  # fmt: skip
+                label=f"{name} / {partner}",
+                required=False,
+                strip=False,
+                widget=OrderedPairs((name, partner), values),
+                help_text=PAIR_HELP[name] + " " + help_text,
+            )
         current = str(self.stored.get(name, "") or "")
         if spec.kind in (BOOL, CHOICE):
             widget = KeepingSelect(choices=[("", "not set"), *((c, c) for c in spec.choices)])
@@ -555,9 +558,9 @@ class DirectiveForm(FindingsMixin, InlineMixin, forms.Form):
 
     def groups(self) -> list[dict]:
         for group in self.layout:
-            group.setdefault("open", group["kind"] != "more" or any(
-                r.bound.errors or r.warnings for r in group["rows"]
-            ))  # fmt: skip
+            group.setdefault(
+                "open", group["kind"] != "more" or any(r.bound.errors or r.warnings for r in group["rows"])
+            )
         return self.layout
 
     def preview(self) -> tuple[str, str]:
@@ -865,9 +868,12 @@ class RegistrationForm(FindingsMixin, InlineMixin, forms.Form):
         if secret is KEEP:
             secret = self.registration.secret
         line = registration_line(
-            cleaned.get("username", ""), secret, cleaned.get("key") or None, cleaned.get("remote_host", ""),
+            cleaned.get("username", ""),
+            secret,
+            cleaned.get("key") or None,
+            cleaned.get("remote_host", ""),
             cleaned.get("remote_port"),
-        )  # fmt: skip
+        )
         self.apply_verdict(policy.registration_verdict(line, comment_lines(cleaned.get("comment", ""))))
         return cleaned
 

@@ -36,10 +36,12 @@ class TrunkBaseForm(forms.Form):
     """Fields both wizards share: addresses, registration, codecs, trunking, encryption."""
 
     far_address = forms.CharField(
-        label="Far end's address", required=False, max_length=253,
+        label="Far end's address",
+        required=False,
+        max_length=253,
         help_text="Host name or IPv4 address this host calls (no port here). Leave empty only when the far "
         "end registers with this host.",
-    )  # fmt: skip
+    )
     far_port = forms.IntegerField(
         label="Far end's port", required=False, min_value=1, max_value=65535, help_text="Empty: 4569."
     )
@@ -47,13 +49,16 @@ class TrunkBaseForm(forms.Form):
         initial="ulaw, alaw", help_text="In order of preference, separated by commas (IAX2 codecs only)."
     )
     trunk = forms.BooleanField(
-        required=False, initial=True, label="IAX2 trunking",
+        required=False,
+        initial=True,
+        label="IAX2 trunking",
         help_text="Carry the media of several calls in one packet stream (needs a timing module).",
-    )  # fmt: skip
+    )
     encryption = forms.BooleanField(
-        required=False, label="Encrypt calls (AES-128)",
+        required=False,
+        label="Encrypt calls (AES-128)",
         help_text="Needs a shared secret: IAX2 derives the key from it.",
-    )  # fmt: skip
+    )
 
     mode = "far"
 
@@ -61,9 +66,10 @@ class TrunkBaseForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.host = host
         self.fields["registration"] = forms.ChoiceField(
-            choices=REGISTRATION_CHOICES[self.mode], initial="local" if self.mode == "far" else "both",
+            choices=REGISTRATION_CHOICES[self.mode],
+            initial="local" if self.mode == "far" else "both",
             help_text="A server whose address may change registers, so the other end learns where it is.",
-        )  # fmt: skip
+        )
 
     def options(self) -> trunks.Options:
         data = self.cleaned_data
@@ -94,16 +100,19 @@ class TrunkForm(TrunkBaseForm):
     """A trunk to a server that is not managed here (a provider, another company's PBX)."""
 
     local_account = forms.CharField(
-        label="Username", max_length=79,
+        label="Username",
+        max_length=79,
         help_text="The account this host has at the far end: sent when it calls or registers there.",
-    )  # fmt: skip
+    )
     auth = forms.ChoiceField(choices=AUTH_CHOICES, initial="secret", label="Authentication")
     secret = forms.CharField(
-        required=False, strip=False, max_length=79,
+        required=False,
+        strip=False,
+        max_length=79,
         widget=forms.PasswordInput(render_value=True, attrs={"autocomplete": "new-password"}),
         help_text="The far end's password for this account. Leave empty to generate a strong one (then reveal "
         "it on the new section to give it to the far end).",
-    )  # fmt: skip
+    )
     outkey = forms.ChoiceField(
         required=False,
         label="Our private key",
@@ -113,23 +122,41 @@ class TrunkForm(TrunkBaseForm):
         required=False, label="Far end's public key", help_text="RSA: checks the far end's calls."
     )
     local_section = forms.CharField(
-        label="Trunk name", required=False, max_length=79,
+        label="Trunk name",
+        required=False,
+        max_length=79,
         help_text="The section the dialplan calls, as in Dial(IAX2/<trunk name>/…). Empty: the incoming "
         "username (one friend section).",
-    )  # fmt: skip
+    )
     far_account = forms.CharField(
-        label="Incoming username", required=False, max_length=79,
+        label="Incoming username",
+        required=False,
+        max_length=79,
         help_text="The username the far end sends when it calls this host. Empty: the same as Username.",
-    )  # fmt: skip
+    )
     local_context = forms.CharField(
-        label="Context for incoming calls", required=False, max_length=79,
+        label="Context for incoming calls",
+        required=False,
+        max_length=79,
         help_text="Where calls from the far end go in the dialplan. Empty: from-<trunk name>.",
-    )  # fmt: skip
+    )
 
     field_order = [
-        "far_address", "far_port", "local_account", "auth", "secret", "outkey", "inkey", "registration",
-        "codecs", "trunk", "encryption", "local_section", "far_account", "local_context",
-    ]  # fmt: skip
+        "far_address",
+        "far_port",
+        "local_account",
+        "auth",
+        "secret",
+        "outkey",
+        "inkey",
+        "registration",
+        "codecs",
+        "trunk",
+        "encryption",
+        "local_section",
+        "far_account",
+        "local_context",
+    ]
 
     groups_of = (
         ("The far end", ("far_address", "far_port", "local_account", "registration")),
@@ -156,13 +183,19 @@ class TrunkForm(TrunkBaseForm):
         section = data["local_section"].strip() or None
         context = data["local_context"].strip() or f"from-{section or far_account}"
         local = trunks.End(
-            data["local_account"].strip(), registers=registration == "local", section=section, context=context,
+            data["local_account"].strip(),
+            registers=registration == "local",
+            section=section,
+            context=context,
             label=self.host.name,
-        )  # fmt: skip
+        )
         far = trunks.End(
-            far_account, address=data["far_address"], port=data["far_port"], registers=registration == "far",
+            far_account,
+            address=data["far_address"],
+            port=data["far_port"],
+            registers=registration == "far",
             label=data["far_address"] or "the far end",
-        )  # fmt: skip
+        )
         if data["auth"] == "rsa":
             credentials = trunks.Credentials(outkey=data["outkey"] or None, inkey=data["inkey"] or None)
         else:  # an empty secret: the service generates one
@@ -182,66 +215,103 @@ class TrunkPairForm(TrunkBaseForm):
     mode = "managed"
 
     far_host = forms.ModelChoiceField(
-        queryset=Host.objects.none(), label="Other host", to_field_name="name",
+        queryset=Host.objects.none(),
+        label="Other host",
+        to_field_name="name",
         help_text="Its side of the trunk is written at the same time.",
-    )  # fmt: skip
+    )
     local_address = forms.CharField(
-        label="This host's address", required=False, max_length=253,
+        label="This host's address",
+        required=False,
+        max_length=253,
         help_text="Where the other host reaches this one (no port here). Leave empty only when this host "
         "registers with the other.",
-    )  # fmt: skip
+    )
     local_port = forms.IntegerField(
         label="This host's port", required=False, min_value=1, max_value=65535, help_text="Empty: 4569."
     )
     auth = forms.ChoiceField(
         choices=[("secret", "A generated shared secret (md5)"), ("rsa", "New RSA key pairs")],
-        initial="secret", label="Authentication",
+        initial="secret",
+        label="Authentication",
         help_text="Either way both ends match by construction; nothing needs to be typed twice.",
-    )  # fmt: skip
+    )
     key_local = forms.CharField(
-        label="Key this host signs with", required=False, max_length=64,
+        label="Key this host signs with",
+        required=False,
+        max_length=64,
         help_text="RSA: a new key pair; its public key goes to the other host. Empty: <this host>-trunk.",
-    )  # fmt: skip
+    )
     key_far = forms.CharField(
-        label="Key the other host signs with", required=False, max_length=64,
+        label="Key the other host signs with",
+        required=False,
+        max_length=64,
         help_text="RSA: a new key pair; its public key goes to this host. Empty: <other host>-trunk.",
-    )  # fmt: skip
+    )
     passphrase = forms.CharField(
-        required=False, strip=False,
+        required=False,
+        strip=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         help_text="RSA: encrypts both private keys; each Asterisk asks for it at 'keys init'.",
-    )  # fmt: skip
+    )
     passphrase2 = forms.CharField(
-        required=False, strip=False, label="Passphrase again",
+        required=False,
+        strip=False,
+        label="Passphrase again",
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-    )  # fmt: skip
+    )
     no_passphrase = forms.BooleanField(
-        required=False, label="Store the private keys without a passphrase",
+        required=False,
+        label="Store the private keys without a passphrase",
         help_text="Anyone who reads a key file can then sign as that host; only for hosts that must load "
         "their key unattended.",
-    )  # fmt: skip
+    )
     local_account = forms.CharField(
-        label="This host's account", required=False, max_length=79,
+        label="This host's account",
+        required=False,
+        max_length=79,
         help_text="The name the other host knows this one by. Empty: this host's name.",
-    )  # fmt: skip
+    )
     far_account = forms.CharField(
-        label="Other host's account", required=False, max_length=79,
+        label="Other host's account",
+        required=False,
+        max_length=79,
         help_text="The name this host knows the other by. Empty: the other host's name.",
-    )  # fmt: skip
+    )
     local_context = forms.CharField(
-        label="Context here for its calls", required=False, max_length=79,
+        label="Context here for its calls",
+        required=False,
+        max_length=79,
         help_text="Empty: from-<other host's account>.",
-    )  # fmt: skip
+    )
     far_context = forms.CharField(
-        label="Context there for our calls", required=False, max_length=79,
+        label="Context there for our calls",
+        required=False,
+        max_length=79,
         help_text="Empty: from-<this host's account>.",
-    )  # fmt: skip
+    )
 
     field_order = [
-        "far_host", "registration", "far_address", "far_port", "local_address", "local_port", "auth",
-        "key_local", "key_far", "passphrase", "passphrase2", "no_passphrase", "codecs", "trunk", "encryption",
-        "local_account", "far_account", "local_context", "far_context",
-    ]  # fmt: skip
+        "far_host",
+        "registration",
+        "far_address",
+        "far_port",
+        "local_address",
+        "local_port",
+        "auth",
+        "key_local",
+        "key_far",
+        "passphrase",
+        "passphrase2",
+        "no_passphrase",
+        "codecs",
+        "trunk",
+        "encryption",
+        "local_account",
+        "far_account",
+        "local_context",
+        "far_context",
+    ]
 
     groups_of = (
         ("The other host", ("far_host", "registration", "far_address", "far_port")),
@@ -292,15 +362,21 @@ class TrunkPairForm(TrunkBaseForm):
         local_account = data["local_account"].strip() or self.host.name
         far_account = data["far_account"].strip() or other.name
         local = trunks.End(
-            local_account, address=data["local_address"], port=data["local_port"],
-            registers=registration in ("both", "local"), context=data["local_context"].strip() or f"from-{far_account}",
+            local_account,
+            address=data["local_address"],
+            port=data["local_port"],
+            registers=registration in ("both", "local"),
+            context=data["local_context"].strip() or f"from-{far_account}",
             label=self.host.name,
-        )  # fmt: skip
+        )
         far = trunks.End(
-            far_account, address=data["far_address"], port=data["far_port"],
-            registers=registration in ("both", "far"), context=data["far_context"].strip() or f"from-{local_account}",
+            far_account,
+            address=data["far_address"],
+            port=data["far_port"],
+            registers=registration in ("both", "far"),
+            context=data["far_context"].strip() or f"from-{local_account}",
             label=other.name,
-        )  # fmt: skip
+        )
         return other, local, far
 
     def key_names(self) -> tuple[str, str]:

@@ -19,21 +19,29 @@ def _words(value: str) -> tuple[str, ...] | None:
 
 class _Simulation(forms.Form):
     address = forms.CharField(
-        max_length=64, label="From address",
+        max_length=64,
+        label="From address",
         help_text="The caller's IP as this host sees it: ip, ip:port or [ipv6]:port (port 4569 when not given).",
-    )  # fmt: skip
+    )
     secret = forms.CharField(
-        required=False, max_length=255, widget=forms.PasswordInput(render_value=False),
+        required=False,
+        max_length=255,
+        widget=forms.PasswordInput(render_value=False),
         help_text="The secret it uses. Never stored, logged or shown again.",
-    )  # fmt: skip
+    )
     key = forms.CharField(
-        required=False, max_length=64, widget=forms.TextInput(attrs={"list": "sim-keys"}),
+        required=False,
+        max_length=64,
+        widget=forms.TextInput(attrs={"list": "sim-keys"}),
         help_text="The RSA key pair it signs with, by name.",
-    )  # fmt: skip
+    )
     auth = forms.MultipleChoiceField(
-        choices=METHODS, required=False, widget=forms.CheckboxSelectMultiple, label="Auth methods it implements",
+        choices=METHODS,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Auth methods it implements",
         help_text="None ticked: every method it has credentials for, as an Asterisk caller does.",
-    )  # fmt: skip
+    )
     calltoken = forms.BooleanField(
         required=False, initial=True, label="Supports call tokens (Asterisk 1.6 or later)"
     )
@@ -58,9 +66,11 @@ class _Simulation(forms.Form):
 
 class CallForm(_Simulation):
     username = forms.CharField(
-        required=False, max_length=79, widget=forms.TextInput(attrs={"list": "sim-users"}),
+        required=False,
+        max_length=79,
+        widget=forms.TextInput(attrs={"list": "sim-users"}),
         help_text="The username it sends. Empty: none, and Asterisk ranks the users that admit it.",
-    )  # fmt: skip
+    )
     context = forms.CharField(
         required=False, max_length=79, help_text="The context it asks for (empty: none)."
     )
@@ -72,40 +82,63 @@ class CallForm(_Simulation):
     )
     encryption = forms.BooleanField(required=False, label="Offers AES-128 encryption")
 
-    field_order = ["address", "username", "secret", "key", "auth", "context", "exten", "codecs", "calltoken",
-                   "encryption"]  # fmt: skip
+    field_order = [
+        "address",
+        "username",
+        "secret",
+        "key",
+        "auth",
+        "context",
+        "exten",
+        "codecs",
+        "calltoken",
+        "encryption",
+    ]
 
     def build(self, data) -> Call:
         return Call(
-            data["address"], username=data["username"] or None, secret=data["secret"] or None,
-            key=data["key"] or None, auth=tuple(data["auth"]) or None, context=data["context"] or None,
-            exten=data["exten"] or None, calltoken=data["calltoken"], codecs=_words(data["codecs"]),
+            data["address"],
+            username=data["username"] or None,
+            secret=data["secret"] or None,
+            key=data["key"] or None,
+            auth=tuple(data["auth"]) or None,
+            context=data["context"] or None,
+            exten=data["exten"] or None,
+            calltoken=data["calltoken"],
+            codecs=_words(data["codecs"]),
             encryption=data["encryption"],
-        )  # fmt: skip
+        )
 
 
 class RegistrationForm(_Simulation):
     peer = forms.CharField(
-        max_length=79, label="Peer", widget=forms.TextInput(attrs={"list": "sim-peers"}),
+        max_length=79,
+        label="Peer",
+        widget=forms.TextInput(attrs={"list": "sim-peers"}),
         help_text="The peer name it registers as.",
-    )  # fmt: skip
+    )
 
     field_order = ["peer", "address", "secret", "key", "auth", "calltoken"]
 
     def build(self, data) -> Registration:
         return Registration(
-            data["peer"], data["address"], secret=data["secret"] or None, key=data["key"] or None,
-            auth=tuple(data["auth"]) or None, calltoken=data["calltoken"],
-        )  # fmt: skip
+            data["peer"],
+            data["address"],
+            secret=data["secret"] or None,
+            key=data["key"] or None,
+            auth=tuple(data["auth"]) or None,
+            calltoken=data["calltoken"],
+        )
 
 
 class DialplanUploadForm(forms.Form):
     extensions = forms.FileField(label="extensions.conf")
     includes = MultipleFileField(
-        required=False, label="Included files",
+        required=False,
+        label="Included files",
         help_text="The files its #include lines name (optional; several may be chosen). Only context headers "
         "are kept.",
-    )  # fmt: skip
+    )
 
     MAX_FILE = 8 * 1024 * 1024
     MAX_TOTAL = 16 * 1024 * 1024

@@ -335,8 +335,15 @@ def validate(
                         "has blanks at its start or end, which Asterisk keeps as part of the name (so "
                         "[ general ] is a section named ' general ', not [general]); remove them"
                     )
-                out.add(ERROR, "invalid-section-name", section, f"section name '{section.name}' {message}",
-                        rule=exc.rule, value=section.name, part="name")  # fmt: skip
+                out.add(
+                    ERROR,
+                    "invalid-section-name",
+                    section,
+                    f"section name '{section.name}' {message}",
+                    rule=exc.rule,
+                    value=section.name,
+                    part="name",
+                )
             if lowered in seen:
                 out.add(
                     ERROR,
@@ -348,8 +355,12 @@ def validate(
                     part="name",
                 )
         elif section.is_template or section.bases:
-            out.add(ERROR, "special-section-options", section,
-                    f"[{section.name}] cannot be a template or inherit from one")  # fmt: skip
+            out.add(
+                ERROR,
+                "special-section-options",
+                section,
+                f"[{section.name}] cannot be a template or inherit from one",
+            )
         seen.setdefault(lowered, section)
         position.setdefault(lowered, index)
 
@@ -357,13 +368,24 @@ def validate(
         for base in section.bases:
             where = position.get(base.lower())
             if where is None:
-                out.add(ERROR, "unknown-base", section,
-                        f"[{section.name}] inherits from '{base}', which is not defined; Asterisk rejects the whole "
-                        "file", value=base, part="bases")  # fmt: skip
+                out.add(
+                    ERROR,
+                    "unknown-base",
+                    section,
+                    f"[{section.name}] inherits from '{base}', which is not defined; Asterisk rejects the whole "
+                    "file",
+                    value=base,
+                    part="bases",
+                )
             elif where >= index:
-                out.add(ERROR, "base-order", section,
-                        f"[{section.name}] inherits from '{base}', which must be defined before it", value=base,
-                        part="bases")  # fmt: skip
+                out.add(
+                    ERROR,
+                    "base-order",
+                    section,
+                    f"[{section.name}] inherits from '{base}', which must be defined before it",
+                    value=base,
+                    part="bases",
+                )
 
     expanded = expansions(document)
     by_name = {s.name.lower(): s for s in sections}
@@ -446,8 +468,9 @@ def validate(
                     elif (key, kind) not in marked:
                         marked.add((key, kind))
                         mark(section, kind, frozenset({lowered}))
-                _check_endpoint(cross, section, kind, entries, general_auth, general_encryption, keys, ix,
-                                general_codec)  # fmt: skip
+                _check_endpoint(
+                    cross, section, kind, entries, general_auth, general_encryption, keys, ix, general_codec
+                )
                 if known_contexts is not None:
                     _check_contexts(cross, section, kind, ix, known_contexts)
         added = len(lines.findings) - before
@@ -475,29 +498,47 @@ def validate(
     if general is not None:
         _check_general(out, general, keys)
     else:
-        out.add(WARNING, "missing-general", "general",
-                "there is no [general] section; chan_iax2 runs on built-in defaults")  # fmt: skip
+        out.add(
+            WARNING,
+            "missing-general",
+            "general",
+            "there is no [general] section; chan_iax2 runs on built-in defaults",
+        )
     return out.findings
 
 
 def _check_type(out: _Collector, section: Section, ix: _Index) -> None:
     type_entries = ix.all("type")
     if not type_entries:
-        out.add(ERROR, "missing-type", section,
-                f"[{section.name}] has no type=; chan_iax2 skips it. Add type=peer, user or friend")  # fmt: skip
+        out.add(
+            ERROR,
+            "missing-type",
+            section,
+            f"[{section.name}] has no type=; chan_iax2 skips it. Add type=peer, user or friend",
+        )
         return
     if len(type_entries) == 1:
         return
     first, last = type_entries[0], type_entries[-1]
     if len({e.value.strip().lower() for e in type_entries}) > 1:
-        out.add(WARNING, "type-twice", section,
-                f"[{section.name}] sets type= {len(type_entries)} times (counting its templates); "
-                f"Asterisk 22 uses the first (type={first.value}), Asterisk 23 the last (type={last.value}). "
-                "Define type in one place", first)  # fmt: skip
+        out.add(
+            WARNING,
+            "type-twice",
+            section,
+            f"[{section.name}] sets type= {len(type_entries)} times (counting its templates); "
+            f"Asterisk 22 uses the first (type={first.value}), Asterisk 23 the last (type={last.value}). "
+            "Define type in one place",
+            first,
+        )
     else:
-        out.add(WARNING, "type-twice", section,
-                f"[{section.name}] sets type={first.value} {len(type_entries)} times (counting its templates); "
-                "define type in exactly one place", first)  # fmt: skip
+        out.add(
+            WARNING,
+            "type-twice",
+            section,
+            f"[{section.name}] sets type={first.value} {len(type_entries)} times (counting its templates); "
+            "define type in exactly one place",
+            first,
+        )
 
 
 def _merge_additions(out: _Collector, document: Document) -> Document:
@@ -520,15 +561,24 @@ def _merge_additions(out: _Collector, document: Document) -> Document:
             continue
         at = where.get(lowered)
         if at is None:
-            out.add(ERROR, "addition-without-section", section,
-                    f"[{section.name}](+) adds lines to a section that is not defined before it; Asterisk "
-                    "rejects the whole file", value=section.name)  # fmt: skip
+            out.add(
+                ERROR,
+                "addition-without-section",
+                section,
+                f"[{section.name}](+) adds lines to a section that is not defined before it; Asterisk "
+                "rejects the whole file",
+                value=section.name,
+            )
             continue
         if merged[at].is_template:
-            out.add(ERROR, "addition-to-template", section,
-                    f"[{section.name}](+) adds lines to a template; Asterisk's (+) only finds sections that are "
-                    "not templates, so it rejects the whole file. Add the lines to the template itself",
-                    value=section.name)  # fmt: skip
+            out.add(
+                ERROR,
+                "addition-to-template",
+                section,
+                f"[{section.name}](+) adds lines to a template; Asterisk's (+) only finds sections that are "
+                "not templates, so it rejects the whole file. Add the lines to the template itself",
+                value=section.name,
+            )
             continue
         for index in range(at + 1, len(merged)):
             if any(b.lower() == lowered for b in merged[index].bases):
@@ -631,14 +681,26 @@ def _check_entries(out: _Collector, section: Section, kinds: set[str], cat) -> d
             problem = memos.values.problem(lowered, value)
         if problem is not None:
             shown = mask_value(entry.name, value)
-            out.add(ERROR, "invalid-value", section, f"{entry.name}={shown!r} {problem.message}", entry,
-                    rule=problem.rule, part=problem.part)  # fmt: skip
+            out.add(
+                ERROR,
+                "invalid-value",
+                section,
+                f"{entry.name}={shown!r} {problem.message}",
+                entry,
+                rule=problem.rule,
+                part=problem.part,
+            )
         # the second line of a name that does not repeat (every line of a name takes this path)
         if len(found) == 2 and not plan.repeats:
             if lowered == "type" and not section.is_template:
                 continue  # reported as type-twice, with what Asterisk 22 and 23 each keep
-            out.add(WARNING, "repeated-directive", section,
-                    f"{entry.name} is set more than once here; only the last value counts", entry)  # fmt: skip
+            out.add(
+                WARNING,
+                "repeated-directive",
+                section,
+                f"{entry.name} is set more than once here; only the last value counts",
+                entry,
+            )
     return by_name
 
 
@@ -647,9 +709,15 @@ def _check_unsafe(out: _Collector, section: Section, entry: Entry, part: str, te
     paragraph separator or another control character: an error whatever the directive."""
     found = v.CONTROL_RE.search(text)
     if found:
-        out.add(ERROR, "unsafe-text", section,
-                f"the {part} of the line {entry.name!r} contains {v.describe_character(found.group())}, which "
-                "would break out of its line (or hide the rest of it); remove it", entry, part=part)  # fmt: skip
+        out.add(
+            ERROR,
+            "unsafe-text",
+            section,
+            f"the {part} of the line {entry.name!r} contains {v.describe_character(found.group())}, which "
+            "would break out of its line (or hide the rest of it); remove it",
+            entry,
+            part=part,
+        )
 
 
 def _name_is_read(out: _Collector, section: Section, entry: Entry, plan: Placement, cat) -> bool:
@@ -658,28 +726,53 @@ def _name_is_read(out: _Collector, section: Section, entry: Entry, plan: Placeme
     verdict, directive, deprecated = plan.verdict, plan.directive, plan.deprecated
     misplaced, lowered = plan.misplaced, plan.lowered
     if verdict == _FOREIGN:
-        out.add(ERROR, "foreign-directive", section,
-                f"{entry.name} is a {FOREIGN[lowered]} option; chan_iax2 ignores it. Remove it", entry)  # fmt: skip
+        out.add(
+            ERROR,
+            "foreign-directive",
+            section,
+            f"{entry.name} is a {FOREIGN[lowered]} option; chan_iax2 ignores it. Remove it",
+            entry,
+        )
         return False
     if verdict == _UNKNOWN:
         hint = cat.suggest(lowered)
         tail = f"; did you mean {hint}?" if hint else "; remove it"
-        out.add(ERROR, "unknown-directive", section,
-                f"{entry.name} is not a chan_iax2 directive and is ignored{tail}", entry)  # fmt: skip
+        out.add(
+            ERROR,
+            "unknown-directive",
+            section,
+            f"{entry.name} is not a chan_iax2 directive and is ignored{tail}",
+            entry,
+        )
         return False
     if verdict == _REMOVED:
         instead = f" Use {directive.replacement} instead." if directive.replacement else ""
-        out.add(ERROR, "removed-directive", section,
-                f"{entry.name} is no longer read by chan_iax2 (Asterisk 22) and is ignored.{instead}", entry)  # fmt: skip
+        out.add(
+            ERROR,
+            "removed-directive",
+            section,
+            f"{entry.name} is no longer read by chan_iax2 (Asterisk 22) and is ignored.{instead}",
+            entry,
+        )
         return False
     if deprecated:
         instead = f" Use {directive.replacement} instead." if directive.replacement else ""
-        out.add(WARNING, "deprecated-directive", section,
-                f"{entry.name} is deprecated and removed in Asterisk 23.{instead}", entry)  # fmt: skip
+        out.add(
+            WARNING,
+            "deprecated-directive",
+            section,
+            f"{entry.name} is deprecated and removed in Asterisk 23.{instead}",
+            entry,
+        )
     if verdict == _MISPLACED:
-        out.add(ERROR, "misplaced-directive", section,
-                f"{entry.name} is not read in {misplaced}; chan_iax2 ignores it there. It belongs in "
-                f"{_where(directive.sections)}", entry)  # fmt: skip
+        out.add(
+            ERROR,
+            "misplaced-directive",
+            section,
+            f"{entry.name} is not read in {misplaced}; chan_iax2 ignores it there. It belongs in "
+            f"{_where(directive.sections)}",
+            entry,
+        )
         return False
     return True
 
@@ -729,10 +822,16 @@ def _check_comments(out: _Collector, document: Document) -> None:
         for line in lines:
             found = v.CONTROL_RE.search(line.replace("\t", " "))
             if found:
-                out.add(ERROR, "unsafe-comment", where,
-                        f"a comment line {'above ' + entry.name + ' ' if entry else ''}contains "
-                        f"{v.describe_character(found.group())}, which would break out of its line; remove it",
-                        entry, value=line[:80], part="comment")  # fmt: skip
+                out.add(
+                    ERROR,
+                    "unsafe-comment",
+                    where,
+                    f"a comment line {'above ' + entry.name + ' ' if entry else ''}contains "
+                    f"{v.describe_character(found.group())}, which would break out of its line; remove it",
+                    entry,
+                    value=line[:80],
+                    part="comment",
+                )
                 break
 
 
@@ -759,16 +858,28 @@ def _check_limits(out: _Collector, section: Section) -> None:
                 if exc.message.startswith(repr(entry.name.strip()))
                 else f"{entry.name!r} {exc.message}"
             )
-            out.add(ERROR, "invalid-callnumberlimit", section,
-                    f"{said}; a [callnumberlimits] line is address[/mask] = limit", entry, rule=exc.rule,
-                    part="network")  # fmt: skip
+            out.add(
+                ERROR,
+                "invalid-callnumberlimit",
+                section,
+                f"{said}; a [callnumberlimits] line is address[/mask] = limit",
+                entry,
+                rule=exc.rule,
+                part="network",
+            )
         try:
             v.check_line_safe(entry.value)
             v.limit_value(entry.value)
         except v.Invalid as exc:
-            out.add(ERROR, "invalid-callnumberlimit", section,
-                    f"the limit {entry.value!r} for {entry.name} {exc.message}", entry, rule=exc.rule,
-                    part="limit")  # fmt: skip
+            out.add(
+                ERROR,
+                "invalid-callnumberlimit",
+                section,
+                f"the limit {entry.value!r} for {entry.name} {exc.message}",
+                entry,
+                rule=exc.rule,
+                part="limit",
+            )
 
 
 _ENCRYPTION_NAMES = frozenset({"encryption", "forceencryption"})
@@ -798,30 +909,51 @@ def _check_endpoint(
     defaultip = ix.last("defaultip")
     dynamic = host is not None and host.value.strip().lower() == "dynamic"
     if is_peer and host is None:
-        out.add(ERROR, "missing-host", section,
-                f"[{section.name}] is a {kind} without host=; set host=dynamic or the peer's address", None,
-                directive="host", value="")  # fmt: skip
+        out.add(
+            ERROR,
+            "missing-host",
+            section,
+            f"[{section.name}] is a {kind} without host=; set host=dynamic or the peer's address",
+            None,
+            directive="host",
+            value="",
+        )
     if defaultip is not None and not dynamic:
         # build_peer/create_addr: a static peer whose host does not resolve is called at defaultip
         # instead, and a defaultip that does not resolve drops the whole peer (test_disagreements.py)
         if host is not None:
-            out.add(WARNING, "defaultip-needs-dynamic", section,
-                    f"defaultip={defaultip.value} on a peer with host={host.value} is only used while "
-                    f"{host.value} does not resolve, and if {defaultip.value} itself does not resolve chan_iax2 "
-                    "drops the whole peer. Remove defaultip unless you want that fallback (it is meant for "
-                    "host=dynamic peers, until they register)", defaultip)  # fmt: skip
+            out.add(
+                WARNING,
+                "defaultip-needs-dynamic",
+                section,
+                f"defaultip={defaultip.value} on a peer with host={host.value} is only used while "
+                f"{host.value} does not resolve, and if {defaultip.value} itself does not resolve chan_iax2 "
+                "drops the whole peer. Remove defaultip unless you want that fallback (it is meant for "
+                "host=dynamic peers, until they register)",
+                defaultip,
+            )
         else:
-            out.add(WARNING, "defaultip-needs-dynamic", section,
-                    f"defaultip={defaultip.value} is never used on a peer without host= (its address is the "
-                    "placeholder 0.0.0.0), and if it does not resolve chan_iax2 drops the whole peer. Set "
-                    "host=dynamic, or remove defaultip", defaultip)  # fmt: skip
+            out.add(
+                WARNING,
+                "defaultip-needs-dynamic",
+                section,
+                f"defaultip={defaultip.value} is never used on a peer without host= (its address is the "
+                "placeholder 0.0.0.0), and if it does not resolve chan_iax2 drops the whole peer. Set "
+                "host=dynamic, or remove defaultip",
+                defaultip,
+            )
     if is_peer and host is not None and not dynamic:
         port = ix.last("port")
         if port is not None and ix.position(port) < ix.position(host):
-            out.add(WARNING, "port-before-host", section,
-                    f"port={port.value} comes before host={host.value}; resolving a static host resets the port "
-                    "to 4569, so this port is lost. Write port= after host= (set it in the section when host= "
-                    "is not in the template)", port)  # fmt: skip
+            out.add(
+                WARNING,
+                "port-before-host",
+                section,
+                f"port={port.value} comes before host={host.value}; resolving a static host resets the port "
+                "to 4569, so this port is lost. Write port= after host= (set it in the section when host= "
+                "is not in the template)",
+                port,
+            )
 
     own_auth = ix.last("auth")
     auth_entry = own_auth or general_auth
@@ -838,23 +970,43 @@ def _check_endpoint(
 
     # [general] reports its own plaintext; here only the section's own auth line counts.
     if own_auth is not None and "plaintext" in _auth_words(own_auth.value):
-        out.add(WARNING, "plaintext-auth", section,
-                f"auth={own_auth.value} includes plaintext, which sends the secret in clear text; use md5 "
-                "(or rsa)", own_auth)  # fmt: skip
+        out.add(
+            WARNING,
+            "plaintext-auth",
+            section,
+            f"auth={own_auth.value} includes plaintext, which sends the secret in clear text; use md5 "
+            "(or rsa)",
+            own_auth,
+        )
     if auth & {"md5", "plaintext"} and not has_secret and not ("rsa" in auth and (inkeys or outkey)):
         if own_auth is not None:
-            out.add(ERROR, "auth-needs-secret", section,
-                    f"auth={own_auth.value} needs a secret (or dbsecret); set one", own_auth)  # fmt: skip
+            out.add(
+                ERROR,
+                "auth-needs-secret",
+                section,
+                f"auth={own_auth.value} needs a secret (or dbsecret); set one",
+                own_auth,
+            )
     if "rsa" in auth:
         source = "" if own_auth is not None else " (from [general])"
         if is_user and inkeys is None:
-            out.add(ERROR, "rsa-needs-inkeys", section,
-                    f"auth={auth_entry.value}{source} includes rsa but no inkeys= names the public keys callers "
-                    "sign with; add inkeys", **point_at(auth_entry))  # fmt: skip
+            out.add(
+                ERROR,
+                "rsa-needs-inkeys",
+                section,
+                f"auth={auth_entry.value}{source} includes rsa but no inkeys= names the public keys callers "
+                "sign with; add inkeys",
+                **point_at(auth_entry),
+            )
         if kind == PEER and inkeys is None and outkey is None:
-            out.add(ERROR, "rsa-needs-keys", section,
-                    f"auth={auth_entry.value}{source} includes rsa but neither outkey= (to sign our calls) nor "
-                    "inkeys= (to verify the peer) is set", **point_at(auth_entry))  # fmt: skip
+            out.add(
+                ERROR,
+                "rsa-needs-keys",
+                section,
+                f"auth={auth_entry.value}{source} includes rsa but neither outkey= (to sign our calls) nor "
+                "inkeys= (to verify the peer) is set",
+                **point_at(auth_entry),
+            )
 
     for entry in secret_lines:
         if entry not in holes:
@@ -865,13 +1017,23 @@ def _check_endpoint(
             for name in (n.strip() for n in inkeys.value.split(":")):
                 info = keys.get(name)
                 if info is None or not info.has_public:
-                    out.add(ERROR, "unknown-key", section,
-                            f"inkeys names '{name}', but there is no public key of that name; upload or generate "
-                            f"{name}.pub", inkeys)  # fmt: skip
+                    out.add(
+                        ERROR,
+                        "unknown-key",
+                        section,
+                        f"inkeys names '{name}', but there is no public key of that name; upload or generate "
+                        f"{name}.pub",
+                        inkeys,
+                    )
                 elif info.bits != 1024:
-                    out.add(ERROR, "key-size", section,
-                            f"inkeys names '{name}', which has {info.bits} bits; res_crypto only loads 1024-bit "
-                            "RSA keys", inkeys)  # fmt: skip
+                    out.add(
+                        ERROR,
+                        "key-size",
+                        section,
+                        f"inkeys names '{name}', which has {info.bits} bits; res_crypto only loads 1024-bit "
+                        "RSA keys",
+                        inkeys,
+                    )
         if outkey is not None and check_value("outkey", outkey.value) is None:
             _check_private_key(out, section, outkey.value.strip(), f"outkey={outkey.value}", outkey, keys)
 
@@ -880,18 +1042,33 @@ def _check_endpoint(
     if trigger is not None:
         source = f"{trigger.name}={trigger.value}" + ("" if own_on else " in [general]")
         if not has_secret:
-            out.add(ERROR, "encryption-needs-secret", section,
-                    f"{source} turns on encryption, whose keys are derived from the secret; set secret= (or "
-                    "dbsecret=)", **point_at(trigger))  # fmt: skip
+            out.add(
+                ERROR,
+                "encryption-needs-secret",
+                section,
+                f"{source} turns on encryption, whose keys are derived from the secret; set secret= (or "
+                "dbsecret=)",
+                **point_at(trigger),
+            )
         elif auth and "md5" not in auth:
-            out.add(ERROR, "encryption-needs-md5", section,
-                    f"{source} turns on encryption, which is only negotiated when md5 is among the auth methods "
-                    f"(auth={auth_entry.value}); use auth=md5 or md5,rsa", **point_at(trigger))  # fmt: skip
+            out.add(
+                ERROR,
+                "encryption-needs-md5",
+                section,
+                f"{source} turns on encryption, which is only negotiated when md5 is among the auth methods "
+                f"(auth={auth_entry.value}); use auth=md5 or md5,rsa",
+                **point_at(trigger),
+            )
         for entry in ix.all("encryption"):
             if entry.value.strip().lower() in v.FALSE_WORDS:
-                out.add(WARNING, "encryption-no-has-no-effect", section,
-                        f"encryption={entry.value} cannot turn off the encryption that {source} turns on; the "
-                        "values only add methods", entry)  # fmt: skip
+                out.add(
+                    WARNING,
+                    "encryption-no-has-no-effect",
+                    section,
+                    f"encryption={entry.value} cannot turn off the encryption that {source} turns on; the "
+                    "values only add methods",
+                    entry,
+                )
 
     if is_user:
         inherited_codec = [(" from a template", e) for e in ix.inherited.get("codecpriority", ())]
@@ -901,19 +1078,34 @@ def _check_endpoint(
 
     token = ix.last("requirecalltoken")
     if token is not None and token.value.strip().lower() in v.FALSE_WORDS:
-        out.add(WARNING, "calltoken-disabled", section,
-                f"requirecalltoken={token.value} turns off call-token validation, which protects against "
-                "spoofed-source call-number exhaustion; prefer auto", token)  # fmt: skip
+        out.add(
+            WARNING,
+            "calltoken-disabled",
+            section,
+            f"requirecalltoken={token.value} turns off call-token validation, which protects against "
+            "spoofed-source call-number exhaustion; prefer auto",
+            token,
+        )
 
     if is_user and not has_secret and inkeys is None:
         if section.name.lower() == "guest":
-            out.add(WARNING, "guest-user", section,
-                    "[guest] has no secret: any caller can reach its context unauthenticated; make sure the "
-                    "context only offers what the public may dial", None)  # fmt: skip
+            out.add(
+                WARNING,
+                "guest-user",
+                section,
+                "[guest] has no secret: any caller can reach its context unauthenticated; make sure the "
+                "context only offers what the public may dial",
+                None,
+            )
         elif not (ix.has("permit") or ix.has("deny") or ix.has("acl")):
-            out.add(WARNING, "open-user", section,
-                    f"[{section.name}] is a {kind} without secret, inkeys or permit/deny: anyone who knows "
-                    "the name can call in as it. Set a secret or restrict it with deny/permit", None)  # fmt: skip
+            out.add(
+                WARNING,
+                "open-user",
+                section,
+                f"[{section.name}] is a {kind} without secret, inkeys or permit/deny: anyone who knows "
+                "the name can call in as it. Set a secret or restrict it with deny/permit",
+                None,
+            )
 
 
 _CODEC_PRIORITY = {"host": 0, "caller": 1, "disabled": 2, "reqonly": 3}  # flags set: none < ... < all
@@ -937,10 +1129,15 @@ def _check_codecpriority(
     last = mine[-1]
     if _CODEC_PRIORITY[strongest.value.strip().lower()] > _CODEC_PRIORITY[last.value.strip().lower()]:
         target = "[general]" if section.is_general else f"[{section.name}]"
-        out.add(WARNING, "codecpriority-no-effect", section,
-                f"codecpriority={last.value} does not undo codecpriority={strongest.value}{where}: chan_iax2 only "
-                f"adds these settings up, so {target} keeps {strongest.value.strip().lower()}. Remove the "
-                f"codecpriority={strongest.value} line instead", last)  # fmt: skip
+        out.add(
+            WARNING,
+            "codecpriority-no-effect",
+            section,
+            f"codecpriority={last.value} does not undo codecpriority={strongest.value}{where}: chan_iax2 only "
+            f"adds these settings up, so {target} keeps {strongest.value.strip().lower()}. Remove the "
+            f"codecpriority={strongest.value} line instead",
+            last,
+        )
 
 
 def _check_auth_holes(out, section, kind, dynamic, secret_lines, dbsecret, inkeys, ix) -> list[Entry]:
@@ -962,10 +1159,16 @@ def _check_auth_holes(out, section, kind, dynamic, secret_lines, dbsecret, inkey
                 real = True
             elif real:
                 reported.append(entry)
-                out.add(ERROR, "empty-secret-after-secret", section,
-                        f"an empty secret= after a real one: chan_iax2 joins [{section.name}]'s secrets with ';' and "
-                        "accepts any of them, and the empty one matches the MD5 of the challenge alone, so anyone "
-                        "who knows the name calls in as it. Remove the empty line", entry, value="")  # fmt: skip
+                out.add(
+                    ERROR,
+                    "empty-secret-after-secret",
+                    section,
+                    f"an empty secret= after a real one: chan_iax2 joins [{section.name}]'s secrets with ';' and "
+                    "accepts any of them, and the empty one matches the MD5 of the challenge alone, so anyone "
+                    "who knows the name calls in as it. Remove the empty line",
+                    entry,
+                    value="",
+                )
     if kind in (PEER, FRIEND) and dynamic and dbsecret is None and inkeys is None:
         final = secret_lines[-1] if secret_lines else None
         if final is None or final.value == "":
@@ -974,12 +1177,16 @@ def _check_auth_holes(out, section, kind, dynamic, secret_lines, dbsecret, inkey
             acl = " its permit/deny lets in" if ix.has("permit") or ix.has("deny") or ix.has("acl") else ""
             if final is not None:
                 reported.append(final)
-            out.add(ERROR, "open-registration", section,
-                    f"[{section.name}] is a host=dynamic peer without a secret{why}, dbsecret or inkeys: chan_iax2 "
-                    f"accepts a registration as {section.name} from anyone{acl} without authentication, and "
-                    "then sends its calls to them. Set a secret (or inkeys for RSA)",
-                    final if final is not None and emptied else None,
-                    **({} if final is not None and emptied else {"directive": "secret", "value": ""}))  # fmt: skip
+            out.add(
+                ERROR,
+                "open-registration",
+                section,
+                f"[{section.name}] is a host=dynamic peer without a secret{why}, dbsecret or inkeys: chan_iax2 "
+                f"accepts a registration as {section.name} from anyone{acl} without authentication, and "
+                "then sends its calls to them. Set a secret (or inkeys for RSA)",
+                final if final is not None and emptied else None,
+                **({} if final is not None and emptied else {"directive": "secret", "value": ""}),
+            )
     return reported
 
 
@@ -998,9 +1205,14 @@ def _check_contexts(out: _Collector, section: Section, kind: str, ix: _Index, kn
             role = "the context of calls placed through this peer"
         close = next((c for c in sorted(known) if c.lower() == name.lower()), None)
         hint = f"; did you mean '{close}' (names are compared with case)?" if close else ""
-        out.add(WARNING, "unknown-context", section,
-                f"context={name} is {role}, and this host's dialplan has no context '{name}': calls there are "
-                f"refused with 'No such context/extension'{hint}", entry)  # fmt: skip
+        out.add(
+            WARNING,
+            "unknown-context",
+            section,
+            f"context={name} is {role}, and this host's dialplan has no context '{name}': calls there are "
+            f"refused with 'No such context/extension'{hint}",
+            entry,
+        )
 
 
 def _check_private_key(out: _Collector, section: Section, name: str, where: str, entry: Entry, keys) -> None:
@@ -1011,18 +1223,32 @@ def _check_private_key(out: _Collector, section: Section, name: str, where: str,
     text says."""
     info = keys.get(name)
     if info is None or not info.has_private:
-        out.add(ERROR, "missing-private-key", section,
-                f"{where} signs with key '{name}', but there is no private key of that name; upload {name}.key",
-                entry)  # fmt: skip
+        out.add(
+            ERROR,
+            "missing-private-key",
+            section,
+            f"{where} signs with key '{name}', but there is no private key of that name; upload {name}.key",
+            entry,
+        )
     elif info.bits != 1024:
-        out.add(ERROR, "key-size", section,
-                f"{where} signs with key '{name}', which has {info.bits} bits; res_crypto only loads 1024-bit "
-                "RSA keys", entry)  # fmt: skip
+        out.add(
+            ERROR,
+            "key-size",
+            section,
+            f"{where} signs with key '{name}', which has {info.bits} bits; res_crypto only loads 1024-bit "
+            "RSA keys",
+            entry,
+        )
     elif not info.private_encrypted:
-        out.add(WARNING, "unencrypted-private-key", section,
-                f"{where} signs with key '{name}', whose private key has no passphrase: anyone who reads it (a "
-                "backup, the key directory) can sign as this server. Protect it with a passphrase, or accept "
-                "the risk knowingly", entry)  # fmt: skip
+        out.add(
+            WARNING,
+            "unencrypted-private-key",
+            section,
+            f"{where} signs with key '{name}', whose private key has no passphrase: anyone who reads it (a "
+            "backup, the key directory) can sign as this server. Protect it with a passphrase, or accept "
+            "the risk knowingly",
+            entry,
+        )
 
 
 _WEAK_SECRETS = frozenset({"password", "secret", "changeme", "asterisk", "1234"})
@@ -1031,17 +1257,29 @@ _WEAK_SECRETS = frozenset({"password", "secret", "changeme", "asterisk", "1234"}
 def _check_secret_strength(out: _Collector, section: Section, entry: Entry) -> None:
     secret = entry.value
     if secret == "":
-        out.add(WARNING, "empty-secret", section, "secret is empty; set a strong secret or remove the line", entry,
-                value="")  # fmt: skip
+        out.add(
+            WARNING,
+            "empty-secret",
+            section,
+            "secret is empty; set a strong secret or remove the line",
+            entry,
+            value="",
+        )
         return
     weak = len(secret) < 8 or secret.isdigit()
     if not weak:
         lowered = secret.lower()
         weak = lowered in _WEAK_SECRETS or lowered == section.name.lower()
     if weak:
-        out.add(WARNING, "weak-secret", section,
-                "the secret is weak (under 8 characters, digits only, or the section name); use at least 12 "
-                "random characters", entry, value=MASK)  # fmt: skip
+        out.add(
+            WARNING,
+            "weak-secret",
+            section,
+            "the secret is weak (under 8 characters, digits only, or the section name); use at least 12 "
+            "random characters",
+            entry,
+            value=MASK,
+        )
 
 
 def _check_general(out: _Collector, general: Section, keys) -> None:
@@ -1059,35 +1297,58 @@ def _check_general(out: _Collector, general: Section, keys) -> None:
         if n in ("allow", "disallow") and bandwidth is not None and i < bandwidth
     ]
     if codecs_before:
-        out.add(WARNING, "bandwidth-after-codecs", general,
-                "bandwidth= resets the codec list, wiping allow/disallow lines above it; iaxadmin writes bandwidth "
-                "first, so check the codecs still say what you mean", entries[bandwidth])  # fmt: skip
+        out.add(
+            WARNING,
+            "bandwidth-after-codecs",
+            general,
+            "bandwidth= resets the codec list, wiping allow/disallow lines above it; iaxadmin writes bandwidth "
+            "first, so check the codecs still say what you mean",
+            entries[bandwidth],
+        )
     bindport = first_index("bindport")
     first_bindaddr = first_index("bindaddr")
     if bindport is not None and first_bindaddr is not None and first_bindaddr < bindport:
-        out.add(WARNING, "bindport-after-bindaddr", general,
-                "bindport must come before bindaddr to apply to it; iaxadmin writes bindport first",
-                entries[bindport])  # fmt: skip
+        out.add(
+            WARNING,
+            "bindport-after-bindaddr",
+            general,
+            "bindport must come before bindaddr to apply to it; iaxadmin writes bindport first",
+            entries[bindport],
+        )
     srv = first_index("srvlookup")
     first_register = first_index("register")
     if srv is not None and first_register is not None and srv > first_register:
-        out.add(WARNING, "srvlookup-after-register", general,
-                "srvlookup only affects register lines after it; iaxadmin writes srvlookup first",
-                entries[srv])  # fmt: skip
+        out.add(
+            WARNING,
+            "srvlookup-after-register",
+            general,
+            "srvlookup only affects register lines after it; iaxadmin writes srvlookup first",
+            entries[srv],
+        )
 
     minimum = _last(entries, "minregexpire")
     maximum = _last(entries, "maxregexpire")
     if minimum is not None and maximum is not None:
         try:
             if int(minimum.value) > int(maximum.value):
-                out.add(ERROR, "regexpire-order", general,
-                        f"minregexpire={minimum.value} is larger than maxregexpire={maximum.value}", minimum)  # fmt: skip
+                out.add(
+                    ERROR,
+                    "regexpire-order",
+                    general,
+                    f"minregexpire={minimum.value} is larger than maxregexpire={maximum.value}",
+                    minimum,
+                )
         except ValueError:
             pass
     auth = _last(entries, "auth")
     if auth is not None and "plaintext" in _auth_words(auth.value):
-        out.add(WARNING, "plaintext-auth", general,
-                "auth=plaintext in [general] lets every peer and user send secrets in clear text", auth)  # fmt: skip
+        out.add(
+            WARNING,
+            "plaintext-auth",
+            general,
+            "auth=plaintext in [general] lets every peer and user send secrets in clear text",
+            auth,
+        )
 
     for entry in _all(entries, "register"):
         if check_value("register", entry.value) is not None:

@@ -21,15 +21,56 @@ FALSE_WORDS = frozenset({"no", "false", "n", "f", "0", "off"})
 
 # Codecs IAX2 can carry (the legacy 64-bit format bitfield), iax-syntax.md section 10.
 IAX2_CODECS = (
-    "g723", "gsm", "ulaw", "alaw", "g726aal2", "adpcm", "slin", "lpc10", "g729", "speex", "ilbc",
-    "g726", "g722", "siren7", "siren14", "slin16", "g719", "speex16", "opus", "jpeg", "png", "h261",
-    "h263", "h263p", "h264", "mpeg4", "vp8", "red", "t140",
-)  # fmt: skip
+    "g723",
+    "gsm",
+    "ulaw",
+    "alaw",
+    "g726aal2",
+    "adpcm",
+    "slin",
+    "lpc10",
+    "g729",
+    "speex",
+    "ilbc",
+    "g726",
+    "g722",
+    "siren7",
+    "siren14",
+    "slin16",
+    "g719",
+    "speex16",
+    "opus",
+    "jpeg",
+    "png",
+    "h261",
+    "h263",
+    "h263p",
+    "h264",
+    "mpeg4",
+    "vp8",
+    "red",
+    "t140",
+)
 # Accepted by allow/disallow but silently dropped from the IAX2 capability.
 DROPPED_CODECS = (
-    "slin12", "slin24", "slin32", "slin44", "slin48", "slin96", "slin192", "speex32", "codec2",
-    "silk8", "silk12", "silk16", "silk24", "h265", "vp9", "t38", "none",
-)  # fmt: skip
+    "slin12",
+    "slin24",
+    "slin32",
+    "slin44",
+    "slin48",
+    "slin96",
+    "slin192",
+    "speex32",
+    "codec2",
+    "silk8",
+    "silk12",
+    "silk16",
+    "silk24",
+    "h265",
+    "vp9",
+    "t38",
+    "none",
+)
 CODEC_ALIASES = {"g723.1": "g723", "t140red": "red"}
 
 DSCP_NAMES = frozenset(

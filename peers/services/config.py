@@ -70,11 +70,19 @@ def save_registration(
             registration = locked(Registration, registration.pk)
             check_version(registration, expected_version, f"register => {registration}")
         if ":" in remote_host:  # the port is remote_port: "host:port" would be stored as a host name
-            raise Refused([policy.finding(
-                "invalid-value", "general",
-                f"register server {remote_host!r} contains ':'; give the host alone and the port as the port",
-                directive="register", value=remote_host, part="remote_host", rule="register",
-            )])  # fmt: skip
+            raise Refused(
+                [
+                    policy.finding(
+                        "invalid-value",
+                        "general",
+                        f"register server {remote_host!r} contains ':'; give the host alone and the port as the port",
+                        directive="register",
+                        value=remote_host,
+                        part="remote_host",
+                        rule="register",
+                    )
+                ]
+            )
         if key:
             secret = ""
         elif secret is KEEP:

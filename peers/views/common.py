@@ -118,7 +118,11 @@ def no_store(response):
 def confirm_page(request, *, host, title: str, consequence: str, cancel_url: str, button: str = "Delete"):
     """The page a delete (or revoke) link opens: what goes, and a button that does it (POST)."""
     context = {
-        "host": host, "nav": host_nav(host, "") if host is not None else [], "title": title,
-        "consequence": consequence, "cancel_url": cancel_url, "button": button,
-    }  # fmt: skip
+        "host": host,
+        "nav": host_nav(host, "") if host is not None else [],
+        "title": title,
+        "consequence": consequence,
+        "cancel_url": cancel_url,
+        "button": button,
+    }
     return render(request, "peers/confirm_delete.html", context)

@@ -46,9 +46,12 @@ def general_edit(request, name):
             section = form.to_section()
             try:
                 services.save_general(
-                    host, section, actor=request.user, expected_version=form.cleaned_data.get("version"),
+                    host,
+                    section,
+                    actor=request.user,
+                    expected_version=form.cleaned_data.get("version"),
                     message="[general] changed in the web form",
-                )  # fmt: skip
+                )
             except services.Conflict as exc:
                 conflict = conflict_items(exc)
                 form = GeneralForm(refreshed(request.POST, exc.version), host=host)

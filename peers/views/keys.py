@@ -128,11 +128,13 @@ def key_delete(request, key_name):
             messages.error(request, f"The key {key.name} is in use (see 'Used by'); it cannot be deleted.")
             return redirect("peers:key-list")
         return confirm_page(
-            request, host=None, title=f"Delete the key {key.name}?",
+            request,
+            host=None,
+            title=f"Delete the key {key.name}?",
             consequence=f"Its {what} are removed from the database for every host; no section uses it now. "
             "The deletion is recorded in the history.",
             cancel_url=reverse("peers:key-list"),
-        )  # fmt: skip
+        )
     try:
         services.delete_key(key, actor=request.user, message=f"key {key.name} deleted")
     except services.Refused as exc:

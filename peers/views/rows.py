@@ -36,11 +36,18 @@ def _save_registration(request, host, form, registration=None):
     def save():
         data = form.cleaned_data
         return services.save_registration(
-            host, registration=registration, username=data["username"], secret=form.secret_value(),
-            key=data.get("key") or None, remote_host=data["remote_host"], remote_port=data.get("remote_port"),
-            comment=data.get("comment", ""), actor=request.user, expected_version=data.get("version"),
+            host,
+            registration=registration,
+            username=data["username"],
+            secret=form.secret_value(),
+            key=data.get("key") or None,
+            remote_host=data["remote_host"],
+            remote_port=data.get("remote_port"),
+            comment=data.get("comment", ""),
+            actor=request.user,
+            expected_version=data.get("version"),
             message=f"register => {data['username']}@{data['remote_host']}",
-        )  # fmt: skip
+        )
 
     return _write(request, form, save)
 
@@ -90,9 +97,13 @@ def registration_edit(request, name, pk):
         form = RegistrationForm(registration=registration, version=services.version_of(registration))
     _inline(form, "registration", registration)
     context = {
-        "host": host, "nav": host_nav(host, "registrations"), "form": form, "registration": registration,
-        "conflict": conflict, "links": registration_links(host).get(registration.pk),
-    }  # fmt: skip
+        "host": host,
+        "nav": host_nav(host, "registrations"),
+        "form": form,
+        "registration": registration,
+        "conflict": conflict,
+        "links": registration_links(host).get(registration.pk),
+    }
     return render(request, "peers/registration_form.html", context, status=409 if conflict else 200)
 
 
@@ -103,11 +114,13 @@ def registration_delete(request, name, pk):
     registration = get_object_or_404(Registration, host=host, pk=pk)
     if request.method == "GET":
         return confirm_page(
-            request, host=host, title=f"Delete register => {registration}?",
+            request,
+            host=host,
+            title=f"Delete register => {registration}?",
             consequence=f"{host.name} stops registering as {registration.username} with "
             f"{registration.remote_host} at the next publish. The deletion is recorded in the history.",
             cancel_url=reverse("peers:registration-list", args=[host.name]),
-        )  # fmt: skip
+        )
     services.delete_registration(
         registration, actor=request.user, message=f"register => {registration} deleted"
     )
@@ -119,10 +132,15 @@ def _save_limit(request, host, form, limit=None):
     def save():
         data = form.cleaned_data
         return services.save_callnumber_limit(
-            host, limit=limit, network=data["network"], value=int(data["limit"]), comment=data.get("comment", ""),
-            actor=request.user, expected_version=data.get("version"),
+            host,
+            limit=limit,
+            network=data["network"],
+            value=int(data["limit"]),
+            comment=data.get("comment", ""),
+            actor=request.user,
+            expected_version=data.get("version"),
             message=f"[callnumberlimits] {data['network']} = {data['limit']}",
-        )  # fmt: skip
+        )
 
     return _write(request, form, save)
 
@@ -179,11 +197,13 @@ def limit_delete(request, name, pk):
     limit = get_object_or_404(CallNumberLimit, host=host, pk=pk)
     if request.method == "GET":
         return confirm_page(
-            request, host=host, title=f"Delete the call-number limit {limit}?",
+            request,
+            host=host,
+            title=f"Delete the call-number limit {limit}?",
             consequence="Addresses in that range fall back to maxcallnumbers from [general] at the next "
             "publish. The deletion is recorded in the history.",
             cancel_url=reverse("peers:limit-list", args=[host.name]),
-        )  # fmt: skip
+        )
     services.delete_callnumber_limit(limit, actor=request.user, message=f"[callnumberlimits] {limit} deleted")
     messages.success(request, f"Deleted {limit}.")
     return redirect("peers:limit-list", host.name)

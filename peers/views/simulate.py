@@ -40,11 +40,13 @@ def _page(request, host, form, result, *, mode: str):
         "dialplan": dialplan,
         # names to pick from: the host's sections and the key store
         "users": Endpoint.objects.filter(host=host, is_template=False, kind__in=["user", "friend"])
-        .order_by("name").values_list("name", flat=True),
+        .order_by("name")
+        .values_list("name", flat=True),
         "peers": Endpoint.objects.filter(host=host, is_template=False, kind__in=["peer", "friend"])
-        .order_by("name").values_list("name", flat=True),
+        .order_by("name")
+        .values_list("name", flat=True),
         "keys": Key.objects.order_by("name").values_list("name", flat=True),
-    }  # fmt: skip
+    }
     response = render_page(request, "peers/simulate.html", context, partial="workspace")
     return no_store(response) if request.method == "POST" else response
 

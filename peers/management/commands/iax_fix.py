@@ -50,9 +50,13 @@ class Command(BaseCommand):
             return
         try:
             result = services.apply_fixes(
-                host, code=options["code"], keys=[f.key for f in preview.outcome.applied],
-                expected_version=preview.version, actor=cli_actor(), message=options["message"],
-            )  # fmt: skip
+                host,
+                code=options["code"],
+                keys=[f.key for f in preview.outcome.applied],
+                expected_version=preview.version,
+                actor=cli_actor(),
+                message=options["message"],
+            )
         except services.Conflict:
             raise CommandError(
                 f"{host.name} changed while the fixes were prepared; run iax_fix again"
