@@ -117,7 +117,7 @@ def add_version_field(form: forms.Form, version: int | None) -> None:
 
 
 class InlineMixin:
-    """Checks the whole form on the server whenever a field changes (style.md 4.1): the field
+    """Checks the whole form on the server whenever a field changes: the field
     posts the form to an explicit URL with ?field=, and the answer updates every field's messages
     out of band (form_parts.html#messages), so an error about two fields clears at both as soon as
     either is fixed. No input is ever swapped: what is typed, the focus and the caret stay."""
@@ -834,7 +834,7 @@ class RegistrationForm(FindingsMixin, InlineMixin, forms.Form):
     def clean_remote_host(self) -> str:
         """The server field holds the host only: the port has its own field. ``host:port`` here
         is refused (it would be stored as a host name, or make ``host:port:port`` with the Port
-        field); chan_iax2 cannot register to an IPv6 literal either (iax-syntax.md 4)."""
+        field); chan_iax2 cannot register to an IPv6 literal either."""
         server = self.cleaned_data["remote_host"].strip()
         host, colon, port = server.rpartition(":")
         if colon and server.count(":") == 1 and port.isdigit():

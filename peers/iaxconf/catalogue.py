@@ -351,7 +351,7 @@ ORDERED = frozenset(
     }
 )
 
-# Names chan_iax2 never read, with the module they belong to (iax-syntax.md sections 3 and 16).
+# Names chan_iax2 never reads, with the module they belong to (another channel driver's file).
 FOREIGN: dict[str, str] = {
     name: "sip.conf"
     for name in (

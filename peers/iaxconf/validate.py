@@ -5,7 +5,8 @@ Asterisk itself ignores most mistakes silently (a misplaced or misspelt directiv
 in a peer), so these findings are the only place an admin learns about them.
 
 Codes are stable (tests, the UI and the API key on them); messages say what is wrong and how to
-fix it. The rules are listed in ``RULES_DOC`` with the part of the reference that proves them.
+fix it. Each rule is a ``_check_*`` function or a step of ``validate``; the rules that were in doubt
+are checked against a running Asterisk by the tests.
 """
 
 from __future__ import annotations
@@ -398,7 +399,8 @@ def validate(
     cross = _Collector()
     general_entries = general.entries if general else []
     general_auth = _last(general_entries, "auth")
-    # encryption/forceencryption values are OR-ed together and never switched off (iax-syntax.md 6):
+    # encryption/forceencryption values are OR-ed together and never switched off (no later value
+    # clears them):
     # any line that turns encryption on in [general] turns it on for every peer and user.
     general_encryption = next((e for e in general_entries if _enables_encryption(e)), None)
     general_codec = [(" in [general]", e) for e in _all(general_entries, "codecpriority")]
@@ -543,7 +545,7 @@ def _check_type(out: _Collector, section: Section, ix: _Index) -> None:
 
 def _merge_additions(out: _Collector, document: Document) -> Document:
     """``[name](+)`` appends its lines to the earlier section of that name, and chan_iax2 sees one
-    section (iax-syntax.md 1; ``[general](+)`` is how section 2 says to extend [general]). Fold each
+    section (``[general](+)`` is the way to extend [general] from a later line or file). Fold each
     addition into its target. An addition without a target, or whose target is a template
     (Asterisk's lookup skips templates), makes Asterisk reject the whole file: error. Sections that
     inherited from the target before the addition copied its lines then, so they get the lines
@@ -888,7 +890,8 @@ _ENCRYPTION_ON = v.TRUE_WORDS | {"aes128"}
 
 
 def _enables_encryption(entry: Entry) -> bool:
-    """encryption= or forceencryption= with a value that turns AES-128 on (iax-syntax.md 6)."""
+    """encryption= or forceencryption= with a value that turns AES-128 on (``aes128``, ``yes`` or
+    another true word)."""
     return entry.name.lower() in _ENCRYPTION_NAMES and entry.value.strip().lower() in _ENCRYPTION_ON
 
 
@@ -1217,10 +1220,10 @@ def _check_contexts(out: _Collector, section: Section, kind: str, ix: _Index, kn
 
 def _check_private_key(out: _Collector, section: Section, name: str, where: str, entry: Entry, keys) -> None:
     """A private key we sign with (outkey, register [key]) must exist and be 1024-bit RSA
-    (iax-syntax.md 13, 19.7). One stored without a passphrase is a security warning (the project's
-    rule: private keys are encrypted with a passphrase unless the admin deliberately chooses not
-    to); a passphrase-protected one needs 'keys init' on the Asterisk host, which the key's help
-    text says."""
+    (res_crypto loads no other). One stored without a passphrase is a security warning (the
+    project's rule: private keys are encrypted with a passphrase unless the admin deliberately
+    chooses not to); a passphrase-protected one needs 'keys init' on the Asterisk host, which the
+    key's help text says."""
     info = keys.get(name)
     if info is None or not info.has_private:
         out.add(
@@ -1358,23 +1361,3 @@ def _check_general(out: _Collector, general: Section, keys) -> None:
         if secret_part.startswith("[") and keys is not None:
             name = secret_part[1:-1]
             _check_private_key(out, general, name, f"register => {entry.value}", entry, keys)
-
-
-RULES_DOC = """
-placement, unknown, removed, foreign names .... iax-syntax.md 3, 16; 19.3 (set_config, build_peer, build_user)
-section typing and names, (+) additions ....... 19.2; 1 (main/config.c)
-peer addressing, defaultip, port after host ... 19.4, 19.5; 12
-authentication, keys .......................... 19.6, 19.7
-encryption .................................... 19.8
-values (transfer, qualify, tos, codecs, ...) .. 19.9 - 19.15
-
-Settled by running Asterisk 22.10.1 (tests/asterisk/test_disagreements.py), issue 13:
-open-registration (error) ..................... register_verify: a host=dynamic peer without secret,
-                                                dbsecret or inkeys is registered without authentication
-empty-secret-after-secret (error) ............. build_user joins secrets with ';', authenticate_verify
-                                                tries each: an empty part matches MD5(challenge)
-codecpriority-no-effect (warning) ............. codecpriority only sets flags; host sets none
-addition-to-template (error) .................. config.c: (+) finds no template; the file is rejected
-defaultip-needs-dynamic (now a warning) ....... create_addr: defaultip is a static host's fallback
-context= against the dialplan's contexts ...... check_access / ast_exists_extension (when the host has a list)
-"""

@@ -19,7 +19,8 @@ Rule = Callable[[str], None]
 TRUE_WORDS = frozenset({"yes", "true", "y", "t", "1", "on"})
 FALSE_WORDS = frozenset({"no", "false", "n", "f", "0", "off"})
 
-# Codecs IAX2 can carry (the legacy 64-bit format bitfield), iax-syntax.md section 10.
+# Codecs IAX2 can carry: the names allow=/disallow= accept, one bit each in the legacy 64-bit
+# format bitfield IAX2 sends.
 IAX2_CODECS = (
     "g723",
     "gsm",
@@ -504,7 +505,7 @@ def acl_names(value: str) -> None:
 
 
 def _is_key_name(name: str) -> bool:
-    """A key file name without its suffix: Asterisk appends .pub/.key itself (iax-syntax.md 13)."""
+    """A key file name without its suffix: Asterisk appends .pub/.key itself."""
     return bool(KEY_NAME_RE.fullmatch(name)) and not name.endswith(KEY_SUFFIXES)
 
 
@@ -589,7 +590,7 @@ def callerid(value: str) -> None:
 
 
 def register_line(value: str) -> None:
-    """user[:secret]@host[:port] or user:[keyname]@host[:port] (iax-syntax.md section 4)."""
+    """user[:secret]@host[:port] or user:[keyname]@host[:port], as chan_iax2 reads ``register =>``."""
     line = value.strip()
     if len(line) > 255:
         raise Invalid("register", "is longer than 255 characters")

@@ -217,7 +217,7 @@ def _posted_endpoint_form(request, host, kind):
 @require_POST
 def endpoint_validate(request, name, kind):
     """One field's row after checking the whole posted form: the finding about that field, or
-    none. Always 200 so htmx swaps it (style.md 1.3)."""
+    none. Always 200, because htmx does not swap an error answer (4xx/5xx) by default."""
     host = get_host(name)
     form = _posted_endpoint_form(request, host, _check_kind(kind))
     field = request.GET.get("field", "")
