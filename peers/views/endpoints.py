@@ -13,7 +13,8 @@ from django.views.decorators.vary import vary_on_headers
 from .. import policy, services
 from ..effective import endpoint_rows
 from ..exporter import endpoint_section
-from ..forms import KINDS, EndpointForm
+from ..forms.base import KINDS
+from ..forms.endpoints import EndpointForm
 from ..iaxconf import Section
 from ..models import Endpoint, Host
 from ..security.roles import role_required

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from .. import policy, services
-from ..forms import GeneralForm
+from ..forms.general import GeneralForm
 from ..security.roles import role_required
 from .common import conflict_items, get_host, host_nav, no_store, refreshed
 

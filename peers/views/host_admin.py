@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from .. import services
-from ..forms_hosts import HostCreateForm, HostDeleteForm, HostEditForm
+from ..forms.hosts import HostCreateForm, HostDeleteForm, HostEditForm
 from ..models import Change
 from ..security.roles import role_required
 from .common import conflict_items, get_host, host_nav, refreshed

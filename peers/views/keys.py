@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from .. import keys as rsa_keys
 from .. import services
-from ..forms import (
+from ..forms.keys import (
     KeyGenerateForm,
     KeyUploadForm,
 )

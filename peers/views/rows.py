@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from .. import policy, services
-from ..forms import CallNumberLimitForm, RegistrationForm
+from ..forms.registrations import CallNumberLimitForm, RegistrationForm
 from ..models import CallNumberLimit, Registration
 from ..security.roles import role_required
 from ..trunks import registration_links

@@ -17,9 +17,9 @@ from django.views.decorators.vary import vary_on_headers
 
 from .. import services, simulation
 from ..exporter import export_host
+from ..forms.simulation import CallForm, DialplanUploadForm, RegistrationForm
 from ..models import DialplanContexts, Endpoint, Key
 from ..security.roles import has_role, role_required
-from ..simulation_forms import CallForm, DialplanUploadForm, RegistrationForm
 from .common import finding_links, get_host, host_nav, no_store, render_page
 
 

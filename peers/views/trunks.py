@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from .. import services
-from ..forms_trunks import TrunkForm, TrunkPairForm
+from ..forms.trunks import TrunkForm, TrunkPairForm
 from ..security.roles import role_required
 from .common import get_host, host_nav
 

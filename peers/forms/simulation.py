@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from django import forms
 
-from .forms import MultipleFileField, _size
-from .iaxconf.simulate import Call, Registration, SimulationError, check
+from ..iaxconf.simulate import Call, Registration, SimulationError, check
+from .uploads import MultipleFileField, _size
 
 METHODS = [("md5", "md5"), ("plaintext", "plaintext"), ("rsa", "rsa")]
 FIELD_OF = {"address": "address", "auth": "auth", "codecs": "codecs"}

@@ -8,8 +8,8 @@ import re
 
 from django import forms
 
-from .iaxconf import trunks
-from .models import Host, Key
+from ..iaxconf import trunks
+from ..models import Host, Key
 
 REGISTRATION_CHOICES = {
     "far": [
