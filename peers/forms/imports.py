@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from .uploads import MultipleFileField, _size
+from .uploads import MultipleFileField, check_sizes, uploaded
 
 
 class ImportForm(forms.Form):
@@ -29,12 +29,5 @@ class ImportForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        files = ([data["conf"]] if data.get("conf") else []) + list(data.get("includes") or [])
-        for upload in files:
-            if upload.size > self.MAX_FILE:
-                raise forms.ValidationError(
-                    f"{upload.name} is {_size(upload.size)}; an uploaded file may be at most {_size(self.MAX_FILE)}"
-                )
-        if sum(upload.size for upload in files) > self.MAX_TOTAL:
-            raise forms.ValidationError(f"the uploads add up to more than {_size(self.MAX_TOTAL)}")
+        check_sizes(uploaded(data, "conf"), self.MAX_FILE, self.MAX_TOTAL)
         return data

@@ -11,6 +11,7 @@ from ..models import Key
 from ..services import KEEP
 from ..services.config import registration_line
 from .base import FindingsMixin, InlineMixin, add_version_field, comment_lines
+from .keys import new_password_input
 
 
 class RegistrationForm(FindingsMixin, InlineMixin, forms.Form):
@@ -18,7 +19,7 @@ class RegistrationForm(FindingsMixin, InlineMixin, forms.Form):
     secret = forms.CharField(
         required=False,
         strip=False,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        widget=new_password_input(),
         help_text="Leave blank to keep the current secret (or to authenticate with a key).",
     )
     clear_secret = forms.BooleanField(required=False, label="Clear secret")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django import forms
 
 from ..iaxconf.simulate import Call, Registration, SimulationError, check
-from .uploads import MultipleFileField, _size
+from .uploads import MultipleFileField, check_sizes, uploaded
 
 METHODS = [("md5", "md5"), ("plaintext", "plaintext"), ("rsa", "rsa")]
 FIELD_OF = {"address": "address", "auth": "auth", "codecs": "codecs"}
@@ -145,12 +145,5 @@ class DialplanUploadForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        files = ([data["extensions"]] if data.get("extensions") else []) + list(data.get("includes") or [])
-        for upload in files:
-            if upload.size > self.MAX_FILE:
-                raise forms.ValidationError(
-                    f"{upload.name} is {_size(upload.size)}; an uploaded file may be at most {_size(self.MAX_FILE)}"
-                )
-        if sum(upload.size for upload in files) > self.MAX_TOTAL:
-            raise forms.ValidationError(f"the uploads add up to more than {_size(self.MAX_TOTAL)}")
+        check_sizes(uploaded(data, "extensions"), self.MAX_FILE, self.MAX_TOTAL)
         return data

@@ -10,6 +10,7 @@ from django import forms
 
 from ..iaxconf import trunks
 from ..models import Host, Key
+from .keys import check_new_passphrase, passphrase_fields
 
 REGISTRATION_CHOICES = {
     "far": [
@@ -32,19 +33,31 @@ def codec_names(text: str) -> tuple[str, ...]:
     return tuple(name for name in re.split(r"[\s,]+", text.strip()) if name)
 
 
+def _optional(label: str, help_text: str, max_length: int = 79) -> forms.CharField:
+    """A text field that may stay empty."""
+    return forms.CharField(label=label, required=False, max_length=max_length, help_text=help_text)
+
+
+def _port(label: str) -> forms.IntegerField:
+    return forms.IntegerField(
+        label=label, required=False, min_value=1, max_value=65535, help_text="Empty: 4569."
+    )
+
+
+def _key_choices(keys) -> list[tuple[str, str]]:
+    return [("", "(choose)")] + [(k.name, k.name) for k in keys]
+
+
 class TrunkBaseForm(forms.Form):
     """Fields both wizards share: addresses, registration, codecs, trunking, encryption."""
 
-    far_address = forms.CharField(
-        label="Far end's address",
-        required=False,
-        max_length=253,
-        help_text="Host name or IPv4 address this host calls (no port here). Leave empty only when the far "
+    far_address = _optional(
+        "Far end's address",
+        "Host name or IPv4 address this host calls (no port here). Leave empty only when the far "
         "end registers with this host.",
+        max_length=253,
     )
-    far_port = forms.IntegerField(
-        label="Far end's port", required=False, min_value=1, max_value=65535, help_text="Empty: 4569."
-    )
+    far_port = _port("Far end's port")
     codecs = forms.CharField(
         initial="ulaw, alaw", help_text="In order of preference, separated by commas (IAX2 codecs only)."
     )
@@ -121,24 +134,18 @@ class TrunkForm(TrunkBaseForm):
     inkey = forms.ChoiceField(
         required=False, label="Far end's public key", help_text="RSA: checks the far end's calls."
     )
-    local_section = forms.CharField(
-        label="Trunk name",
-        required=False,
-        max_length=79,
-        help_text="The section the dialplan calls, as in Dial(IAX2/<trunk name>/…). Empty: the incoming "
+    local_section = _optional(
+        "Trunk name",
+        "The section the dialplan calls, as in Dial(IAX2/<trunk name>/…). Empty: the incoming "
         "username (one friend section).",
     )
-    far_account = forms.CharField(
-        label="Incoming username",
-        required=False,
-        max_length=79,
-        help_text="The username the far end sends when it calls this host. Empty: the same as Username.",
+    far_account = _optional(
+        "Incoming username",
+        "The username the far end sends when it calls this host. Empty: the same as Username.",
     )
-    local_context = forms.CharField(
-        label="Context for incoming calls",
-        required=False,
-        max_length=79,
-        help_text="Where calls from the far end go in the dialplan. Empty: from-<trunk name>.",
+    local_context = _optional(
+        "Context for incoming calls",
+        "Where calls from the far end go in the dialplan. Empty: from-<trunk name>.",
     )
 
     field_order = [
@@ -168,12 +175,8 @@ class TrunkForm(TrunkBaseForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         keys = Key.objects.order_by("name")
-        self.fields["outkey"].choices = [("", "(choose)")] + [
-            (k.name, k.name) for k in keys.exclude(private_pem="")
-        ]
-        self.fields["inkey"].choices = [("", "(choose)")] + [
-            (k.name, k.name) for k in keys.exclude(public_pem="")
-        ]
+        self.fields["outkey"].choices = _key_choices(keys.exclude(private_pem=""))
+        self.fields["inkey"].choices = _key_choices(keys.exclude(public_pem=""))
         self.order_fields(self.field_order)
 
     def ends(self) -> tuple[trunks.End, trunks.End, trunks.Credentials]:
@@ -220,76 +223,43 @@ class TrunkPairForm(TrunkBaseForm):
         to_field_name="name",
         help_text="Its side of the trunk is written at the same time.",
     )
-    local_address = forms.CharField(
-        label="This host's address",
-        required=False,
-        max_length=253,
-        help_text="Where the other host reaches this one (no port here). Leave empty only when this host "
+    local_address = _optional(
+        "This host's address",
+        "Where the other host reaches this one (no port here). Leave empty only when this host "
         "registers with the other.",
+        max_length=253,
     )
-    local_port = forms.IntegerField(
-        label="This host's port", required=False, min_value=1, max_value=65535, help_text="Empty: 4569."
-    )
+    local_port = _port("This host's port")
     auth = forms.ChoiceField(
         choices=[("secret", "A generated shared secret (md5)"), ("rsa", "New RSA key pairs")],
         initial="secret",
         label="Authentication",
         help_text="Either way both ends match by construction; nothing needs to be typed twice.",
     )
-    key_local = forms.CharField(
-        label="Key this host signs with",
-        required=False,
+    key_local = _optional(
+        "Key this host signs with",
+        "RSA: a new key pair; its public key goes to the other host. Empty: <this host>-trunk.",
         max_length=64,
-        help_text="RSA: a new key pair; its public key goes to the other host. Empty: <this host>-trunk.",
     )
-    key_far = forms.CharField(
-        label="Key the other host signs with",
-        required=False,
+    key_far = _optional(
+        "Key the other host signs with",
+        "RSA: a new key pair; its public key goes to this host. Empty: <other host>-trunk.",
         max_length=64,
-        help_text="RSA: a new key pair; its public key goes to this host. Empty: <other host>-trunk.",
     )
-    passphrase = forms.CharField(
-        required=False,
-        strip=False,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="RSA: encrypts both private keys; each Asterisk asks for it at 'keys init'.",
-    )
-    passphrase2 = forms.CharField(
-        required=False,
-        strip=False,
-        label="Passphrase again",
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-    )
-    no_passphrase = forms.BooleanField(
-        required=False,
-        label="Store the private keys without a passphrase",
-        help_text="Anyone who reads a key file can then sign as that host; only for hosts that must load "
+    passphrase, passphrase2, no_passphrase = passphrase_fields(
+        "RSA: encrypts both private keys; each Asterisk asks for it at 'keys init'.",
+        "Store the private keys without a passphrase",
+        "Anyone who reads a key file can then sign as that host; only for hosts that must load "
         "their key unattended.",
     )
-    local_account = forms.CharField(
-        label="This host's account",
-        required=False,
-        max_length=79,
-        help_text="The name the other host knows this one by. Empty: this host's name.",
+    local_account = _optional(
+        "This host's account", "The name the other host knows this one by. Empty: this host's name."
     )
-    far_account = forms.CharField(
-        label="Other host's account",
-        required=False,
-        max_length=79,
-        help_text="The name this host knows the other by. Empty: the other host's name.",
+    far_account = _optional(
+        "Other host's account", "The name this host knows the other by. Empty: the other host's name."
     )
-    local_context = forms.CharField(
-        label="Context here for its calls",
-        required=False,
-        max_length=79,
-        help_text="Empty: from-<other host's account>.",
-    )
-    far_context = forms.CharField(
-        label="Context there for our calls",
-        required=False,
-        max_length=79,
-        help_text="Empty: from-<this host's account>.",
-    )
+    local_context = _optional("Context here for its calls", "Empty: from-<other host's account>.")
+    far_context = _optional("Context there for our calls", "Empty: from-<this host's account>.")
 
     field_order = [
         "far_host",
@@ -338,21 +308,7 @@ class TrunkPairForm(TrunkBaseForm):
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("auth") == "rsa":
-            passphrase = cleaned.get("passphrase") or ""
-            if cleaned.get("no_passphrase"):
-                if passphrase:
-                    self.add_error(
-                        "passphrase", "either type a passphrase or tick 'without a passphrase', not both"
-                    )
-            elif not passphrase:
-                self.add_error(
-                    "passphrase",
-                    "type a passphrase, or tick 'without a passphrase' to store the keys unencrypted",
-                )
-            elif len(passphrase) < 8:
-                self.add_error("passphrase", "use at least 8 characters")
-            elif passphrase != cleaned.get("passphrase2"):
-                self.add_error("passphrase2", "the two passphrases differ")
+            check_new_passphrase(self, cleaned, "the keys")
         return cleaned
 
     def ends(self) -> tuple[Host, trunks.End, trunks.End]:
