@@ -315,6 +315,11 @@ def parse_register(value: str) -> Register | None:
         v.register_line(value)
     except v.Invalid:
         return None
+    return split_register(value)
+
+
+def split_register(value: str) -> Register:
+    """The fields of a register value known to be valid (``parse_register`` checks it first)."""
     credentials, server = value.strip().split("@", 1)
     username, _, secret = credentials.partition(":")
     host, _, port = server.partition(":")
