@@ -32,6 +32,41 @@ def _write(request, form, save) -> tuple[object | None, list | None]:
         return None, None
 
 
+# The messages name a registration as its line does; a limit's str() is its line already.
+_SHOWN = {"registration": "register => {}", "limit": "{}"}
+
+
+def _list_page(request, host, form, save, page: str, extra: dict):
+    """A list with its "add" form (``page``: registration or limit): a valid POST adds the row
+    and comes back to the list. ``extra``: the page's other context, each read only when drawn."""
+    if request.method == "POST":
+        saved, _ = save(request, host, form)
+        if saved is not None:
+            messages.success(request, f"Added {_SHOWN[page].format(saved)}.")
+            return redirect(f"peers:{page}-list", host.name)
+    _inline(form, page)
+    context = {"host": host, "nav": host_nav(host, f"{page}s"), "form": form}
+    context.update((key, read()) for key, read in extra.items())
+    return render(request, f"peers/{page}_list.html", context)
+
+
+def _edit_page(request, host, obj, form_class, save, page: str, extra: dict):
+    """The edit form of one row; 409 with the other user's changes when someone saved it first."""
+    conflict = None
+    if request.method == "POST":
+        form = form_class(request.POST, **{page: obj})
+        saved, conflict = save(request, host, form, obj)
+        if saved is not None:
+            messages.success(request, f"Saved {_SHOWN[page].format(saved)}.")
+            return redirect(f"peers:{page}-list", host.name)
+    else:
+        form = form_class(**{page: obj}, version=services.version_of(obj))
+    _inline(form, page, obj)
+    context = {"host": host, "nav": host_nav(host, f"{page}s"), "form": form, page: obj, "conflict": conflict}
+    context.update((key, read()) for key, read in extra.items())
+    return render(request, f"peers/{page}_form.html", context, status=409 if conflict else 200)
+
+
 def _save_registration(request, host, form, registration=None):
     def save():
         data = form.cleaned_data
@@ -57,19 +92,9 @@ def _save_registration(request, host, form, registration=None):
 def registration_list(request, name):
     host = get_host(name)
     form = RegistrationForm(request.POST or None)
-    if request.method == "POST":
-        saved, _ = _save_registration(request, host, form)
-        if saved is not None:
-            messages.success(request, f"Added register => {saved}.")
-            return redirect("peers:registration-list", host.name)
-    _inline(form, "registration")
-    context = {
-        "host": host,
-        "nav": host_nav(host, "registrations"),
-        "registrations": _with_links(host),
-        "form": form,
-    }
-    return render(request, "peers/registration_list.html", context)
+    return _list_page(
+        request, host, form, _save_registration, "registration", {"registrations": lambda: _with_links(host)}
+    )
 
 
 def _with_links(host):
@@ -86,25 +111,10 @@ def _with_links(host):
 def registration_edit(request, name, pk):
     host = get_host(name)
     registration = get_object_or_404(Registration, host=host, pk=pk)
-    conflict = None
-    if request.method == "POST":
-        form = RegistrationForm(request.POST, registration=registration)
-        saved, conflict = _save_registration(request, host, form, registration)
-        if saved is not None:
-            messages.success(request, f"Saved register => {saved}.")
-            return redirect("peers:registration-list", host.name)
-    else:
-        form = RegistrationForm(registration=registration, version=services.version_of(registration))
-    _inline(form, "registration", registration)
-    context = {
-        "host": host,
-        "nav": host_nav(host, "registrations"),
-        "form": form,
-        "registration": registration,
-        "conflict": conflict,
-        "links": registration_links(host).get(registration.pk),
-    }
-    return render(request, "peers/registration_form.html", context, status=409 if conflict else 200)
+    links = {"links": lambda: registration_links(host).get(registration.pk)}
+    return _edit_page(
+        request, host, registration, RegistrationForm, _save_registration, "registration", links
+    )
 
 
 @role_required("editor")
@@ -150,19 +160,7 @@ def _save_limit(request, host, form, limit=None):
 def limit_list(request, name):
     host = get_host(name)
     form = CallNumberLimitForm(request.POST or None)
-    if request.method == "POST":
-        saved, _ = _save_limit(request, host, form)
-        if saved is not None:
-            messages.success(request, f"Added {saved}.")
-            return redirect("peers:limit-list", host.name)
-    _inline(form, "limit")
-    context = {
-        "host": host,
-        "nav": host_nav(host, "limits"),
-        "limits": host.callnumber_limits.all(),
-        "form": form,
-    }
-    return render(request, "peers/limit_list.html", context)
+    return _list_page(request, host, form, _save_limit, "limit", {"limits": host.callnumber_limits.all})
 
 
 @role_required("editor")
@@ -170,24 +168,7 @@ def limit_list(request, name):
 def limit_edit(request, name, pk):
     host = get_host(name)
     limit = get_object_or_404(CallNumberLimit, host=host, pk=pk)
-    conflict = None
-    if request.method == "POST":
-        form = CallNumberLimitForm(request.POST, limit=limit)
-        saved, conflict = _save_limit(request, host, form, limit)
-        if saved is not None:
-            messages.success(request, f"Saved {saved}.")
-            return redirect("peers:limit-list", host.name)
-    else:
-        form = CallNumberLimitForm(limit=limit, version=services.version_of(limit))
-    _inline(form, "limit")
-    context = {
-        "host": host,
-        "nav": host_nav(host, "limits"),
-        "form": form,
-        "limit": limit,
-        "conflict": conflict,
-    }
-    return render(request, "peers/limit_form.html", context, status=409 if conflict else 200)
+    return _edit_page(request, host, limit, CallNumberLimitForm, _save_limit, "limit", {})
 
 
 @role_required("editor")
