@@ -12,24 +12,15 @@ from django.views.decorators.vary import vary_on_headers
 from .. import policy, services
 from ..forms.general import GeneralForm
 from ..security.roles import role_required
-from .common import conflict_items, get_host, host_nav, no_store, refreshed
+from .common import conflict_items, form_page_context, get_host, no_store, refreshed
 
 
 def _general_page(request, host, form, *, conflict=None):
     """The [general] form page (answers to a POST are never stored: see endpoints._endpoint_page)."""
     validate_url = reverse("peers:general-validate", args=[host.name])
-    form.enable_inline(validate_url)
-    preview, problem = form.preview()
-    context = {
-        "host": host,
-        "nav": host_nav(host, "general"),
-        "form": form,
-        "validate_url": validate_url,
-        "preview_url": reverse("peers:general-preview", args=[host.name]),
-        "preview": preview,
-        "preview_problem": problem,
-        "conflict": conflict,
-    }
+    context = form_page_context(host, form, "general", validate_url, conflict)
+    context["validate_url"] = validate_url
+    context["preview_url"] = reverse("peers:general-preview", args=[host.name])
     status = 409 if conflict is not None else 200
     response = render(request, "peers/general_form.html", context, status=status)
     return no_store(response) if request.method == "POST" else response

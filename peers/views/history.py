@@ -19,7 +19,7 @@ from ..asterisk import hostcheck
 from ..exporter import export_host
 from ..models import Change, Host, Revision
 from ..security.roles import has_role, role_required
-from .common import get_host, host_nav
+from .common import get_host, host_nav, write_with_message
 
 PAGE_SIZE = 50
 OBJECT_TYPES = [
@@ -106,12 +106,14 @@ def change_detail(request, pk):
 @require_POST
 def change_revert(request, pk):
     change = get_object_or_404(Change, pk=pk)
-    try:
-        services.revert_change(change, actor=request.user, message=request.POST.get("message", "").strip())
-    except services.Refused as exc:
-        messages.error(request, f"Not reverted: {exc.message}")
-    else:
-        messages.success(request, f"{change.object_repr} is back to its state before change {change.pk}.")
+    write_with_message(
+        request,
+        lambda: services.revert_change(
+            change, actor=request.user, message=request.POST.get("message", "").strip()
+        ),
+        f"{change.object_repr} is back to its state before change {change.pk}.",
+        refused="Not reverted: {}",
+    )
     return redirect("peers:change-detail", pk=change.pk)
 
 

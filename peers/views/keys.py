@@ -22,7 +22,7 @@ from ..models import (
     Registration,
 )
 from ..security.roles import role_required
-from .common import confirm_page
+from .common import confirm_page, write_with_message
 
 # -------------------------------------------------------------------------------------------------
 # Keys
@@ -135,10 +135,9 @@ def key_delete(request, key_name):
             "The deletion is recorded in the history.",
             cancel_url=reverse("peers:key-list"),
         )
-    try:
-        services.delete_key(key, actor=request.user, message=f"key {key.name} deleted")
-    except services.Refused as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"Deleted key {key.name}.")
+    write_with_message(
+        request,
+        lambda: services.delete_key(key, actor=request.user, message=f"key {key.name} deleted"),
+        f"Deleted key {key.name}.",
+    )
     return redirect("peers:key-list")

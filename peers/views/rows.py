@@ -17,13 +17,15 @@ from ..trunks import registration_links
 from .common import confirm_page, conflict_items, get_host, host_nav
 
 
-def _write(request, form, save) -> tuple[object | None, list | None]:
-    """Run ``save()`` for a valid form: (saved object, None), or (None, conflict items) when
-    someone else changed the row first, or (None, None) with the refusal put on the form."""
+def _write(request, form, save, fields) -> tuple[object | None, list | None]:
+    """Call the service ``save`` for a valid form, with ``fields(cleaned_data)``, the user and the
+    version the form was loaded at: (saved object, None), or (None, conflict items) when someone
+    else changed the row first, or (None, None) with the refusal put on the form."""
     if not form.is_valid():
         return None, None
+    data = form.cleaned_data
     try:
-        return save(), None
+        return save(**fields(data), actor=request.user, expected_version=data.get("version")), None
     except services.Conflict as exc:
         form.add_error(None, f"{exc.what} was changed by someone else after you opened this form.")
         return None, conflict_items(exc)
@@ -68,23 +70,20 @@ def _edit_page(request, host, obj, form_class, save, page: str, extra: dict):
 
 
 def _save_registration(request, host, form, registration=None):
-    def save():
-        data = form.cleaned_data
-        return services.save_registration(
-            host,
-            registration=registration,
-            username=data["username"],
-            secret=form.secret_value(),
-            key=data.get("key") or None,
-            remote_host=data["remote_host"],
-            remote_port=data.get("remote_port"),
-            comment=data.get("comment", ""),
-            actor=request.user,
-            expected_version=data.get("version"),
-            message=f"register => {data['username']}@{data['remote_host']}",
-        )
+    def fields(data):
+        return {
+            "host": host,
+            "registration": registration,
+            "username": data["username"],
+            "secret": form.secret_value(),
+            "key": data.get("key") or None,
+            "remote_host": data["remote_host"],
+            "remote_port": data.get("remote_port"),
+            "comment": data.get("comment", ""),
+            "message": f"register => {data['username']}@{data['remote_host']}",
+        }
 
-    return _write(request, form, save)
+    return _write(request, form, services.save_registration, fields)
 
 
 @role_required("viewer", write="editor")
@@ -139,20 +138,17 @@ def registration_delete(request, name, pk):
 
 
 def _save_limit(request, host, form, limit=None):
-    def save():
-        data = form.cleaned_data
-        return services.save_callnumber_limit(
-            host,
-            limit=limit,
-            network=data["network"],
-            value=int(data["limit"]),
-            comment=data.get("comment", ""),
-            actor=request.user,
-            expected_version=data.get("version"),
-            message=f"[callnumberlimits] {data['network']} = {data['limit']}",
-        )
+    def fields(data):
+        return {
+            "host": host,
+            "limit": limit,
+            "network": data["network"],
+            "value": int(data["limit"]),
+            "comment": data.get("comment", ""),
+            "message": f"[callnumberlimits] {data['network']} = {data['limit']}",
+        }
 
-    return _write(request, form, save)
+    return _write(request, form, services.save_callnumber_limit, fields)
 
 
 @role_required("viewer", write="editor")
