@@ -384,20 +384,10 @@ def _general(document: Document) -> _General:
             general.authdebug = _true(value)
         elif name == "delayreject":
             general.delayreject = _true(value)
-        elif name == "encryption":
-            general.encryption |= lowered == "aes128" or _true(value)
-            if not general.encryption:
-                general.force_encrypt = False
-        elif name == "forceencryption":
-            if _false(value):
-                general.force_encrypt = False
-            else:
-                general.encryption |= lowered == "aes128" or _true(value)
-                general.force_encrypt = general.force_encrypt or general.encryption
+        elif name in ("encryption", "forceencryption"):
+            _set_encryption(general, name, value)
         elif name == "codecpriority":
-            general.user_first |= lowered == "caller"
-            general.noprefs |= lowered in ("disabled", "reqonly")
-            general.nocap |= lowered == "reqonly"
+            _set_codecpriority(general, lowered)
         elif name == "bandwidth":
             general.codecs.bandwidth(value)
         elif name in ("allow", "disallow"):
@@ -414,6 +404,29 @@ def _general(document: Document) -> _General:
             general.maxregexpire = _int(value, general.maxregexpire)
     general.minregexpire = min(general.minregexpire, general.maxregexpire)
     return general
+
+
+def _set_encryption(target: _General | _Endpoint, name: str, value: str) -> None:
+    """encryption= or forceencryption=, alike in [general] and in a user or peer. A true value or
+    aes128 turns encryption on, and nothing turns it off again; encryption= that leaves it off
+    turns forcing off. forceencryption=no turns forcing off; any other value forces encryption
+    when it is on."""
+    turns_on = value.strip().lower() == "aes128" or _true(value)
+    if name == "encryption":
+        target.encryption |= turns_on
+        if not target.encryption:
+            target.force_encrypt = False
+    elif _false(value):
+        target.force_encrypt = False
+    else:
+        target.encryption |= turns_on
+        target.force_encrypt = target.force_encrypt or target.encryption
+
+
+def _set_codecpriority(target: _General | _Endpoint, lowered: str) -> None:
+    target.user_first |= lowered == "caller"
+    target.noprefs |= lowered in ("disabled", "reqonly")
+    target.nocap |= lowered == "reqonly"
 
 
 def _endpoint(
@@ -443,22 +456,12 @@ def _endpoint(
             ep.inkeys = [k.strip() for k in value.split(":") if k.strip()]
         elif key == "auth":
             ep.auth, auth_line = _methods(value), f"auth={value}"
-        elif key == "encryption":
-            ep.encryption |= lowered == "aes128" or _true(value)
-            if not ep.encryption:
-                ep.force_encrypt = False
-        elif key == "forceencryption":
-            if _false(value):
-                ep.force_encrypt = False
-            else:
-                ep.encryption |= lowered == "aes128" or _true(value)
-                ep.force_encrypt = ep.force_encrypt or ep.encryption
+        elif key in ("encryption", "forceencryption"):
+            _set_encryption(ep, key, value)
         elif key in ("allow", "disallow") and user:
             ep.codecs.apply(value, key == "allow")
         elif key == "codecpriority" and user:
-            ep.user_first |= lowered == "caller"
-            ep.noprefs |= lowered in ("disabled", "reqonly")
-            ep.nocap |= lowered == "reqonly"
+            _set_codecpriority(ep, lowered)
         elif key == "requirecalltoken":
             if _false(value):
                 ep.calltoken = "no"
@@ -1616,20 +1619,10 @@ def _register_on(config: Site, reg: Registration) -> Result:
     if not peer.dynamic:
         reasons.append(f"host={peer.host or '(none)'}: only host=dynamic peers register")
         result.candidates[-1].included = False
-        result.steps.append(
-            Step("register", False, f"[{peer.name}] has host={peer.host or '(none)'}, not host=dynamic")
-        )
-        result.logged.append(
-            Logged(
-                "NOTICE",
-                "chan_iax2.c",
-                f"Peer '{peer.name}' is not dynamic (from {where.addr})",
-                authdebug=True,
-            )
-        )
-        return _reject(
+        return _registration_refused(
             result,
-            "Registration Refused",
+            Step("register", False, f"[{peer.name}] has host={peer.host or '(none)'}, not host=dynamic"),
+            f"Peer '{peer.name}' is not dynamic (from {where.addr})",
             Fix(f"set host=dynamic in [{peer.name}]", peer.name, "host", "dynamic"),
         )
     reasons.append("host=dynamic")
@@ -1639,23 +1632,17 @@ def _register_on(config: Site, reg: Registration) -> Result:
     )
     if not verdict.allowed:
         result.candidates[-1].included = False
-        result.steps.append(Step("register", False, f"[{peer.name}]: {verdict.explain(where.ip)}"))
-        result.logged += [
+        result.logged.append(
             Logged(
                 "NOTICE",
                 "acl.c",
                 f"IAX2 Peer ACL: Rejecting '{where.addr}' due to a failure to pass ACL '(BASELINE)'",
-            ),
-            Logged(
-                "NOTICE",
-                "chan_iax2.c",
-                f"Host {where.addr} denied access to register peer '{peer.name}'",
-                authdebug=True,
-            ),
-        ]
-        return _reject(
+            )
+        )
+        return _registration_refused(
             result,
-            "Registration Refused",
+            Step("register", False, f"[{peer.name}]: {verdict.explain(where.ip)}"),
+            f"Host {where.addr} denied access to register peer '{peer.name}'",
             Fix(
                 f"add permit={where.addr}/32 as the last permit/deny line of [{peer.name}]",
                 peer.name,
@@ -1710,20 +1697,10 @@ def _register_on(config: Site, reg: Registration) -> Result:
     result.auth_method = used
     if used == "rsa":
         if not peer.inkeys:
-            result.logged.append(
-                Logged(
-                    "NOTICE",
-                    "chan_iax2.c",
-                    f"Host '{name}' trying to do RSA authentication, but we have no inkeys",
-                    authdebug=True,
-                )
-            )
-            result.steps.append(
-                Step("auth", False, f"[{peer.name}] has no inkeys to check the signature with")
-            )
-            return _reject(
+            return _registration_refused(
                 result,
-                "Registration Refused",
+                Step("auth", False, f"[{peer.name}] has no inkeys to check the signature with"),
+                f"Host '{name}' trying to do RSA authentication, but we have no inkeys",
                 Fix(f"add inkeys={reg.key} to [{peer.name}]", peer.name, "inkeys", reg.key),
             )
         for key in peer.inkeys:
@@ -1735,20 +1712,10 @@ def _register_on(config: Site, reg: Registration) -> Result:
                 result.logged.append(
                     Logged("WARNING", "chan_iax2.c", f"requested inkey '{key}' does not exist")
                 )
-        result.logged.append(
-            Logged(
-                "NOTICE",
-                "chan_iax2.c",
-                f"Host {name} failed RSA authentication with inkeys '{':'.join(peer.inkeys)}'",
-                authdebug=True,
-            )
-        )
-        result.steps.append(
-            Step("auth", False, f"Key '{reg.key}' is not among inkeys={':'.join(peer.inkeys)}")
-        )
-        return _reject(
+        return _registration_refused(
             result,
-            "Registration Refused",
+            Step("auth", False, f"Key '{reg.key}' is not among inkeys={':'.join(peer.inkeys)}"),
+            f"Host {name} failed RSA authentication with inkeys '{':'.join(peer.inkeys)}'",
             Fix(
                 f"add '{reg.key}' to inkeys of [{peer.name}]",
                 peer.name,
@@ -1760,24 +1727,16 @@ def _register_on(config: Site, reg: Registration) -> Result:
         if secret in peer.secret.split(";"):
             result.steps.append(Step("auth", True, f"The MD5 answer matches the secret of [{peer.name}]"))
             return _registered(config, result, peer, where, reg, authenticated=True)
-        result.logged.append(
-            Logged(
-                "NOTICE",
-                "chan_iax2.c",
-                f"Host {where.addr} failed MD5 authentication for '{peer.name}' (<expected> != <received>)",
-                authdebug=True,
-                exact=False,
-            )
-        )
-        result.steps.append(Step("auth", False, f"The MD5 answer does not match the secret of [{peer.name}]"))
-        return _reject(
+        return _registration_refused(
             result,
-            "Registration Refused",
+            Step("auth", False, f"The MD5 answer does not match the secret of [{peer.name}]"),
+            f"Host {where.addr} failed MD5 authentication for '{peer.name}' (<expected> != <received>)",
             Fix(
                 f"use the secret of [{peer.name}] in the register line, or change secret= there",
                 peer.name,
                 "secret",
             ),
+            exact=False,
         )
     if secret == peer.secret:
         result.steps.append(Step("auth", True, f"The plaintext secret matches [{peer.name}]"))
@@ -1785,20 +1744,20 @@ def _register_on(config: Site, reg: Registration) -> Result:
             "the secret crossed the network in clear text (auth=plaintext); use md5 or rsa"
         )
         return _registered(config, result, peer, where, reg, authenticated=True)
-    result.logged.append(
-        Logged(
-            "NOTICE",
-            "chan_iax2.c",
-            f"Host {where.addr} did not provide proper plaintext password for '{peer.name}'",
-            authdebug=True,
-        )
-    )
-    result.steps.append(Step("auth", False, f"The plaintext secret does not match [{peer.name}]"))
-    return _reject(
+    return _registration_refused(
         result,
-        "Registration Refused",
+        Step("auth", False, f"The plaintext secret does not match [{peer.name}]"),
+        f"Host {where.addr} did not provide proper plaintext password for '{peer.name}'",
         Fix(f"use the secret of [{peer.name}] in the register line", peer.name, "secret"),
     )
+
+
+def _registration_refused(result: Result, step: Step, notice: str, fix: Fix, *, exact: bool = True) -> Result:
+    """A registration chan_iax2 refuses: the step that fails, the NOTICE it logs (with
+    authdebug=yes) and what would fix it."""
+    result.steps.append(step)
+    result.logged.append(Logged("NOTICE", "chan_iax2.c", notice, authdebug=True, exact=exact))
+    return _reject(result, "Registration Refused", fix)
 
 
 def _peer_auth_fix(peer: _Endpoint, reg: Registration, offered) -> Fix:
