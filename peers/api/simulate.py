@@ -146,6 +146,19 @@ def _bad(exc: SimulationError) -> Refused:
     return Refused(400, f"{exc.field} {exc.value!r}: {exc.message}")
 
 
+def _tuple(values) -> tuple | None:
+    return tuple(values) if values is not None else None
+
+
+def _simulated(name: str, request, simulate) -> dict:
+    """The answer of ``simulate(host, request())``; a parameter the simulator cannot use is a 400."""
+    host = _host(name)
+    try:
+        return _answer(host, simulate(host, request()))
+    except SimulationError as exc:
+        raise _bad(exc) from None
+
+
 @router.post(
     "/hosts/{name}/simulate/call",
     response={200: SimulationOut, **ERRORS},
@@ -154,23 +167,21 @@ def _bad(exc: SimulationError) -> Refused:
     openapi_extra=READ,
 )
 def simulate_call_op(request, name: str, body: CallIn):
-    host = _host(name)
-    try:
-        call = Call(
+    def call():
+        return Call(
             body.address,
             username=body.username,
             secret=body.secret,
             key=body.key,
-            auth=tuple(body.auth) if body.auth is not None else None,
+            auth=_tuple(body.auth),
             context=body.context,
             exten=body.exten,
             calltoken=body.calltoken,
-            codecs=tuple(body.codecs) if body.codecs is not None else None,
+            codecs=_tuple(body.codecs),
             encryption=body.encryption,
         )
-        return _answer(host, simulate_call(host, call))
-    except SimulationError as exc:
-        raise _bad(exc) from None
+
+    return _simulated(name, call, simulate_call)
 
 
 @router.post(
@@ -181,19 +192,17 @@ def simulate_call_op(request, name: str, body: CallIn):
     openapi_extra=READ,
 )
 def simulate_registration_op(request, name: str, body: RegistrationIn):
-    host = _host(name)
-    try:
-        registration = Registration(
+    def registration():
+        return Registration(
             body.peer,
             body.address,
             secret=body.secret,
             key=body.key,
-            auth=tuple(body.auth) if body.auth is not None else None,
+            auth=_tuple(body.auth),
             calltoken=body.calltoken,
         )
-        return _answer(host, simulate_registration(host, registration))
-    except SimulationError as exc:
-        raise _bad(exc) from None
+
+    return _simulated(name, registration, simulate_registration)
 
 
 # ---------------------------------------------------------------------------------------------
