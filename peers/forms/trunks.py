@@ -83,6 +83,7 @@ class TrunkBaseForm(forms.Form):
             initial="local" if self.mode == "far" else "both",
             help_text="A server whose address may change registers, so the other end learns where it is.",
         )
+        self.order_fields([name for _, names in self.groups_of for name in names])
 
     def options(self) -> trunks.Options:
         data = self.cleaned_data
@@ -93,6 +94,7 @@ class TrunkBaseForm(forms.Form):
     def clean_far_address(self) -> str | None:
         return self.cleaned_data["far_address"].strip() or None
 
+    # the fields in titled groups, in the page's order (every field in exactly one)
     groups_of: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def groups(self) -> list[dict]:
@@ -148,23 +150,6 @@ class TrunkForm(TrunkBaseForm):
         "Where calls from the far end go in the dialplan. Empty: from-<trunk name>.",
     )
 
-    field_order = [
-        "far_address",
-        "far_port",
-        "local_account",
-        "auth",
-        "secret",
-        "outkey",
-        "inkey",
-        "registration",
-        "codecs",
-        "trunk",
-        "encryption",
-        "local_section",
-        "far_account",
-        "local_context",
-    ]
-
     groups_of = (
         ("The far end", ("far_address", "far_port", "local_account", "registration")),
         ("Authentication", ("auth", "secret", "outkey", "inkey")),
@@ -177,7 +162,6 @@ class TrunkForm(TrunkBaseForm):
         keys = Key.objects.order_by("name")
         self.fields["outkey"].choices = _key_choices(keys.exclude(private_pem=""))
         self.fields["inkey"].choices = _key_choices(keys.exclude(public_pem=""))
-        self.order_fields(self.field_order)
 
     def ends(self) -> tuple[trunks.End, trunks.End, trunks.Credentials]:
         data = self.cleaned_data
@@ -261,28 +245,6 @@ class TrunkPairForm(TrunkBaseForm):
     local_context = _optional("Context here for its calls", "Empty: from-<other host's account>.")
     far_context = _optional("Context there for our calls", "Empty: from-<this host's account>.")
 
-    field_order = [
-        "far_host",
-        "registration",
-        "far_address",
-        "far_port",
-        "local_address",
-        "local_port",
-        "auth",
-        "key_local",
-        "key_far",
-        "passphrase",
-        "passphrase2",
-        "no_passphrase",
-        "codecs",
-        "trunk",
-        "encryption",
-        "local_account",
-        "far_account",
-        "local_context",
-        "far_context",
-    ]
-
     groups_of = (
         ("The other host", ("far_host", "registration", "far_address", "far_port")),
         ("This host", ("local_address", "local_port")),
@@ -300,7 +262,6 @@ class TrunkPairForm(TrunkBaseForm):
             "registers with this one."
         )
         self.fields["far_port"].label = "Other host's port"
-        self.order_fields(self.field_order)
 
     def clean_local_address(self) -> str | None:
         return self.cleaned_data["local_address"].strip() or None
