@@ -58,8 +58,11 @@ def main() -> int:
         client.force_login(user)
         url = f"/hosts/{host.name}/endpoints/"
         worst = 0.0
-        for label, params in (("(a) first page", {}), ("(b) address=dynamic", {"address": "dynamic"}),
-                              ("(c) search a context", {"q": "from-"})):  # fmt: skip
+        for label, params in (
+            ("(a) first page", {}),
+            ("(b) address=dynamic", {"address": "dynamic"}),
+            ("(c) search a context", {"q": "from-"}),
+        ):
             best = None
             for _ in range(3):
                 with CaptureQueriesContext(connection) as queries:

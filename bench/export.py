@@ -259,13 +259,31 @@ def create_host(name: str, peers: int, *, seed: int = 7):
     )
 
     desk = Endpoint.objects.create(
-        host=host, name="desk-phone", is_template=True, kind="friend", position=0, comment=" every desk phone",
-        peer_host="dynamic", qualify="yes", requirecalltoken="auto", transfer="mediaonly", context="from-office",
-    )  # fmt: skip
+        host=host,
+        name="desk-phone",
+        is_template=True,
+        kind="friend",
+        position=0,
+        comment=" every desk phone",
+        peer_host="dynamic",
+        qualify="yes",
+        requirecalltoken="auto",
+        transfer="mediaonly",
+        context="from-office",
+    )
     trunk = Endpoint.objects.create(
-        host=host, name="iax-trunk", is_template=True, kind="peer", position=1,
-        qualify="2000", trunk=True, auth="md5", encryption="aes128", requirecalltoken="yes", transfer="no",
-    )  # fmt: skip
+        host=host,
+        name="iax-trunk",
+        is_template=True,
+        kind="peer",
+        position=1,
+        qualify="2000",
+        trunk=True,
+        auth="md5",
+        encryption="aes128",
+        requirecalltoken="yes",
+        transfer="no",
+    )
     EndpointOption.objects.bulk_create(
         [
             EndpointOption(endpoint=desk, position=0, name="jitterbuffer", value="yes"),
@@ -319,10 +337,20 @@ def create_host(name: str, peers: int, *, seed: int = 7):
 # What is measured
 
 TYPED = (
-    ("type", "kind"), ("host", "peer_host"), ("port", "port"), ("defaultip", "defaultip"), ("context", "context"),
-    ("username", "username"), ("secret", "secret"), ("auth", "auth"), ("qualify", "qualify"), ("trunk", "trunk"),
-    ("transfer", "transfer"), ("requirecalltoken", "requirecalltoken"), ("encryption", "encryption"),
-)  # fmt: skip
+    ("type", "kind"),
+    ("host", "peer_host"),
+    ("port", "port"),
+    ("defaultip", "defaultip"),
+    ("context", "context"),
+    ("username", "username"),
+    ("secret", "secret"),
+    ("auth", "auth"),
+    ("qualify", "qualify"),
+    ("trunk", "trunk"),
+    ("transfer", "transfer"),
+    ("requirecalltoken", "requirecalltoken"),
+    ("encryption", "encryption"),
+)
 
 
 def floor_sql():

@@ -59,9 +59,13 @@ def seed(env: dict) -> tuple[str, str, str]:
         "print(host.name, token, revision.sha256)\n"  # the ETag the export serves
     )
     out = subprocess.run(  # its audit log lines go to stderr: stdout is the answer read below
-        [sys.executable, "-c", code], env={**env, "LOG_STREAM": "stderr"}, cwd=REPO, check=True,
-        capture_output=True, text=True,
-    )  # fmt: skip
+        [sys.executable, "-c", code],
+        env={**env, "LOG_STREAM": "stderr"},
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     host, token, sha = out.stdout.split()
     return host, token, sha
 
@@ -147,15 +151,29 @@ def main() -> int:
         port = free_port()
         gunicorn = Path(sys.executable).with_name("gunicorn")
         proc = subprocess.Popen(
-            [str(gunicorn), "--workers", str(args.workers), "--worker-class", "sync", "--bind",
-             f"127.0.0.1:{port}", "--log-level", "warning", "iaxadmin.wsgi:application"],
-            env=env, cwd=REPO, stdout=subprocess.DEVNULL,  # a log line per request, not on the terminal
-        )  # fmt: skip
+            [
+                str(gunicorn),
+                "--workers",
+                str(args.workers),
+                "--worker-class",
+                "sync",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "warning",
+                "iaxadmin.wsgi:application",
+            ],
+            env=env,
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,  # a log line per request, not on the terminal
+        )
         wait_up(port, proc)
         auth = {"Authorization": f"Bearer {token}"}
         bundle = f"/api/v1/hosts/{host}/bundle.tar.gz"
-        print(f"gunicorn: {args.workers} sync workers on 127.0.0.1:{port}; client: {args.threads} threads, "
-              f"{args.seconds:g} s each; CONN_MAX_AGE={args.conn_max_age}; host {host} revision 1 (sha256 {sha[:12]}...)")  # fmt: skip
+        print(
+            f"gunicorn: {args.workers} sync workers on 127.0.0.1:{port}; client: {args.threads} threads, "
+            f"{args.seconds:g} s each; CONN_MAX_AGE={args.conn_max_age}; host {host} revision 1 (sha256 {sha[:12]}...)"
+        )
         results = {}
         for label, path, headers, expect in (
             ("(a) 304 If-None-Match", bundle, {**auth, "If-None-Match": f'"{sha}"'}, 304),

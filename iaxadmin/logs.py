@@ -184,9 +184,14 @@ class RequestLogMiddleware:
         }
         self.logger.info(
             "%s %s %s %.1fms user=%s addr=%s",
-            event["method"], event["path"], status, ms, event["user"], event["addr"],
+            event["method"],
+            event["path"],
+            status,
+            ms,
+            event["user"],
+            event["addr"],
             extra={EVENT: event},
-        )  # fmt: skip
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -214,9 +219,14 @@ def change_event(change) -> dict:
 def _emit(event: dict) -> None:
     _audit.info(
         "%s %s %s %s host=%s batch=%s",
-        event["actor"], event["action"], event["object_type"], event["object"], event["host"] or "-",
-        event["batch"], extra={EVENT: event},
-    )  # fmt: skip
+        event["actor"],
+        event["action"],
+        event["object_type"],
+        event["object"],
+        event["host"] or "-",
+        event["batch"],
+        extra={EVENT: event},
+    )
 
 
 def log_change(change) -> None:

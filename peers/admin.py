@@ -146,9 +146,11 @@ class AuditedUserAdmin(DjangoUserAdmin):
 
     def save_model(self, request, obj, form, change) -> None:
         services.save_user(
-            obj, role=form.cleaned_data.get("role") or None, actor=request.user,
+            obj,
+            role=form.cleaned_data.get("role") or None,
+            actor=request.user,
             message=f"user {'changed' if change else 'created'} in the Django admin",
-        )  # fmt: skip
+        )
 
     def save_related(self, request, form, formsets, change) -> None:
         """Groups and permissions are not edited here (the role is), so there is nothing to save."""

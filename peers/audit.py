@@ -18,6 +18,7 @@ Two kinds of state:
 
 from __future__ import annotations
 
+import difflib
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
@@ -576,8 +577,6 @@ def _list_diff(old: list[str], new: list[str], *, changed_only: bool) -> list[Fi
     """Ordered lines compared as a list: one inserted codec line is one change, not every line
     after it (difflib over the lines; ``options[i]`` is the line's place before, or after for an
     insertion)."""
-    import difflib
-
     result = []
     matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
     for tag, a1, a2, b1, b2 in matcher.get_opcodes():

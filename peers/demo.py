@@ -174,9 +174,14 @@ def seed_demo(passphrase: str = "demo-passphrase", *, actor=None, dialplan: bool
         host, username="demo-pbx", key="demo-pbx", remote_host="iax.example.net", actor=actor, batch=batch
     )
     services.save_registration(
-        host, username="branch-backup", secret="Rg7-tw2PqLx9", remote_host="198.51.100.20", remote_port=4569,
-        actor=actor, batch=batch,
-    )  # fmt: skip
+        host,
+        username="branch-backup",
+        secret="Rg7-tw2PqLx9",
+        remote_host="198.51.100.20",
+        remote_port=4569,
+        actor=actor,
+        batch=batch,
+    )
     for network, limit in (("203.0.113.10/32", 2048), ("198.51.100.0/255.255.255.0", 256)):
         services.save_callnumber_limit(host, network=network, value=limit, actor=actor, batch=batch)
     if dialplan:  # the contexts of the demo's dialplan (iax_demo seeds them; most tests do without)

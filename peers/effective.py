@@ -93,14 +93,13 @@ def listed_endpoints(host: Host) -> list[Listed]:
         .values_list("endpoint_id", "base_id")
     ):
         links[endpoint_id].append(base_id)
-    names = {row[0]: row[1] for row in rows}
+    names = {pk: name for pk, name, *_ in rows}
     used_as_base = {b for bases in links.values() for b in bases}
     by_name: dict[str, Section] = {}
     resolver = Resolver(by_name, LIST_COLUMNS)
     listed = []
-    for row in rows:
-        pk, name, kind, is_template = row[:4]
-        own = {d: _column_text(d, v) for d, v in zip(LIST_COLUMNS, row[4:], strict=True) if v is not None}
+    for pk, name, kind, is_template, *values in rows:
+        own = {d: _column_text(d, v) for d, v in zip(LIST_COLUMNS, values, strict=True) if v is not None}
         bases = [(names[b], b) for b in links.get(pk, ()) if b in names]
         if pk in used_as_base:  # a template (or section) others inherit from: its lines are needed
             entries = [Entry(d, text) for d, text in own.items()]

@@ -17,8 +17,20 @@ from django.utils.dateparse import parse_date, parse_datetime
 from .audit import export_rows
 from .models import Change, Host
 
-CSV_COLUMNS = ["id", "at", "actor", "batch", "action", "host", "object_type", "object_id", "object", "message",
-               "before", "after"]  # fmt: skip
+CSV_COLUMNS = [
+    "id",
+    "at",
+    "actor",
+    "batch",
+    "action",
+    "host",
+    "object_type",
+    "object_id",
+    "object",
+    "message",
+    "before",
+    "after",
+]
 
 
 class AuditFilterError(ValueError):

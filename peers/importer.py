@@ -35,6 +35,7 @@ from .audit import ObjectState
 from .iaxconf import Document, Entry, Finding, KeyInfo, Section, validate
 from .iaxconf import values as v
 from .iaxconf.normalise import NormaliseError, ignored_comment, normalise
+from .iaxconf.trunks import split_register
 from .models import TYPED_COLUMNS, Host, Key
 
 Progress = Callable[[str, int, int], None]
@@ -145,18 +146,13 @@ def split_general(section: Section | None) -> tuple[list[Entry], list[tuple[dict
 
 def registration_fields(value: str) -> dict:
     """The fields of a Registration for a valid register value (``key``: a key name or None)."""
-    credentials, server = value.strip().split("@", 1)
-    username, _, secret = credentials.partition(":")
-    remote_host, _, port = server.partition(":")
-    key = None
-    if secret.startswith("["):
-        key, secret = secret[1:-1], ""
+    register = split_register(value)
     return {
-        "username": username,
-        "secret": secret,
-        "key": key,
-        "remote_host": remote_host,
-        "remote_port": int(port) if port else None,
+        "username": register.username,
+        "secret": register.secret,
+        "key": register.key,
+        "remote_host": register.host,
+        "remote_port": register.port,
     }
 
 

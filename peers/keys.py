@@ -2,7 +2,8 @@
 
 res_crypto only loads 1024-bit RSA keys; public keys must be PEM "PUBLIC KEY"
 (SubjectPublicKeyInfo), private keys any PEM OpenSSL reads (we write PKCS#8, encrypted with the
-admin's passphrase when one is given). iax-syntax.md section 13.
+admin's passphrase when one is given). Asterisk reads them from its key directory by name,
+without the .pub/.key suffix (inkeys=, outkey=, register [key]).
 """
 
 from __future__ import annotations

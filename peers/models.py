@@ -250,34 +250,42 @@ class Friend(Endpoint):
         proxy = True
 
 
-class EndpointBase(models.Model):
+class EndpointLink(models.Model):
+    """An endpoint's ordered list of other rows: each at one position, and each named once
+    (``ordered_once``)."""
+
+    position = models.PositiveIntegerField()
+
+    class Meta:
+        abstract = True
+        ordering = ["position"]
+
+    @staticmethod
+    def ordered_once(prefix: str, other: str) -> list[models.UniqueConstraint]:
+        return [
+            models.UniqueConstraint(fields=["endpoint", "position"], name=f"{prefix}_position"),
+            models.UniqueConstraint(fields=["endpoint", other], name=f"{prefix}_once"),
+        ]
+
+
+class EndpointBase(EndpointLink):
     """``[name](base1,base2)``: the sections an endpoint inherits from, in order."""
 
     endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="base_links")
     base = models.ForeignKey(Endpoint, on_delete=models.PROTECT, related_name="derived_links")
-    position = models.PositiveIntegerField()
 
-    class Meta:
-        ordering = ["position"]
-        constraints = [
-            models.UniqueConstraint(fields=["endpoint", "position"], name="endpoint_base_position"),
-            models.UniqueConstraint(fields=["endpoint", "base"], name="endpoint_base_once"),
-        ]
+    class Meta(EndpointLink.Meta):
+        constraints = EndpointLink.ordered_once("endpoint_base", "base")
 
 
-class EndpointInKey(models.Model):
+class EndpointInKey(EndpointLink):
     """``inkeys=a:b``: the public keys accepted from an endpoint, in order."""
 
     endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="inkey_links")
     key = models.ForeignKey(Key, on_delete=models.PROTECT, related_name="inkey_links")
-    position = models.PositiveIntegerField()
 
-    class Meta:
-        ordering = ["position"]
-        constraints = [
-            models.UniqueConstraint(fields=["endpoint", "position"], name="endpoint_inkey_position"),
-            models.UniqueConstraint(fields=["endpoint", "key"], name="endpoint_inkey_once"),
-        ]
+    class Meta(EndpointLink.Meta):
+        constraints = EndpointLink.ordered_once("endpoint_inkey", "key")
 
 
 class EndpointOption(OptionRow):

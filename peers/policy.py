@@ -56,8 +56,9 @@ def key_info() -> dict[str, KeyInfo]:
 def finding(code: str, section: str, message: str, **fields) -> Finding:
     """An error finding for a rule the validator cannot see from one document (a name taken on
     the host, a base or key that does not exist): same shape, same codes."""
-    return Finding(ERROR, code, section, fields.pop("directive", None), fields.pop("value", None), message,
-                   **fields)  # fmt: skip
+    return Finding(
+        ERROR, code, section, fields.pop("directive", None), fields.pop("value", None), message, **fields
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -159,25 +160,39 @@ def _storage_problems(host: Host, section: Section, endpoint: Endpoint | None) -
         taken = taken.exclude(pk=endpoint.pk)
     clash = taken.filter(lowered=section.name.lower()).values_list("name", flat=True).first()
     if clash is not None:
-        problems.append(finding(
-            "duplicate-section", section.name,
-            f"[{section.name}] already exists on this host as [{clash}] (names are compared without case)",
-            value=section.name, part="name",
-        ))  # fmt: skip
+        problems.append(
+            finding(
+                "duplicate-section",
+                section.name,
+                f"[{section.name}] already exists on this host as [{clash}] (names are compared without case)",
+                value=section.name,
+                part="name",
+            )
+        )
     found = _ids_named(host, section.bases)
     if endpoint is not None:
         found.pop(endpoint.name.lower(), None)
     for base in section.bases:
         if base.lower() not in found:
-            problems.append(finding(
-                "unknown-base", section.name, f"[{section.name}] inherits from '{base}', which is not on this host",
-                value=base, part="bases",
-            ))  # fmt: skip
+            problems.append(
+                finding(
+                    "unknown-base",
+                    section.name,
+                    f"[{section.name}] inherits from '{base}', which is not on this host",
+                    value=base,
+                    part="bases",
+                )
+            )
     lowered = [b.lower() for b in section.bases]
     if len(set(lowered)) != len(lowered):
-        problems.append(finding(
-            "unknown-base", section.name, f"[{section.name}] names the same base twice", part="bases",
-        ))  # fmt: skip
+        problems.append(
+            finding(
+                "unknown-base",
+                section.name,
+                f"[{section.name}] names the same base twice",
+                part="bases",
+            )
+        )
     return problems
 
 
@@ -197,18 +212,22 @@ def general_verdict(host: Host, section: Section) -> Verdict:
     old = document.general
     kept = [e for e in old.entries if e.name.lower() == "register"] if old is not None else []
     replacement = Section(
-        name="general", entries=[e for e in section.entries if e not in register] + kept,
+        name="general",
+        entries=[e for e in section.entries if e not in register] + kept,
         comments=section.comments,
-    )  # fmt: skip
+    )
     document.sections[0] = replacement
     after = _about(validate(document, keys=keys), everything)
     introduced = _compare(before, after, {GENERAL}, {GENERAL})
     for _ in register:
-        introduced.append(finding(
-            "register-in-general", GENERAL,
-            "register lines are registrations: add them on the Registrations page (or the registrations API)",
-            directive="register",
-        ))  # fmt: skip
+        introduced.append(
+            finding(
+                "register-in-general",
+                GENERAL,
+                "register lines are registrations: add them on the Registrations page (or the registrations API)",
+                directive="register",
+            )
+        )
     own = [f for f in after if f.section.lower() == GENERAL and f not in introduced]
     return Verdict(own + introduced, introduced)
 

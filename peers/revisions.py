@@ -183,9 +183,11 @@ def publish_state(host: Host) -> PublishState:
     )
     if latest is None:
         has_config = (
-            host.endpoints.exists() or host.registrations.exists() or host.callnumber_limits.exists()
+            host.endpoints.exists()
+            or host.registrations.exists()
+            or host.callnumber_limits.exists()
             or GeneralOption.objects.filter(general__host=host).exists()
-        )  # fmt: skip
+        )
         return PublishState(None, has_config, has_config=has_config)
     recorded = Change.objects.filter(at__gt=latest.created_at).exclude(action=Change.Action.REVEAL)
     # two indexed lookups rather than one OR, which would scan the whole history; only the kinds

@@ -249,9 +249,14 @@ def host_deployments(request, name: str):
     )
     if contexts is not None:
         version = (report.get("agent_version") or "").strip()
-        services.save_dialplan(Host.objects.get(pk=host_id), contexts, source="agent",
-                               detail=f"agent {version}".strip(), actor=token,
-                               message="dialplan contexts reported by the agent")  # fmt: skip
+        services.save_dialplan(
+            Host.objects.get(pk=host_id),
+            contexts,
+            source="agent",
+            detail=f"agent {version}".strip(),
+            actor=token,
+            message="dialplan contexts reported by the agent",
+        )
     return JsonResponse(
         {"id": deployment.pk, "host": name, "revision": number, "known_revision": revision_id is not None},
         status=201,

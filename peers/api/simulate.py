@@ -146,31 +146,63 @@ def _bad(exc: SimulationError) -> Refused:
     return Refused(400, f"{exc.field} {exc.value!r}: {exc.message}")
 
 
-@router.post("/hosts/{name}/simulate/call", response={200: SimulationOut, **ERRORS}, auth=ReadTokenAuth(),
-             summary="What chan_iax2 does with an incoming call, and why", openapi_extra=READ)  # fmt: skip
+def _tuple(values) -> tuple | None:
+    return tuple(values) if values is not None else None
+
+
+def _simulated(name: str, request, simulate) -> dict:
+    """The answer of ``simulate(host, request())``; a parameter the simulator cannot use is a 400."""
+    host = _host(name)
+    try:
+        return _answer(host, simulate(host, request()))
+    except SimulationError as exc:
+        raise _bad(exc) from None
+
+
+@router.post(
+    "/hosts/{name}/simulate/call",
+    response={200: SimulationOut, **ERRORS},
+    auth=ReadTokenAuth(),
+    summary="What chan_iax2 does with an incoming call, and why",
+    openapi_extra=READ,
+)
 def simulate_call_op(request, name: str, body: CallIn):
-    host = _host(name)
-    try:
-        call = Call(body.address, username=body.username, secret=body.secret, key=body.key,
-                    auth=tuple(body.auth) if body.auth is not None else None, context=body.context,
-                    exten=body.exten, calltoken=body.calltoken,
-                    codecs=tuple(body.codecs) if body.codecs is not None else None, encryption=body.encryption)  # fmt: skip
-        return _answer(host, simulate_call(host, call))
-    except SimulationError as exc:
-        raise _bad(exc) from None
+    def call():
+        return Call(
+            body.address,
+            username=body.username,
+            secret=body.secret,
+            key=body.key,
+            auth=_tuple(body.auth),
+            context=body.context,
+            exten=body.exten,
+            calltoken=body.calltoken,
+            codecs=_tuple(body.codecs),
+            encryption=body.encryption,
+        )
+
+    return _simulated(name, call, simulate_call)
 
 
-@router.post("/hosts/{name}/simulate/registration", response={200: SimulationOut, **ERRORS}, auth=ReadTokenAuth(),
-             summary="What chan_iax2 does with a registration, and why", openapi_extra=READ)  # fmt: skip
+@router.post(
+    "/hosts/{name}/simulate/registration",
+    response={200: SimulationOut, **ERRORS},
+    auth=ReadTokenAuth(),
+    summary="What chan_iax2 does with a registration, and why",
+    openapi_extra=READ,
+)
 def simulate_registration_op(request, name: str, body: RegistrationIn):
-    host = _host(name)
-    try:
-        registration = Registration(body.peer, body.address, secret=body.secret, key=body.key,
-                                    auth=tuple(body.auth) if body.auth is not None else None,
-                                    calltoken=body.calltoken)  # fmt: skip
-        return _answer(host, simulate_registration(host, registration))
-    except SimulationError as exc:
-        raise _bad(exc) from None
+    def registration():
+        return Registration(
+            body.peer,
+            body.address,
+            secret=body.secret,
+            key=body.key,
+            auth=_tuple(body.auth),
+            calltoken=body.calltoken,
+        )
+
+    return _simulated(name, registration, simulate_registration)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -204,8 +236,14 @@ def dialplan_get(request, name: str):
 
 @router.put("/hosts/{name}/dialplan", response={200: DialplanOut, **ERRORS})
 def dialplan_put(request, name: str, body: DialplanIn):
-    row = services.save_dialplan(_host(name), body.contexts, source="api", detail="API",
-                                 expected_version=body.version, **_as(request, "dialplan contexts"))  # fmt: skip
+    row = services.save_dialplan(
+        _host(name),
+        body.contexts,
+        source="api",
+        detail="API",
+        expected_version=body.version,
+        **_as(request, "dialplan contexts"),
+    )
     return _dialplan_out(row)
 
 

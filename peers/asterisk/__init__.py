@@ -113,6 +113,19 @@ from .locate import AsteriskNotFound, find_asterisk, shared_dir
 from .sandbox import AsteriskStartError, Instance, LogLine, Sandbox, SandboxError, Snapshot
 
 __all__ = [
-    "AsteriskNotFound", "AsteriskStartError", "ChannelRow", "Instance", "KeyRow", "LogLine", "PeerDetail", "PeerRow",
-    "RegistryRow", "Sandbox", "SandboxError", "Snapshot", "UserRow", "find_asterisk", "shared_dir",
-]  # fmt: skip
+    "AsteriskNotFound",
+    "AsteriskStartError",
+    "ChannelRow",
+    "Instance",
+    "KeyRow",
+    "LogLine",
+    "PeerDetail",
+    "PeerRow",
+    "RegistryRow",
+    "Sandbox",
+    "SandboxError",
+    "Snapshot",
+    "UserRow",
+    "find_asterisk",
+    "shared_dir",
+]

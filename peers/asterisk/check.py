@@ -218,7 +218,7 @@ def check_config(
                     key_notes,
                 ),
             ),
-        ],  # fmt: skip
+        ],
         logged=[line for line in log if not is_resolution_failure(line)],
         sandbox_only=[line for line in log if is_resolution_failure(line)],
         rejected=snapshot.config_rejected,

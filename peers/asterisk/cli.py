@@ -287,7 +287,7 @@ def parse_channels(text: str) -> list[ChannelRow]:
                 account_code=tail[1],
                 duration=tail[4],
                 unique_id=tail[6],
-            )  # fmt: skip
+            )
         )
     return rows
 

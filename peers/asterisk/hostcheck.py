@@ -35,10 +35,14 @@ def _revision_files(revision: Revision) -> tuple[dict[str, str | bytes], list]:
     key_files = revision_key_files(revision)
     files.update({f"keys/{k.name}": k.content for k in key_files})
     keys = {
-        k["name"]: KeyInfo(bool(k.get("public_pem")), bool(k.get("private_pem")), bool(k.get("private_encrypted")),
-                           int(k.get("bits") or 1024))
+        k["name"]: KeyInfo(
+            bool(k.get("public_pem")),
+            bool(k.get("private_pem")),
+            bool(k.get("private_encrypted")),
+            int(k.get("bits") or 1024),
+        )
         for k in revision.snapshot.get("keys", ())
-    }  # fmt: skip
+    }
     try:
         findings = validate(parse(revision.conf_text).document, keys=keys)
     except ConfigSyntaxError:

@@ -45,8 +45,11 @@ def _origin_path(checkout: Path) -> Path | None:
     try:
         url = subprocess.run(
             ["git", "-C", str(checkout), "remote", "get-url", "origin"],
-            capture_output=True, text=True, timeout=10, check=False,
-        ).stdout.strip()  # fmt: skip
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
     if url.startswith("file://"):

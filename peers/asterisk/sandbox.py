@@ -38,16 +38,30 @@ START_TIMEOUT = 30.0
 CLI_TIMEOUT = 30.0
 # Modules a check needs (what the shared build makes); those missing from the module dir are skipped.
 MODULES = (
-    "res_crypto", "res_timing_timerfd", "codec_ulaw", "codec_alaw", "codec_gsm", "pbx_config", "app_dial",
-    "app_echo", "bridge_simple", "bridge_builtin_features", "res_clioriginate", "chan_iax2",
-)  # fmt: skip
+    "res_crypto",
+    "res_timing_timerfd",
+    "codec_ulaw",
+    "codec_alaw",
+    "codec_gsm",
+    "pbx_config",
+    "app_dial",
+    "app_echo",
+    "bridge_simple",
+    "bridge_builtin_features",
+    "res_clioriginate",
+    "chan_iax2",
+)
 # Lines every start logs whatever the iax.conf (the sandbox's own runtime): left out of log().
 BASELINE = (
     re.compile(r"^NOTICE loader\.c: \d+ modules will be loaded\.$"),
     re.compile(r"^NOTICE cdr\.c: CDR logging disabled\.$"),
-    re.compile(r"^NOTICE indications\.c: (Default country for indication tones: us|Setting default indication country to 'us')$"),
-    re.compile(r"^NOTICE iax2/provision\.c: No IAX provisioning configuration found, IAX provisioning disabled\.$"),
-)  # fmt: skip
+    re.compile(
+        r"^NOTICE indications\.c: (Default country for indication tones: us|Setting default indication country to 'us')$"
+    ),
+    re.compile(
+        r"^NOTICE iax2/provision\.c: No IAX provisioning configuration found, IAX provisioning disabled\.$"
+    ),
+)
 _LOG_LINE = re.compile(
     r"^\[[^\]]*\] (?P<level>[A-Z]+)\[\d+\](?:\[[^\]]*\])? (?P<source>[^:\s]+): (?P<message>.*)$"
 )
@@ -169,8 +183,12 @@ def override_bind(texts: Mapping[str, str], port: int) -> tuple[dict[str, str], 
 def _asterisk_dirs(binary: Path) -> tuple[Path, Path]:
     """The module and data directories of an installed Asterisk, found next to its binary."""
     prefix = binary.parent.parent
-    for moddir in (prefix / "lib/asterisk/modules", prefix / "lib64/asterisk/modules",
-                   Path("/usr/lib/asterisk/modules"), Path("/usr/lib/x86_64-linux-gnu/asterisk/modules")):  # fmt: skip
+    for moddir in (
+        prefix / "lib/asterisk/modules",
+        prefix / "lib64/asterisk/modules",
+        Path("/usr/lib/asterisk/modules"),
+        Path("/usr/lib/x86_64-linux-gnu/asterisk/modules"),
+    ):
         if (moddir / "chan_iax2.so").is_file():
             break
     else:
@@ -239,9 +257,11 @@ class Sandbox:
             try:
                 holder = subprocess.Popen(
                     [*command, "--", sys.executable, "-c", _HOLDER],
-                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
                     start_new_session=True,
-                )  # fmt: skip
+                )
             except OSError as exc:
                 problems.append(f"{' '.join(command)}: {exc}")
                 continue
@@ -552,8 +572,11 @@ class Instance:
         self._output = open(self.root / "asterisk.out", "wb")  # closed in stop()
         self.process = subprocess.Popen(
             [*self.sandbox.enter(), str(self.sandbox.binary), "-f", "-C", str(self.conf)],
-            stdin=subprocess.DEVNULL, stdout=self._output, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+            stdin=subprocess.DEVNULL,
+            stdout=self._output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + timeout
         ctl = self.root / "run" / "asterisk.ctl"
         booted = False
@@ -615,8 +638,12 @@ class Instance:
     def _rx(self, command: str, *, timeout: float = CLI_TIMEOUT) -> subprocess.CompletedProcess:
         return subprocess.run(
             [str(self.sandbox.binary), "-C", str(self.conf), "-rx", command],
-            capture_output=True, timeout=timeout, check=False, text=True, errors="surrogateescape",
-        )  # fmt: skip
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+            text=True,
+            errors="surrogateescape",
+        )
 
     def cli(self, command: str, *, timeout: float = CLI_TIMEOUT) -> str:
         """Run one CLI command (``asterisk -rx``) and return what it printed."""
@@ -674,10 +701,14 @@ class Instance:
                 if found is not None:
                     details[name] = found
         return Snapshot(
-            peers=self.peers() if running else [], users=self.users() if running else [],
-            peer_details=details, registry=self.registry() if running else [], keys=self.keys(), log=log,
+            peers=self.peers() if running else [],
+            users=self.users() if running else [],
+            peer_details=details,
+            registry=self.registry() if running else [],
+            keys=self.keys(),
+            log=log,
             iax_running=running,
-        )  # fmt: skip
+        )
 
     # -- keys -------------------------------------------------------------------------------------
 

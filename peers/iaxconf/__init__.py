@@ -9,6 +9,18 @@ from .render import RenderError, render
 from .validate import ERROR, WARNING, Finding, KeyInfo, validate
 
 __all__ = [
-    "Catalogue", "Directive", "Document", "ERROR", "Entry", "Finding", "KeyInfo", "RenderError",
-    "Section", "WARNING", "catalogue", "expand", "render", "validate",
-]  # fmt: skip
+    "Catalogue",
+    "Directive",
+    "Document",
+    "ERROR",
+    "Entry",
+    "Finding",
+    "KeyInfo",
+    "RenderError",
+    "Section",
+    "WARNING",
+    "catalogue",
+    "expand",
+    "render",
+    "validate",
+]

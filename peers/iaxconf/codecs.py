@@ -20,20 +20,70 @@ from .values import IAX2_CODECS
 
 # bit order (format_compatibility.h): what iax2_getformatname_multiple lists in
 AUDIO_BITS = {
-    "g723": 0, "gsm": 1, "ulaw": 2, "alaw": 3, "g726aal2": 4, "adpcm": 5, "slin": 6, "lpc10": 7,
-    "g729": 8, "speex": 9, "ilbc": 10, "g726": 11, "g722": 12, "siren7": 13, "siren14": 14,
-    "slin16": 15, "g719": 32, "speex16": 33, "opus": 34,
-}  # fmt: skip
+    "g723": 0,
+    "gsm": 1,
+    "ulaw": 2,
+    "alaw": 3,
+    "g726aal2": 4,
+    "adpcm": 5,
+    "slin": 6,
+    "lpc10": 7,
+    "g729": 8,
+    "speex": 9,
+    "ilbc": 10,
+    "g726": 11,
+    "g722": 12,
+    "siren7": 13,
+    "siren14": 14,
+    "slin16": 15,
+    "g719": 32,
+    "speex16": 33,
+    "opus": 34,
+}
 # iax2_format_compatibility_best (channels/iax2/format_compatibility.c)
 BEST = (
-    "ulaw", "alaw", "g719", "siren14", "siren7", "g722", "slin16", "slin", "g726", "g726aal2", "adpcm",
-    "gsm", "ilbc", "speex16", "speex", "opus", "lpc10", "g729", "g723",
-)  # fmt: skip
+    "ulaw",
+    "alaw",
+    "g719",
+    "siren14",
+    "siren7",
+    "g722",
+    "slin16",
+    "slin",
+    "g726",
+    "g726aal2",
+    "adpcm",
+    "gsm",
+    "ilbc",
+    "speex16",
+    "speex",
+    "opus",
+    "lpc10",
+    "g729",
+    "g723",
+)
 # the codec registry's order (main/codec_builtin.c), which "allow=all" appends in
 REGISTERED = (
-    "g723", "ulaw", "alaw", "gsm", "g726", "g726aal2", "adpcm", "slin", "slin16", "lpc10", "g729",
-    "speex", "speex16", "ilbc", "g722", "siren7", "siren14", "g719", "opus",
-)  # fmt: skip
+    "g723",
+    "ulaw",
+    "alaw",
+    "gsm",
+    "g726",
+    "g726aal2",
+    "adpcm",
+    "slin",
+    "slin16",
+    "lpc10",
+    "g729",
+    "speex",
+    "speex16",
+    "ilbc",
+    "g722",
+    "siren7",
+    "siren14",
+    "g719",
+    "opus",
+)
 FULL = frozenset(name for name, bit in AUDIO_BITS.items() if bit < 16)
 MEDIUM = FULL - {"slin", "slin16", "siren7", "siren14", "g719", "ulaw", "alaw", "g722"}
 LOW = MEDIUM - {"g726", "g726aal2", "adpcm"}

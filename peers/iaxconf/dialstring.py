@@ -98,24 +98,36 @@ def dial_info(document: Document, name: str, *, host_label: str = "this host") -
         where = (
             "where it last registered" if peer.dynamic else f"{peer.host}" + (f" port {port}" if port else "")
         )
-        info.outgoing.append(DialLine(f"Dial(IAX2/{section}/${{EXTEN}})",
-                                      f"calls {where}; sends {sends}; {auth}"
-                                      + (f"; asks for context '{context}' (peercontext)" if context else "")))  # fmt: skip
-        info.outgoing.append(DialLine(f"Dial(IAX2/{section}/${{EXTEN}}@<context>)",
-                                      "the same, asking the far end for that context (its [user] must list it)"))  # fmt: skip
+        info.outgoing.append(
+            DialLine(
+                f"Dial(IAX2/{section}/${{EXTEN}})",
+                f"calls {where}; sends {sends}; {auth}"
+                + (f"; asks for context '{context}' (peercontext)" if context else ""),
+            )
+        )
+        info.outgoing.append(
+            DialLine(
+                f"Dial(IAX2/{section}/${{EXTEN}}@<context>)",
+                "the same, asking the far end for that context (its [user] must list it)",
+            )
+        )
         if not peer.dynamic and peer.host:
             credentials = username or section
             secret_part = f":[{outkey}]" if outkey else (f":{SECRET}" if peer.secret else "")
             target = peer.host + (f":{port}" if port and port != str(DEFAULT_PORT) else "")
-            info.outgoing.append(DialLine(
-                f"Dial(IAX2/{credentials}{secret_part}@{target}/${{EXTEN}}@<context>)",
-                "the full form, without the peer section: only what the string says is used ([general]'s codecs, "
-                "no trunk, no encryption)",
-            ))  # fmt: skip
+            info.outgoing.append(
+                DialLine(
+                    f"Dial(IAX2/{credentials}{secret_part}@{target}/${{EXTEN}}@<context>)",
+                    "the full form, without the peer section: only what the string says is used ([general]'s codecs, "
+                    "no trunk, no encryption)",
+                )
+            )
         if peer.dynamic:
             if not peer.secret and not peer.inkeys:
-                info.warnings.append(f"[{section}] has no secret and no inkeys: anyone may register as it and receive "
-                                     "the calls placed through it")  # fmt: skip
+                info.warnings.append(
+                    f"[{section}] has no secret and no inkeys: anyone may register as it and receive "
+                    "the calls placed through it"
+                )
             if "rsa" in peer.auth and peer.inkeys:
                 line = f"register => {section}:[{peer.inkeys[0]}]@{us}"
                 note = f"on the other box, which signs with the private half of '{peer.inkeys[0]}'"
@@ -126,8 +138,10 @@ def dial_info(document: Document, name: str, *, host_label: str = "this host") -
                 line = f"register => {section}@{us}"
                 note = "on the other box; no secret is asked for"
             if peer.inkeys and "rsa" not in peer.auth:
-                info.warnings.append(f"[{section}] has inkeys but its auth= ({_methods(peer.auth)}) lacks rsa: a box "
-                                     "registering with a key is refused")  # fmt: skip
+                info.warnings.append(
+                    f"[{section}] has inkeys but its auth= ({_methods(peer.auth)}) lacks rsa: a box "
+                    "registering with a key is refused"
+                )
             info.incoming.append(DialLine(line, note))
 
     if user is not None:
@@ -138,23 +152,34 @@ def dial_info(document: Document, name: str, *, host_label: str = "this host") -
         else:
             credentials = section
         first = user.contexts[0] if user.contexts else "default"
-        info.incoming.append(DialLine(f"Dial(IAX2/{credentials}@{us}/${{EXTEN}})",
-                                      f"on the other box: calls this host as [{section}], landing in context "
-                                      f"'{first}'"))  # fmt: skip
+        info.incoming.append(
+            DialLine(
+                f"Dial(IAX2/{credentials}@{us}/${{EXTEN}})",
+                f"on the other box: calls this host as [{section}], landing in context '{first}'",
+            )
+        )
     elif kind == "peer":
-        info.warnings.append(f"[{section}] is type=peer: calls from the other box are never matched to it; make it "
-                             "type=friend to take them")  # fmt: skip
+        info.warnings.append(
+            f"[{section}] is type=peer: calls from the other box are never matched to it; make it "
+            "type=friend to take them"
+        )
 
     effects = info.effects
     if _true(_last(entries, "trunk")):
-        effects.append("trunk=yes: the media of every call to this address travels in shared trunk frames "
-                       "(fewer packets); it needs a timing module, and the far end should trunk too")  # fmt: skip
+        effects.append(
+            "trunk=yes: the media of every call to this address travels in shared trunk frames "
+            "(fewer packets); it needs a timing module, and the far end should trunk too"
+        )
     if peer is not None and peer.encryption:
-        effects.append("encryption: AES-128 is offered and used when the far end allows it"
-                       + ("; forceencryption refuses calls the far end will not encrypt" if peer.force_encrypt else ""))  # fmt: skip
+        effects.append(
+            "encryption: AES-128 is offered and used when the far end allows it"
+            + ("; forceencryption refuses calls the far end will not encrypt" if peer.force_encrypt else "")
+        )
     if outkey:
-        effects.append(f"outkey={outkey}: when the far end asks for rsa, this host signs with {outkey}.key; the far "
-                       f"end needs {outkey}.pub in its inkeys")  # fmt: skip
+        effects.append(
+            f"outkey={outkey}: when the far end asks for rsa, this host signs with {outkey}.key; the far "
+            f"end needs {outkey}.pub in its inkeys"
+        )
     qualify = (_last(entries, "qualify") or "").strip()
     if _true(qualify) or (qualify.isdigit() and int(qualify) > 0):
         effects.append("qualify: while the peer does not answer its pokes, Dial() to it fails at once")

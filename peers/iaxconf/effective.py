@@ -85,8 +85,9 @@ class Effective:
         def hide(lines):
             return tuple(Line(mask_value(self.name, line.value) or "", line.section) for line in lines)
 
-        return Effective(self.name, self.section, hide(self.own), hide(self.inherited), self.default,
-                         self.repeatable)  # fmt: skip
+        return Effective(
+            self.name, self.section, hide(self.own), hide(self.inherited), self.default, self.repeatable
+        )
 
 
 def effective(
@@ -107,10 +108,13 @@ def effective(
     for name in wanted:
         directive = cat.get(name)
         result[name] = Effective(
-            name, mine, tuple(own[name]), tuple(inherited[name]),
+            name,
+            mine,
+            tuple(own[name]),
+            tuple(inherited[name]),
             directive.default if directive is not None else None,
             bool(directive and directive.repeatable),
-        )  # fmt: skip
+        )
     return result
 
 

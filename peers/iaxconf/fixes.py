@@ -137,10 +137,14 @@ def numbered(document: Document) -> Document:
             )
         sections.append(
             Section(
-                section.name, entries, section.is_template, section.is_addition, list(section.bases),
+                section.name,
+                entries,
+                section.is_template,
+                section.is_addition,
+                list(section.bases),
                 list(section.comments),
             )
-        )  # fmt: skip
+        )
     return Document(sections, list(document.header), list(document.trailer))
 
 
@@ -175,9 +179,18 @@ def _fixes(finding: Finding, section: Section, entry: Entry, kinds: set[str], mo
 
     def make(action: str, *, safe: bool, reason: str, new_name=None, new_value=None) -> Fix:
         return Fix(
-            f"{entry.line}-{action}", action, finding, section.name, entry.line, name, entry.value, new_name,
-            new_value, safe, reason,
-        )  # fmt: skip
+            f"{entry.line}-{action}",
+            action,
+            finding,
+            section.name,
+            entry.line,
+            name,
+            entry.value,
+            new_name,
+            new_value,
+            safe,
+            reason,
+        )
 
     code = finding.code
     if code == "foreign-directive":
@@ -196,18 +209,28 @@ def _fixes(finding: Finding, section: Section, entry: Entry, kinds: set[str], mo
             and check_value(suggestion, entry.value) is None
         ):
             fixes.append(
-                make(RENAME, safe=False, new_name=suggestion, new_value=entry.value,
-                     reason=f"did you mean {suggestion}? Asterisk will read {suggestion}={entry.value}")
-            )  # fmt: skip
+                make(
+                    RENAME,
+                    safe=False,
+                    new_name=suggestion,
+                    new_value=entry.value,
+                    reason=f"did you mean {suggestion}? Asterisk will read {suggestion}={entry.value}",
+                )
+            )
         return fixes
     if code == "removed-directive":
         fixes = []
         if lowered == "notransfer" and _word(entry.value) is not None and section.first("transfer") is None:
             inverted = "no" if _word(entry.value) else "yes"
             fixes.append(
-                make(RENAME, safe=True, new_name="transfer", new_value=inverted,
-                     reason=f"notransfer={entry.value} meant transfer={inverted}; Asterisk 22 reads only transfer")
-            )  # fmt: skip
+                make(
+                    RENAME,
+                    safe=True,
+                    new_name="transfer",
+                    new_value=inverted,
+                    reason=f"notransfer={entry.value} meant transfer={inverted}; Asterisk 22 reads only transfer",
+                )
+            )
         fixes.append(make(COMMENT, safe=True, reason="no longer read by chan_iax2 (Asterisk 22)"))
         return fixes
     if code == "misplaced-directive":
@@ -219,9 +242,14 @@ def _fixes(finding: Finding, section: Section, entry: Entry, kinds: set[str], mo
             fixes.append(make(COMMENT, safe=True, reason=f"not read in {_place(section, kinds)}"))
         if entry.line in movable and not section.is_general:
             fixes.append(
-                make(MOVE, safe=False, new_name=name, new_value=entry.value,
-                     reason="read only in [general]: it will apply to the whole host")
-            )  # fmt: skip
+                make(
+                    MOVE,
+                    safe=False,
+                    new_name=name,
+                    new_value=entry.value,
+                    reason="read only in [general]: it will apply to the whole host",
+                )
+            )
         return fixes
     if code == "defaultip-needs-dynamic":
         return [make(COMMENT, safe=True, reason="defaultip is ignored without host=dynamic")]
@@ -394,8 +422,11 @@ def apply(document: Document, fixes: Iterable[Fix]) -> tuple[Document, set[str]]
                 )
             else:
                 comments += carried
-        sections.append(Section(section.name, entries, section.is_template, section.is_addition,
-                                list(section.bases), comments))  # fmt: skip
+        sections.append(
+            Section(
+                section.name, entries, section.is_template, section.is_addition, list(section.bases), comments
+            )
+        )
     if moved:
         unique: list[Entry] = []
         for entry in moved:  # the same name=value moved from several sections is written once
@@ -477,6 +508,20 @@ def resolve(plan_: Plan, fixes: list[Fix], *, keys: Mapping[str, KeyInfo] | None
 
 
 __all__ = [
-    "COMMENT", "ERROR", "FIXABLE", "MOVE", "RENAME", "Choice", "Fix", "Outcome", "Plan", "apply", "comment_for",
-    "introduced", "numbered", "plan", "resolve", "select",
-]  # fmt: skip
+    "COMMENT",
+    "ERROR",
+    "FIXABLE",
+    "MOVE",
+    "RENAME",
+    "Choice",
+    "Fix",
+    "Outcome",
+    "Plan",
+    "apply",
+    "comment_for",
+    "introduced",
+    "numbered",
+    "plan",
+    "resolve",
+    "select",
+]

@@ -68,9 +68,14 @@ class _Builder:
 
     def new_section(self, section: Section) -> Section:
         copy = Section(
-            name=section.name, entries=[], is_template=section.is_template, bases=list(section.bases),
-            comments=self.carry + list(section.comments), line=section.line, file=section.file,
-        )  # fmt: skip
+            name=section.name,
+            entries=[],
+            is_template=section.is_template,
+            bases=list(section.bases),
+            comments=self.carry + list(section.comments),
+            line=section.line,
+            file=section.file,
+        )
         self.carry = []
         self.document.sections.append(copy)
         return copy
@@ -99,7 +104,7 @@ class _Builder:
                         "written out, without the inheritance",
                         section.line,
                         section.file,
-                    )  # fmt: skip
+                    )
                 )
 
     def add_entries(self, target: Section, entries: list[Entry], leading: list[str]) -> None:
@@ -127,7 +132,7 @@ class _Builder:
                                 "out, without the inheritance",
                                 entry.line,
                                 entry.file,
-                            )  # fmt: skip
+                            )
                         )
                 if at is not None:
                     previous = self._own(target, at)
@@ -198,7 +203,7 @@ def normalise(document: Document) -> tuple[Document, list[Finding]]:
                     "Move the ones you want into the first [general]",
                     section.line,
                     section.file,
-                )  # fmt: skip
+                )
             )
             builder.carry.extend(section.comments)
             for entry in section.entries:
@@ -213,9 +218,15 @@ def normalise(document: Document) -> tuple[Document, list[Finding]]:
             if section.is_addition and target.is_template:
                 raise NormaliseError(
                     f"[{section.name}](+) adds to a template; Asterisk rejects the whole file",
-                    [(section.file, section.line, f"[{section.name}](+): (+) only finds a section that is "
-                      f"not a template, and [{target.name}] is one; add the lines to the template itself")],
-                )  # fmt: skip
+                    [
+                        (
+                            section.file,
+                            section.line,
+                            f"[{section.name}](+): (+) only finds a section that is "
+                            f"not a template, and [{target.name}] is one; add the lines to the template itself",
+                        )
+                    ],
+                )
             builder.flatten_users_of(
                 target, f"[{section.name}](+)" if section.is_addition else f"a second [{section.name}]"
             )
@@ -223,9 +234,14 @@ def normalise(document: Document) -> tuple[Document, list[Finding]]:
                 if section.bases != target.bases or section.is_template != target.is_template:
                     raise NormaliseError(
                         f"[{section.name}] is defined twice with different templates",
-                        [(section.file, section.line, f"[{section.name}] is also defined at line {target.line}; "
-                          "rename one of them")],
-                    )  # fmt: skip
+                        [
+                            (
+                                section.file,
+                                section.line,
+                                f"[{section.name}] is also defined at line {target.line}; rename one of them",
+                            )
+                        ],
+                    )
                 findings.append(
                     Finding(
                         "warning",
@@ -237,7 +253,7 @@ def normalise(document: Document) -> tuple[Document, list[Finding]]:
                         "type, so iaxadmin merged the second into the first",
                         section.line,
                         section.file,
-                    )  # fmt: skip
+                    )
                 )
             builder.add_entries(target, section.entries, list(section.comments))
             continue

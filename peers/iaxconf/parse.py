@@ -5,7 +5,7 @@ file and follows its ``#include`` directives. Both return a :class:`ParseResult`
 a list of :class:`Note` (things Asterisk would warn about, and things this parser did not do).
 Syntax errors that make Asterisk reject the whole file raise :class:`ConfigSyntaxError`.
 
-How the text is read (reference: ``iax-syntax.md`` section 1):
+How the text is read (as ``main/config.c`` does):
 
 * Each physical line is one statement: a ``[section]`` header, a ``name = value`` line, a
   ``#directive``, a comment or blank. The lark grammar (``grammar.lark``, LALR, contextual lexer)

@@ -384,20 +384,10 @@ def _general(document: Document) -> _General:
             general.authdebug = _true(value)
         elif name == "delayreject":
             general.delayreject = _true(value)
-        elif name == "encryption":
-            general.encryption |= lowered == "aes128" or _true(value)
-            if not general.encryption:
-                general.force_encrypt = False
-        elif name == "forceencryption":
-            if _false(value):
-                general.force_encrypt = False
-            else:
-                general.encryption |= lowered == "aes128" or _true(value)
-                general.force_encrypt = general.force_encrypt or general.encryption
+        elif name in ("encryption", "forceencryption"):
+            _set_encryption(general, name, value)
         elif name == "codecpriority":
-            general.user_first |= lowered == "caller"
-            general.noprefs |= lowered in ("disabled", "reqonly")
-            general.nocap |= lowered == "reqonly"
+            _set_codecpriority(general, lowered)
         elif name == "bandwidth":
             general.codecs.bandwidth(value)
         elif name in ("allow", "disallow"):
@@ -414,6 +404,29 @@ def _general(document: Document) -> _General:
             general.maxregexpire = _int(value, general.maxregexpire)
     general.minregexpire = min(general.minregexpire, general.maxregexpire)
     return general
+
+
+def _set_encryption(target: _General | _Endpoint, name: str, value: str) -> None:
+    """encryption= or forceencryption=, alike in [general] and in a user or peer. A true value or
+    aes128 turns encryption on, and nothing turns it off again; encryption= that leaves it off
+    turns forcing off. forceencryption=no turns forcing off; any other value forces encryption
+    when it is on."""
+    turns_on = value.strip().lower() == "aes128" or _true(value)
+    if name == "encryption":
+        target.encryption |= turns_on
+        if not target.encryption:
+            target.force_encrypt = False
+    elif _false(value):
+        target.force_encrypt = False
+    else:
+        target.encryption |= turns_on
+        target.force_encrypt = target.force_encrypt or target.encryption
+
+
+def _set_codecpriority(target: _General | _Endpoint, lowered: str) -> None:
+    target.user_first |= lowered == "caller"
+    target.noprefs |= lowered in ("disabled", "reqonly")
+    target.nocap |= lowered == "reqonly"
 
 
 def _endpoint(
@@ -443,22 +456,12 @@ def _endpoint(
             ep.inkeys = [k.strip() for k in value.split(":") if k.strip()]
         elif key == "auth":
             ep.auth, auth_line = _methods(value), f"auth={value}"
-        elif key == "encryption":
-            ep.encryption |= lowered == "aes128" or _true(value)
-            if not ep.encryption:
-                ep.force_encrypt = False
-        elif key == "forceencryption":
-            if _false(value):
-                ep.force_encrypt = False
-            else:
-                ep.encryption |= lowered == "aes128" or _true(value)
-                ep.force_encrypt = ep.force_encrypt or ep.encryption
+        elif key in ("encryption", "forceencryption"):
+            _set_encryption(ep, key, value)
         elif key in ("allow", "disallow") and user:
             ep.codecs.apply(value, key == "allow")
         elif key == "codecpriority" and user:
-            ep.user_first |= lowered == "caller"
-            ep.noprefs |= lowered in ("disabled", "reqonly")
-            ep.nocap |= lowered == "reqonly"
+            _set_codecpriority(ep, lowered)
         elif key == "requirecalltoken":
             if _false(value):
                 ep.calltoken = "no"
@@ -544,8 +547,15 @@ def site(
                 section.name, _endpoint(section.name, kind, position, entries, general, user=False)
             )
     users.sort(key=lambda u: (bucket(u.name), u.position))
-    return Site(general, users, peers, sections, [(n, v) for n, v in limits if v >= 0], keys,
-                frozenset(contexts) if contexts is not None else None)  # fmt: skip
+    return Site(
+        general,
+        users,
+        peers,
+        sections,
+        [(n, v) for n, v in limits if v >= 0],
+        keys,
+        frozenset(contexts) if contexts is not None else None,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -643,12 +653,20 @@ def _calltoken(site: Site, where: _Where, name: str, *, registration: bool) -> t
     else:
         why = f"{who} has no requirecalltoken= and {where.addr} is in no calltokenoptional range"
     if endpoint is not None:
-        fix = Fix(f"set requirecalltoken=auto in [{find}] (it then asks for tokens only once the caller "
-                  "has shown it supports them), or give the caller call-token support",
-                  find, "requirecalltoken", "auto")  # fmt: skip
+        fix = Fix(
+            f"set requirecalltoken=auto in [{find}] (it then asks for tokens only once the caller "
+            "has shown it supports them), or give the caller call-token support",
+            find,
+            "requirecalltoken",
+            "auto",
+        )
     else:
-        fix = Fix(f"add calltokenoptional={where.addr}/32 to [general], or give the caller call-token support",
-                  "general", "calltokenoptional", f"{where.addr}/32")  # fmt: skip
+        fix = Fix(
+            f"add calltokenoptional={where.addr}/32 to [general], or give the caller call-token support",
+            "general",
+            "calltokenoptional",
+            f"{where.addr}/32",
+        )
     return True, why, fix
 
 
@@ -672,18 +690,31 @@ def _call_numbers(site: Site, where: _Where, in_use: int, validated: bool, resul
         )
         fix = Fix("raise maxcallnumbers in [general]", "general", "maxcallnumbers", str(max(limit * 2, 1)))
     if in_use >= limit:
-        result.steps.append(Step("callnumbers", False,
-                                 f"{where.addr} may hold {limit} call numbers ({source}) and holds {in_use}: "
-                                 "the call gets none and is refused"))  # fmt: skip
-        result.logged.append(Logged("ERROR", "chan_iax2.c",
-                                    f"maxcallnumber limit of {limit} for {where.addr} has been reached!"))  # fmt: skip
+        result.steps.append(
+            Step(
+                "callnumbers",
+                False,
+                f"{where.addr} may hold {limit} call numbers ({source}) and holds {in_use}: "
+                "the call gets none and is refused",
+            )
+        )
+        result.logged.append(
+            Logged(
+                "ERROR", "chan_iax2.c", f"maxcallnumber limit of {limit} for {where.addr} has been reached!"
+            )
+        )
         result.fix = fix
         return False
     nonval = site.general.maxcallnumbers_nonvalidated
     if not validated and nonval <= 0:
-        result.steps.append(Step("callnumbers", False,
-                                 f"maxcallnumbers_nonvalidated={nonval}: no call number is left for callers "
-                                 "without a call token"))  # fmt: skip
+        result.steps.append(
+            Step(
+                "callnumbers",
+                False,
+                f"maxcallnumbers_nonvalidated={nonval}: no call number is left for callers "
+                "without a call token",
+            )
+        )
         result.logged += [
             Logged(
                 "WARNING",
@@ -692,8 +723,12 @@ def _call_numbers(site: Site, where: _Where, in_use: int, validated: bool, resul
             ),
             Logged("WARNING", "chan_iax2.c", "No more space"),
         ]
-        result.fix = Fix("raise maxcallnumbers_nonvalidated in [general]", "general", "maxcallnumbers_nonvalidated",
-                         str(DEFAULT_MAXCALLNUMBERS_NONVALIDATED))  # fmt: skip
+        result.fix = Fix(
+            "raise maxcallnumbers_nonvalidated in [general]",
+            "general",
+            "maxcallnumbers_nonvalidated",
+            str(DEFAULT_MAXCALLNUMBERS_NONVALIDATED),
+        )
         return False
     result.steps.append(Step("callnumbers", True, f"{where.addr} may hold {limit} call numbers ({source})"))
     return True
@@ -769,8 +804,13 @@ def call_on(config: Site, call: Call) -> Result:
 def _finish(config: Site, result: Result) -> Result:
     if result.outcome == REJECTED and result.cause in ("No authority found", "Registration Refused"):
         if config.general.delayreject:
-            result.steps.append(Step("reject", False, "delayreject=yes: Asterisk waits a second before it sends "
-                                     "the refusal (auth_fail)"))  # fmt: skip
+            result.steps.append(
+                Step(
+                    "reject",
+                    False,
+                    "delayreject=yes: Asterisk waits a second before it sends the refusal (auth_fail)",
+                )
+            )
     return result
 
 
@@ -786,21 +826,37 @@ def _call_on(config: Site, call: Call) -> Result:
 
     # handle_call_token
     if call.calltoken:
-        result.steps.append(Step("calltoken", True, "The caller supports call tokens: it asks for one and sends "
-                                 "it back, so the call is token-validated"))  # fmt: skip
+        result.steps.append(
+            Step(
+                "calltoken",
+                True,
+                "The caller supports call tokens: it asks for one and sends "
+                "it back, so the call is token-validated",
+            )
+        )
         user = config.users_by_name.get(username)
         if user is not None and user.calltoken == "auto":
-            result.warnings.append(f"[{user.name}] has requirecalltoken=auto: after this call Asterisk requires call "
-                                   "tokens from it until the next reload")  # fmt: skip
+            result.warnings.append(
+                f"[{user.name}] has requirecalltoken=auto: after this call Asterisk requires call "
+                "tokens from it until the next reload"
+            )
     else:
         required, why, fix = _calltoken(config, where, username, registration=False)
         if required:
-            result.steps.append(Step("calltoken", False, f"The caller does not support call tokens and one is "
-                                     f"required: {why}"))  # fmt: skip
-            result.logged.append(Logged("ERROR", "chan_iax2.c",
-                                        "Call rejected, CallToken Support required. If unexpected, resolve by placing "
-                                        f"address {where.addr_port} in the calltokenoptional list or setting user "
-                                        f"{username or 'guest'} requirecalltoken=no"))  # fmt: skip
+            result.steps.append(
+                Step(
+                    "calltoken", False, f"The caller does not support call tokens and one is required: {why}"
+                )
+            )
+            result.logged.append(
+                Logged(
+                    "ERROR",
+                    "chan_iax2.c",
+                    "Call rejected, CallToken Support required. If unexpected, resolve by placing "
+                    f"address {where.addr_port} in the calltokenoptional list or setting user "
+                    f"{username or 'guest'} requirecalltoken=no",
+                )
+            )
             return _reject(result, None, fix)
         result.steps.append(
             Step("calltoken", True, f"The caller does not support call tokens; none is required: {why}")
@@ -814,24 +870,47 @@ def _call_on(config: Site, call: Call) -> Result:
     user = _match(config, where, username, requested_context, result)
     if user is None:
         if username:
-            result.steps.append(Step("auth", False,
-                                     f"No [user] takes username '{username}', so Asterisk sends a challenge that no "
-                                     "answer can pass (it does not tell a caller which names exist)"))  # fmt: skip
+            result.steps.append(
+                Step(
+                    "auth",
+                    False,
+                    f"No [user] takes username '{username}', so Asterisk sends a challenge that no "
+                    "answer can pass (it does not tell a caller which names exist)",
+                )
+            )
             result.conditions.append(LAST_AUTHMETHOD)
             if _answer(frozenset({"md5"}), call.secret, call.key, offered) is None:
                 result.steps.append(
                     Step("auth", False, "The caller cannot even answer that challenge (md5) and hangs up")
                 )
-                result.logged.append(Logged("WARNING", "chan_iax2.c",
-                                            f"I don't know how to authenticate {username} to <this host>",
-                                            side="caller", exact=False))  # fmt: skip
+                result.logged.append(
+                    Logged(
+                        "WARNING",
+                        "chan_iax2.c",
+                        f"I don't know how to authenticate {username} to <this host>",
+                        side="caller",
+                        exact=False,
+                    )
+                )
                 return _reject(result, None)
-            result.logged.append(Logged("WARNING", "chan_iax2.c",
-                                        f"Host {where.addr_port} failed to authenticate as {username}", authdebug=True))  # fmt: skip
+            result.logged.append(
+                Logged(
+                    "WARNING",
+                    "chan_iax2.c",
+                    f"Host {where.addr_port} failed to authenticate as {username}",
+                    authdebug=True,
+                )
+            )
         else:
-            result.logged.append(Logged("NOTICE", "chan_iax2.c",
-                                        f"Rejected connect attempt from {where.addr_port}, who was trying to reach "
-                                        f"'{exten}@{requested_context}'", authdebug=True))  # fmt: skip
+            result.logged.append(
+                Logged(
+                    "NOTICE",
+                    "chan_iax2.c",
+                    f"Rejected connect attempt from {where.addr_port}, who was trying to reach "
+                    f"'{exten}@{requested_context}'",
+                    authdebug=True,
+                )
+            )
         return _reject(result, "No authority found")
 
     context = requested_context or (user.contexts[0] if user.contexts else DEFAULT_CONTEXT)
@@ -840,8 +919,13 @@ def _call_on(config: Site, call: Call) -> Result:
 
     # socket_process, IAX_COMMAND_NEW
     if not user.secret and not user.dbsecret and user.force_encrypt:
-        result.steps.append(Step("encryption", False, f"[{user.name}] forces encryption, whose keys come from the "
-                                 "secret, and has no secret"))  # fmt: skip
+        result.steps.append(
+            Step(
+                "encryption",
+                False,
+                f"[{user.name}] forces encryption, whose keys come from the secret, and has no secret",
+            )
+        )
         result.logged.append(
             Logged(
                 "WARNING",
@@ -856,8 +940,13 @@ def _call_on(config: Site, call: Call) -> Result:
         )
 
     if not user.secret and not user.dbsecret and not user.inkeys:
-        result.steps.append(Step("auth", True, f"[{user.name}] has no secret and no inkeys: the call is not "
-                                 "authenticated at all"))  # fmt: skip
+        result.steps.append(
+            Step(
+                "auth",
+                True,
+                f"[{user.name}] has no secret and no inkeys: the call is not authenticated at all",
+            )
+        )
         if not _extension(config, result, where, context, exten, level="NOTICE"):
             return result
         if not _codec(result, user, wanted_codecs, where, level="NOTICE"):
@@ -874,15 +963,26 @@ def _call_on(config: Site, call: Call) -> Result:
         result.encrypted = True
     text = f"[{user.name}] asks the caller to authenticate with {_method_list(methods)} ({user.auth_why})"
     if user.encryption:
-        text += "; it offers AES-128 encryption" + (", which the caller takes" if result.encrypted else
-                                                    ", which the caller does not offer")  # fmt: skip
+        text += "; it offers AES-128 encryption" + (
+            ", which the caller takes" if result.encrypted else ", which the caller does not offer"
+        )
     result.steps.append(Step("auth", True, text))
     if result.encrypted and not call.secret:
-        result.steps.append(Step("encryption", False, "The caller is asked to encrypt and has no secret to derive "
-                                 "the keys from, so it hangs up"))  # fmt: skip
-        result.logged.append(Logged("WARNING", "chan_iax2.c",
-                                    "Call terminated. Encryption requested by peer but no secret available locally",
-                                    side="caller"))  # fmt: skip
+        result.steps.append(
+            Step(
+                "encryption",
+                False,
+                "The caller is asked to encrypt and has no secret to derive the keys from, so it hangs up",
+            )
+        )
+        result.logged.append(
+            Logged(
+                "WARNING",
+                "chan_iax2.c",
+                "Call terminated. Encryption requested by peer but no secret available locally",
+                side="caller",
+            )
+        )
         return _reject(result, None, Fix("give the caller the secret of this user", user.name, "secret"))
 
     used = _answer(methods, call.secret, call.key, offered)
@@ -934,14 +1034,26 @@ def _bits(methods: Collection[str]) -> int:
 def _auth_fix(user: _Endpoint, call: Call, offered) -> Fix:
     can = set(offered) if offered is not None else set(METHODS)
     if call.key and "rsa" in can:
-        return Fix(f"add rsa to auth= of [{user.name}] (with the caller's key in inkeys)", user.name, "auth",
-                   _method_list(user.auth | {"rsa"}))  # fmt: skip
+        return Fix(
+            f"add rsa to auth= of [{user.name}] (with the caller's key in inkeys)",
+            user.name,
+            "auth",
+            _method_list(user.auth | {"rsa"}),
+        )
     if call.secret and "md5" in can:
-        return Fix(f"let [{user.name}] accept md5: auth={_method_list((user.auth - {'plaintext'}) | {'md5'})}",
-                   user.name, "auth", _method_list((user.auth - {"plaintext"}) | {"md5"}))  # fmt: skip
+        return Fix(
+            f"let [{user.name}] accept md5: auth={_method_list((user.auth - {'plaintext'}) | {'md5'})}",
+            user.name,
+            "auth",
+            _method_list((user.auth - {"plaintext"}) | {"md5"}),
+        )
     if call.secret and "plaintext" in can:
-        return Fix(f"the caller only sends plaintext; let [{user.name}] accept it (auth=plaintext is insecure)",
-                   user.name, "auth", _method_list(user.auth | {"plaintext"}))  # fmt: skip
+        return Fix(
+            f"the caller only sends plaintext; let [{user.name}] accept it (auth=plaintext is insecure)",
+            user.name,
+            "auth",
+            _method_list(user.auth | {"plaintext"}),
+        )
     return Fix("give the caller this user's secret or a key from its inkeys", user.name, "secret")
 
 
@@ -951,8 +1063,9 @@ def _verify(
     """``authenticate_verify`` for the answer ``used``."""
     methods = user.auth
     if user.force_encrypt and not result.encrypted:
-        result.steps.append(Step("encryption", False, f"[{user.name}] forces encryption and the caller does not "
-                                 "encrypt"))  # fmt: skip
+        result.steps.append(
+            Step("encryption", False, f"[{user.name}] forces encryption and the caller does not encrypt")
+        )
         result.logged.append(
             Logged(
                 "WARNING",
@@ -960,15 +1073,25 @@ def _verify(
                 "Call Terminated, incoming call is unencrypted while force encrypt is enabled.",
             )
         )
-        result.fix = Fix("the caller must offer encryption (encryption=yes on its side), or drop forceencryption "
-                         f"from [{user.name}]", user.name, "forceencryption", "no")  # fmt: skip
+        result.fix = Fix(
+            "the caller must offer encryption (encryption=yes on its side), or drop forceencryption "
+            f"from [{user.name}]",
+            user.name,
+            "forceencryption",
+            "no",
+        )
         return False
     if "rsa" in methods and used == "rsa" and user.inkeys:
         for name in user.inkeys:
             loaded = _key_loaded(config, name)
             if loaded and name == call.key:
-                result.steps.append(Step("auth", True, f"The caller signs with key '{name}', which is in inkeys of "
-                                         f"[{user.name}]"))  # fmt: skip
+                result.steps.append(
+                    Step(
+                        "auth",
+                        True,
+                        f"The caller signs with key '{name}', which is in inkeys of [{user.name}]",
+                    )
+                )
                 return True
             if not loaded:
                 result.logged.append(
@@ -978,19 +1101,39 @@ def _verify(
                         f"Requested inkey '{name}' for RSA authentication does not exist",
                     )
                 )
-        result.steps.append(Step("auth", False, f"The caller signs with key '{call.key}', and none of inkeys="
-                                 f"{':'.join(user.inkeys)} of [{user.name}] verifies it"))  # fmt: skip
-        result.logged.append(Logged("WARNING", "chan_iax2.c", "No RSA public keys on file matched incoming call",
-                                    authdebug=True))  # fmt: skip
-        result.fix = Fix(f"add the caller's key '{call.key}' to inkeys of [{user.name}]", user.name, "inkeys",
-                         ":".join([*user.inkeys, call.key or ""]))  # fmt: skip
+        result.steps.append(
+            Step(
+                "auth",
+                False,
+                f"The caller signs with key '{call.key}', and none of inkeys="
+                f"{':'.join(user.inkeys)} of [{user.name}] verifies it",
+            )
+        )
+        result.logged.append(
+            Logged(
+                "WARNING", "chan_iax2.c", "No RSA public keys on file matched incoming call", authdebug=True
+            )
+        )
+        result.fix = Fix(
+            f"add the caller's key '{call.key}' to inkeys of [{user.name}]",
+            user.name,
+            "inkeys",
+            ":".join([*user.inkeys, call.key or ""]),
+        )
         return False
     if "md5" in methods:
         if user.dbsecret and not user.secret:
-            result.conditions.append(f"the AstDB entry {user.dbsecret} (dbsecret of [{user.name}]) must hold the "
-                                     "caller's secret")  # fmt: skip
-            result.steps.append(Step("auth", None, "The secret is read from the AstDB at call time; whether it "
-                                     "matches cannot be told from iax.conf"))  # fmt: skip
+            result.conditions.append(
+                f"the AstDB entry {user.dbsecret} (dbsecret of [{user.name}]) must hold the caller's secret"
+            )
+            result.steps.append(
+                Step(
+                    "auth",
+                    None,
+                    "The secret is read from the AstDB at call time; whether it "
+                    "matches cannot be told from iax.conf",
+                )
+            )
             return True
         parts = user.secret.split(";")
         for part in parts:
@@ -1020,8 +1163,13 @@ def _verify(
             f"give the caller the secret of [{user.name}], or change secret= there", user.name, "secret"
         )
         return False
-    result.steps.append(Step("auth", False, f"[{user.name}] accepts {_method_list(methods)} and the caller "
-                             f"answered with {used}"))  # fmt: skip
+    result.steps.append(
+        Step(
+            "auth",
+            False,
+            f"[{user.name}] accepts {_method_list(methods)} and the caller answered with {used}",
+        )
+    )
     return False
 
 
@@ -1040,30 +1188,47 @@ def _match(config: Site, where: _Where, username: str, context: str, result: Res
         else:
             reasons.append(verdict.explain(where.ip))
         if not verdict.allowed:
-            result.logged.append(Logged("NOTICE", "acl.c", f"IAX2 user ACL: Rejecting '{where.addr}' due to a failure "
-                                        "to pass ACL '(BASELINE)'"))  # fmt: skip
+            result.logged.append(
+                Logged(
+                    "NOTICE",
+                    "acl.c",
+                    f"IAX2 user ACL: Rejecting '{where.addr}' due to a failure to pass ACL '(BASELINE)'",
+                )
+            )
             result.candidates.append(Candidate(user.name, user.kind, False, reasons))
             if username:
-                result.fix = Fix(f"add permit={where.addr}/32 as the last permit/deny line of [{user.name}] (the "
-                                 "last matching line decides)", user.name, "permit", f"{where.addr}/32")  # fmt: skip
+                result.fix = Fix(
+                    f"add permit={where.addr}/32 as the last permit/deny line of [{user.name}] (the "
+                    "last matching line decides)",
+                    user.name,
+                    "permit",
+                    f"{where.addr}/32",
+                )
             continue
         if verdict.unknown:
-            result.conditions.append(f"the named ACL(s) {', '.join(verdict.unknown)} of [{user.name}] must admit "
-                                     f"{where.addr} (acl.conf is not known to iaxadmin)")  # fmt: skip
+            result.conditions.append(
+                f"the named ACL(s) {', '.join(verdict.unknown)} of [{user.name}] must admit "
+                f"{where.addr} (acl.conf is not known to iaxadmin)"
+            )
         if context and not any(c == context or c == "*" for c in user.contexts):
             listed = (
                 ", ".join(user.contexts)
                 if user.contexts
                 else "none (without context= lines no requested context "
             )
-            "is permitted)"  # fmt: skip
+            "is permitted)"
             reasons.append(
                 f"the caller asks for context '{context}', which is not in its context list ({listed})"
             )
             result.candidates.append(Candidate(user.name, user.kind, False, reasons))
             if username:
-                result.fix = Fix(f"add context={context} to [{user.name}] (a context the caller may ask for), or "
-                                 "let the caller ask for none", user.name, "context", context)  # fmt: skip
+                result.fix = Fix(
+                    f"add context={context} to [{user.name}] (a context the caller may ask for), or "
+                    "let the caller ask for none",
+                    user.name,
+                    "context",
+                    context,
+                )
             continue
         if context:
             reasons.append(f"the context '{context}' it asks for is permitted")
@@ -1071,17 +1236,35 @@ def _match(config: Site, where: _Where, username: str, context: str, result: Res
             reasons.append(f"the caller sends username '{username}': an exact match ends the search")
             result.candidates.append(Candidate(user.name, user.kind, True, reasons, None, True))
             result.section = user.name
-            result.steps.append(Step("match", True, f"[{user.name}] takes the call: the username matches, the address "
-                                     f"is admitted{' and the context is permitted' if context else ''}"))  # fmt: skip
+            result.steps.append(
+                Step(
+                    "match",
+                    True,
+                    f"[{user.name}] takes the call: the username matches, the address "
+                    f"is admitted{' and the context is permitted' if context else ''}",
+                )
+            )
             return user
         if not user.needs_auth:
             score = 4 if user.rules else 3
-            reasons.append("no secret or inkeys" + (" and its permit/deny lines admit the address: score 4" if
-                                                    user.rules else " and no permit/deny lines: score 3"))  # fmt: skip
+            reasons.append(
+                "no secret or inkeys"
+                + (
+                    " and its permit/deny lines admit the address: score 4"
+                    if user.rules
+                    else " and no permit/deny lines: score 3"
+                )
+            )
         else:
             score = 2 if user.rules else 1
-            reasons.append("it needs authentication" + (" and its permit/deny lines admit the address: score 2" if
-                                                         user.rules else " and has no permit/deny lines: score 1"))  # fmt: skip
+            reasons.append(
+                "it needs authentication"
+                + (
+                    " and its permit/deny lines admit the address: score 2"
+                    if user.rules
+                    else " and has no permit/deny lines: score 1"
+                )
+            )
         scores[user.name] = score
         result.candidates.append(Candidate(user.name, user.kind, True, reasons, score))
         if score > best_score:
@@ -1090,8 +1273,13 @@ def _match(config: Site, where: _Where, username: str, context: str, result: Res
         _no_such_user(config, username, result)
         return None
     if best is None:
-        result.steps.append(Step("match", False, "No [user] section admits this caller" +
-                                 (" and the context it asks for" if context else "")))  # fmt: skip
+        result.steps.append(
+            Step(
+                "match",
+                False,
+                "No [user] section admits this caller" + (" and the context it asks for" if context else ""),
+            )
+        )
         result.fix = _no_candidate_fix(config, where, context)
         return None
     tied = [c.section for c in result.candidates if c.included and c.score == best_score]
@@ -1101,23 +1289,43 @@ def _match(config: Site, where: _Where, username: str, context: str, result: Res
         result.outcome = AMBIGUOUS
         result.tied = tied
         result.pick = best.name
-        result.steps.append(Step("match", None,
-                                 f"No username is sent and {len(tied)} users tie with score {best_score}: "
-                                 f"{', '.join(f'[{t}]' for t in tied)}. Asterisk takes the first in its hash table's "
-                                 f"order, which is [{best.name}] in Asterisk 22.10.1 today, but a rename or another "
-                                 "version can change it"))  # fmt: skip
+        result.steps.append(
+            Step(
+                "match",
+                None,
+                f"No username is sent and {len(tied)} users tie with score {best_score}: "
+                f"{', '.join(f'[{t}]' for t in tied)}. Asterisk takes the first in its hash table's "
+                f"order, which is [{best.name}] in Asterisk 22.10.1 today, but a rename or another "
+                "version can change it",
+            )
+        )
         if best_score % 2:  # no permit/deny lines: one ACL line lifts the user that should win
-            result.fix = Fix(f"give the caller a username, or add permit={where.addr}/32 to the user that should take "
-                             f"these calls (a user with permit/deny lines outranks one without), e.g. [{best.name}]",
-                             best.name, "permit", f"{where.addr}/32")  # fmt: skip
+            result.fix = Fix(
+                f"give the caller a username, or add permit={where.addr}/32 to the user that should take "
+                f"these calls (a user with permit/deny lines outranks one without), e.g. [{best.name}]",
+                best.name,
+                "permit",
+                f"{where.addr}/32",
+            )
         else:
             other = next(t for t in tied if t != best.name)
-            result.fix = Fix(f"give the caller a username, or add deny={where.addr}/32 at the end of every tied user "
-                             f"that should not take these calls, e.g. [{other}]", other, "deny", f"{where.addr}/32")  # fmt: skip
+            result.fix = Fix(
+                f"give the caller a username, or add deny={where.addr}/32 at the end of every tied user "
+                f"that should not take these calls, e.g. [{other}]",
+                other,
+                "deny",
+                f"{where.addr}/32",
+            )
     else:
         result.section = best.name
-        result.steps.append(Step("match", True, f"No username is sent; [{best.name}] has the best score "
-                                 f"({best_score}) of {len(scores)} candidate(s)"))  # fmt: skip
+        result.steps.append(
+            Step(
+                "match",
+                True,
+                f"No username is sent; [{best.name}] has the best score "
+                f"({best_score}) of {len(scores)} candidate(s)",
+            )
+        )
     return best
 
 
@@ -1130,8 +1338,14 @@ def _no_such_user(config: Site, username: str, result: Result) -> None:
     other = next((u.name for u in config.users if u.name.lower() == username.lower()), None)
     if kind == "peer" and other is None:
         text = f"[{username}] is type=peer, and a peer never takes incoming calls"
-        result.candidates.append(Candidate(username, "peer", False, ["type=peer sections place calls and register; "
-                                                                     "incoming calls need type=user or friend"]))  # fmt: skip
+        result.candidates.append(
+            Candidate(
+                username,
+                "peer",
+                False,
+                ["type=peer sections place calls and register; incoming calls need type=user or friend"],
+            )
+        )
         result.fix = Fix(f"make [{username}] type=friend", username, "type", "friend")
     elif other is not None:
         text = f"No [user] is named exactly '{username}' (names are compared with case: [{other}] differs)"
@@ -1157,21 +1371,45 @@ def _extension(config: Site, result: Result, where: _Where, context: str, exten:
         return True
     if config.contexts is None:
         result.conditions.append(f"extension '{exten}' must exist in context '{context}' of the dialplan")
-        result.steps.append(Step("dialplan", None, f"The call goes to {exten}@{context}; iaxadmin does not know this "
-                                 "host's dialplan (upload extensions.conf or let the agent report it)"))  # fmt: skip
+        result.steps.append(
+            Step(
+                "dialplan",
+                None,
+                f"The call goes to {exten}@{context}; iaxadmin does not know this "
+                "host's dialplan (upload extensions.conf or let the agent report it)",
+            )
+        )
         return True
     if context not in config.contexts:
-        result.steps.append(Step("dialplan", False, f"The call goes to {exten}@{context}, and the dialplan has no "
-                                 f"context '{context}'"))  # fmt: skip
-        result.logged.append(Logged(level, "chan_iax2.c", f"Rejected connect attempt from {where.addr_port}, request "
-                                    f"'{exten}@{context}' does not exist", authdebug=True))  # fmt: skip
+        result.steps.append(
+            Step(
+                "dialplan",
+                False,
+                f"The call goes to {exten}@{context}, and the dialplan has no context '{context}'",
+            )
+        )
+        result.logged.append(
+            Logged(
+                level,
+                "chan_iax2.c",
+                f"Rejected connect attempt from {where.addr_port}, request "
+                f"'{exten}@{context}' does not exist",
+                authdebug=True,
+            )
+        )
         section = result.section or result.pick
-        _reject(result, "No such context/extension",
-                Fix(f"point context= of [{section}] at a context the dialplan defines", section, "context",
-                    None) if section else None)  # fmt: skip
+        _reject(
+            result,
+            "No such context/extension",
+            Fix(f"point context= of [{section}] at a context the dialplan defines", section, "context", None)
+            if section
+            else None,
+        )
         return False
-    result.conditions.append(f"extension '{exten}' must exist in context '{context}' (the dialplan has the "
-                             "context; iaxadmin does not know its extensions)")  # fmt: skip
+    result.conditions.append(
+        f"extension '{exten}' must exist in context '{context}' (the dialplan has the "
+        "context; iaxadmin does not know its extensions)"
+    )
     result.steps.append(
         Step("dialplan", True, f"The call goes to {exten}@{context}; the dialplan has that context")
     )
@@ -1191,9 +1429,17 @@ def _codec(
         chosen = codecs.choose(prefs, capability)
         if chosen is None:
             result.steps.append(Step("codec", False, f"[{user.name}] allows no codec at all"))
-            result.logged.append(Logged(level, "chan_iax2.c", f"Rejected connect attempt from {where.addr_port}, "
-                                        "requested/capability '<format>'/'<formats>' incompatible with our capability "
-                                        "'(nothing)'.", authdebug=True, exact=False))  # fmt: skip
+            result.logged.append(
+                Logged(
+                    level,
+                    "chan_iax2.c",
+                    f"Rejected connect attempt from {where.addr_port}, "
+                    "requested/capability '<format>'/'<formats>' incompatible with our capability "
+                    "'(nothing)'.",
+                    authdebug=True,
+                    exact=False,
+                )
+            )
             _reject(
                 result,
                 "Unable to negotiate codec",
@@ -1202,8 +1448,14 @@ def _codec(
             return False
         result.codec = chosen
         result.conditions.append(f"the caller must offer one of {codecs.names(capability)}")
-        result.steps.append(Step("codec", None, f"The caller's codecs are not given: if it takes any, {chosen} is "
-                                 f"chosen ([{user.name}] prefers {', '.join(prefs[:4])}{'...' if len(prefs) > 4 else ''})"))  # fmt: skip
+        result.steps.append(
+            Step(
+                "codec",
+                None,
+                f"The caller's codecs are not given: if it takes any, {chosen} is "
+                f"chosen ([{user.name}] prefers {', '.join(prefs[:4])}{'...' if len(prefs) > 4 else ''})",
+            )
+        )
         return True
     peerformat, peercapability = wanted[0], frozenset(wanted)
     joint = capability & peercapability
@@ -1219,16 +1471,26 @@ def _codec(
             chosen = codecs.choose(prefs if user.user_first else list(wanted), joint)
     if chosen is None:
         if user.nocap:
-            message = (f"Rejected connect attempt from {where.addr_port}, requested '{codecs.names({peerformat})}' "
-                       f"incompatible with our capability '{codecs.names(capability)}'.")  # fmt: skip
+            message = (
+                f"Rejected connect attempt from {where.addr_port}, requested '{codecs.names({peerformat})}' "
+                f"incompatible with our capability '{codecs.names(capability)}'."
+            )
         else:
-            message = (f"Rejected connect attempt from {where.addr_port}, requested/capability "
-                       f"'{codecs.names({peerformat})}'/'{codecs.names(peercapability)}' incompatible with our "
-                       f"capability '{codecs.names(capability)}'.")  # fmt: skip
+            message = (
+                f"Rejected connect attempt from {where.addr_port}, requested/capability "
+                f"'{codecs.names({peerformat})}'/'{codecs.names(peercapability)}' incompatible with our "
+                f"capability '{codecs.names(capability)}'."
+            )
         result.logged.append(Logged(level, "chan_iax2.c", message, authdebug=True))
         what = "its first codec" if user.nocap else "any of its codecs"
-        result.steps.append(Step("codec", False, f"The caller offers {', '.join(wanted)} and [{user.name}] (codecpriority="
-                                 f"{priority}) allows {', '.join(prefs) or 'nothing'}: {what} is not allowed"))  # fmt: skip
+        result.steps.append(
+            Step(
+                "codec",
+                False,
+                f"The caller offers {', '.join(wanted)} and [{user.name}] (codecpriority="
+                f"{priority}) allows {', '.join(prefs) or 'nothing'}: {what} is not allowed",
+            )
+        )
         _reject(
             result,
             "Unable to negotiate codec",
@@ -1236,8 +1498,14 @@ def _codec(
         )
         return False
     result.codec = chosen
-    result.steps.append(Step("codec", True, f"Codec {chosen} (codecpriority={priority}: "
-                             f"{'the caller' if user.user_first and not user.noprefs else 'this host'} chooses)"))  # fmt: skip
+    result.steps.append(
+        Step(
+            "codec",
+            True,
+            f"Codec {chosen} (codecpriority={priority}: "
+            f"{'the caller' if user.user_first and not user.noprefs else 'this host'} chooses)",
+        )
+    )
     return True
 
 
@@ -1250,8 +1518,14 @@ def _accepted(result: Result, user: _Endpoint) -> Result:
         if result.auth_method not in (None, "none")
         else "unauthenticated"
     )
-    result.steps.append(Step("accept", True, f"Accepted ({how}{', encrypted' if result.encrypted else ''}) by "
-                             f"[{user.name}] into {result.exten}@{result.context}"))  # fmt: skip
+    result.steps.append(
+        Step(
+            "accept",
+            True,
+            f"Accepted ({how}{', encrypted' if result.encrypted else ''}) by "
+            f"[{user.name}] into {result.exten}@{result.context}",
+        )
+    )
     return result
 
 
@@ -1287,12 +1561,22 @@ def _register_on(config: Site, reg: Registration) -> Result:
     else:
         required, why, fix = _calltoken(config, where, name, registration=True)
         if required:
-            result.steps.append(Step("calltoken", False, f"The registering box does not support call tokens and one "
-                                     f"is required: {why}"))  # fmt: skip
-            result.logged.append(Logged("ERROR", "chan_iax2.c",
-                                        "Call rejected, CallToken Support required. If unexpected, resolve by placing "
-                                        f"address {where.addr_port} in the calltokenoptional list or setting user "
-                                        f"{name or 'guest'} requirecalltoken=no"))  # fmt: skip
+            result.steps.append(
+                Step(
+                    "calltoken",
+                    False,
+                    f"The registering box does not support call tokens and one is required: {why}",
+                )
+            )
+            result.logged.append(
+                Logged(
+                    "ERROR",
+                    "chan_iax2.c",
+                    "Call rejected, CallToken Support required. If unexpected, resolve by placing "
+                    f"address {where.addr_port} in the calltokenoptional list or setting user "
+                    f"{name or 'guest'} requirecalltoken=no",
+                )
+            )
             return _reject(result, None, fix)
         result.steps.append(Step("calltoken", True, f"No call token is required: {why}"))
     if not _call_numbers(config, where, 0, reg.calltoken, result):
@@ -1311,8 +1595,11 @@ def _register_on(config: Site, reg: Registration) -> Result:
             fix = Fix(f"make [{name}] type=friend (with host=dynamic)", name, "type", "friend")
         else:
             other = next((p for p in config.peers if p.lower() == name.lower()), None)
-            why = (f"there is no peer named exactly '{name}' (names are compared with case: [{other}] differs)" if other
-                   else f"there is no peer or friend named '{name}'")  # fmt: skip
+            why = (
+                f"there is no peer named exactly '{name}' (names are compared with case: [{other}] differs)"
+                if other
+                else f"there is no peer or friend named '{name}'"
+            )
             fix = Fix(f"add a [{name}] peer with host=dynamic, or correct the name in the register line")
         result.candidates.append(Candidate(name, kind or "none", False, [why]))
         result.steps.append(Step("register", False, why[0].upper() + why[1:]))
@@ -1332,14 +1619,10 @@ def _register_on(config: Site, reg: Registration) -> Result:
     if not peer.dynamic:
         reasons.append(f"host={peer.host or '(none)'}: only host=dynamic peers register")
         result.candidates[-1].included = False
-        result.steps.append(
-            Step("register", False, f"[{peer.name}] has host={peer.host or '(none)'}, not host=dynamic")
-        )
-        result.logged.append(Logged("NOTICE", "chan_iax2.c", f"Peer '{peer.name}' is not dynamic (from {where.addr})",
-                                    authdebug=True))  # fmt: skip
-        return _reject(
+        return _registration_refused(
             result,
-            "Registration Refused",
+            Step("register", False, f"[{peer.name}] has host={peer.host or '(none)'}, not host=dynamic"),
+            f"Peer '{peer.name}' is not dynamic (from {where.addr})",
             Fix(f"set host=dynamic in [{peer.name}]", peer.name, "host", "dynamic"),
         )
     reasons.append("host=dynamic")
@@ -1349,23 +1632,37 @@ def _register_on(config: Site, reg: Registration) -> Result:
     )
     if not verdict.allowed:
         result.candidates[-1].included = False
-        result.steps.append(Step("register", False, f"[{peer.name}]: {verdict.explain(where.ip)}"))
-        result.logged += [
-            Logged("NOTICE", "acl.c", f"IAX2 Peer ACL: Rejecting '{where.addr}' due to a failure to pass ACL '(BASELINE)'"),
-            Logged("NOTICE", "chan_iax2.c", f"Host {where.addr} denied access to register peer '{peer.name}'",
-                   authdebug=True),
-        ]  # fmt: skip
-        return _reject(result, "Registration Refused",
-                       Fix(f"add permit={where.addr}/32 as the last permit/deny line of [{peer.name}]", peer.name,
-                           "permit", f"{where.addr}/32"))  # fmt: skip
+        result.logged.append(
+            Logged(
+                "NOTICE",
+                "acl.c",
+                f"IAX2 Peer ACL: Rejecting '{where.addr}' due to a failure to pass ACL '(BASELINE)'",
+            )
+        )
+        return _registration_refused(
+            result,
+            Step("register", False, f"[{peer.name}]: {verdict.explain(where.ip)}"),
+            f"Host {where.addr} denied access to register peer '{peer.name}'",
+            Fix(
+                f"add permit={where.addr}/32 as the last permit/deny line of [{peer.name}]",
+                peer.name,
+                "permit",
+                f"{where.addr}/32",
+            ),
+        )
     if verdict.unknown:
         result.conditions.append(f"the named ACL(s) {', '.join(verdict.unknown)} must admit {where.addr}")
     result.candidates[-1].chosen = True
     result.section = peer.name  # the peer that takes the registration, whether it then authenticates
 
     if not peer.secret and not peer.inkeys:
-        result.steps.append(Step("register", True, f"[{peer.name}] has no secret and no inkeys: it registers without "
-                                 "any authentication"))  # fmt: skip
+        result.steps.append(
+            Step(
+                "register",
+                True,
+                f"[{peer.name}] has no secret and no inkeys: it registers without any authentication",
+            )
+        )
         result.warnings.append(
             f"anyone {'whose address the permit/deny lines admit ' if peer.rules else ''}may register as [{peer.name}] "
             "and receive its calls: give it a secret (or inkeys)"
@@ -1387,20 +1684,23 @@ def _register_on(config: Site, reg: Registration) -> Result:
             line = f"No secret associated with peer '{name}'"
         else:
             line = f"No way to send secret to peer '<this host>' (their methods: {_bits(methods)})"
-        result.logged.append(Logged("NOTICE" if not secret and not reg.key else "WARNING", "chan_iax2.c", line,
-                                    side="caller", exact="<" not in line))  # fmt: skip
+        result.logged.append(
+            Logged(
+                "NOTICE" if not secret and not reg.key else "WARNING",
+                "chan_iax2.c",
+                line,
+                side="caller",
+                exact="<" not in line,
+            )
+        )
         return _reject(result, None, _peer_auth_fix(peer, reg, offered))
     result.auth_method = used
     if used == "rsa":
         if not peer.inkeys:
-            result.logged.append(Logged("NOTICE", "chan_iax2.c", f"Host '{name}' trying to do RSA authentication, but "
-                                        "we have no inkeys", authdebug=True))  # fmt: skip
-            result.steps.append(
-                Step("auth", False, f"[{peer.name}] has no inkeys to check the signature with")
-            )
-            return _reject(
+            return _registration_refused(
                 result,
-                "Registration Refused",
+                Step("auth", False, f"[{peer.name}] has no inkeys to check the signature with"),
+                f"Host '{name}' trying to do RSA authentication, but we have no inkeys",
                 Fix(f"add inkeys={reg.key} to [{peer.name}]", peer.name, "inkeys", reg.key),
             )
         for key in peer.inkeys:
@@ -1412,45 +1712,63 @@ def _register_on(config: Site, reg: Registration) -> Result:
                 result.logged.append(
                     Logged("WARNING", "chan_iax2.c", f"requested inkey '{key}' does not exist")
                 )
-        result.logged.append(Logged("NOTICE", "chan_iax2.c", f"Host {name} failed RSA authentication with inkeys "
-                                    f"'{':'.join(peer.inkeys)}'", authdebug=True))  # fmt: skip
-        result.steps.append(
-            Step("auth", False, f"Key '{reg.key}' is not among inkeys={':'.join(peer.inkeys)}")
+        return _registration_refused(
+            result,
+            Step("auth", False, f"Key '{reg.key}' is not among inkeys={':'.join(peer.inkeys)}"),
+            f"Host {name} failed RSA authentication with inkeys '{':'.join(peer.inkeys)}'",
+            Fix(
+                f"add '{reg.key}' to inkeys of [{peer.name}]",
+                peer.name,
+                "inkeys",
+                ":".join([*peer.inkeys, reg.key or ""]),
+            ),
         )
-        return _reject(result, "Registration Refused",
-                       Fix(f"add '{reg.key}' to inkeys of [{peer.name}]", peer.name, "inkeys",
-                           ":".join([*peer.inkeys, reg.key or ""])))  # fmt: skip
     if used == "md5":
         if secret in peer.secret.split(";"):
             result.steps.append(Step("auth", True, f"The MD5 answer matches the secret of [{peer.name}]"))
             return _registered(config, result, peer, where, reg, authenticated=True)
-        result.logged.append(Logged("NOTICE", "chan_iax2.c", f"Host {where.addr} failed MD5 authentication for "
-                                    f"'{peer.name}' (<expected> != <received>)", authdebug=True, exact=False))  # fmt: skip
-        result.steps.append(Step("auth", False, f"The MD5 answer does not match the secret of [{peer.name}]"))
-        return _reject(result, "Registration Refused",
-                       Fix(f"use the secret of [{peer.name}] in the register line, or change secret= there", peer.name,
-                           "secret"))  # fmt: skip
+        return _registration_refused(
+            result,
+            Step("auth", False, f"The MD5 answer does not match the secret of [{peer.name}]"),
+            f"Host {where.addr} failed MD5 authentication for '{peer.name}' (<expected> != <received>)",
+            Fix(
+                f"use the secret of [{peer.name}] in the register line, or change secret= there",
+                peer.name,
+                "secret",
+            ),
+            exact=False,
+        )
     if secret == peer.secret:
         result.steps.append(Step("auth", True, f"The plaintext secret matches [{peer.name}]"))
         result.warnings.append(
             "the secret crossed the network in clear text (auth=plaintext); use md5 or rsa"
         )
         return _registered(config, result, peer, where, reg, authenticated=True)
-    result.logged.append(Logged("NOTICE", "chan_iax2.c", f"Host {where.addr} did not provide proper plaintext password "
-                                f"for '{peer.name}'", authdebug=True))  # fmt: skip
-    result.steps.append(Step("auth", False, f"The plaintext secret does not match [{peer.name}]"))
-    return _reject(
+    return _registration_refused(
         result,
-        "Registration Refused",
+        Step("auth", False, f"The plaintext secret does not match [{peer.name}]"),
+        f"Host {where.addr} did not provide proper plaintext password for '{peer.name}'",
         Fix(f"use the secret of [{peer.name}] in the register line", peer.name, "secret"),
     )
+
+
+def _registration_refused(result: Result, step: Step, notice: str, fix: Fix, *, exact: bool = True) -> Result:
+    """A registration chan_iax2 refuses: the step that fails, the NOTICE it logs (with
+    authdebug=yes) and what would fix it."""
+    result.steps.append(step)
+    result.logged.append(Logged("NOTICE", "chan_iax2.c", notice, authdebug=True, exact=exact))
+    return _reject(result, "Registration Refused", fix)
 
 
 def _peer_auth_fix(peer: _Endpoint, reg: Registration, offered) -> Fix:
     can = set(offered) if offered is not None else set(METHODS)
     if reg.key and "rsa" in can:
-        return Fix(f"add rsa to auth= of [{peer.name}] (and the key to inkeys)", peer.name, "auth",
-                   _method_list(peer.auth | {"rsa"}))  # fmt: skip
+        return Fix(
+            f"add rsa to auth= of [{peer.name}] (and the key to inkeys)",
+            peer.name,
+            "auth",
+            _method_list(peer.auth | {"rsa"}),
+        )
     if reg.secret and "md5" in can:
         return Fix(f"let [{peer.name}] accept md5", peer.name, "auth", _method_list(peer.auth | {"md5"}))
     return Fix(
@@ -1466,12 +1784,24 @@ def _registered(
     general = config.general
     expiry = reg.refresh or general.minregexpire
     if expiry > general.maxregexpire:
-        result.logged.append(Logged("NOTICE", "chan_iax2.c", f"Restricting registration for peer '{peer.name}' to "
-                                    f"{general.maxregexpire} seconds (requested {expiry})"))  # fmt: skip
+        result.logged.append(
+            Logged(
+                "NOTICE",
+                "chan_iax2.c",
+                f"Restricting registration for peer '{peer.name}' to "
+                f"{general.maxregexpire} seconds (requested {expiry})",
+            )
+        )
         expiry = general.maxregexpire
     elif expiry < general.minregexpire:
-        result.logged.append(Logged("NOTICE", "chan_iax2.c", f"Restricting registration for peer '{peer.name}' to "
-                                    f"{general.minregexpire} seconds (requested {expiry})"))  # fmt: skip
+        result.logged.append(
+            Logged(
+                "NOTICE",
+                "chan_iax2.c",
+                f"Restricting registration for peer '{peer.name}' to "
+                f"{general.minregexpire} seconds (requested {expiry})",
+            )
+        )
         expiry = general.minregexpire
     how = "AUTHENTICATED" if authenticated else "UNAUTHENTICATED"
     result.logged.append(
@@ -1480,9 +1810,19 @@ def _registered(
     result.outcome = ACCEPTED
     result.section = peer.name
     result.peer_row = {
-        "name": peer.name, "host": where.addr, "dynamic": True, "port": str(where.port),
-        "status": "UNKNOWN" if peer.qualify else "Unmonitored", "expiry": expiry,
-    }  # fmt: skip
-    result.steps.append(Step("register", True, f"[{peer.name}] is registered at {where.addr_port} for {expiry} s; "
-                             f"`iax2 show peers` shows it at {where.addr} port {where.port} (D)"))  # fmt: skip
+        "name": peer.name,
+        "host": where.addr,
+        "dynamic": True,
+        "port": str(where.port),
+        "status": "UNKNOWN" if peer.qualify else "Unmonitored",
+        "expiry": expiry,
+    }
+    result.steps.append(
+        Step(
+            "register",
+            True,
+            f"[{peer.name}] is registered at {where.addr_port} for {expiry} s; "
+            f"`iax2 show peers` shows it at {where.addr} port {where.port} (D)",
+        )
+    )
     return result

@@ -3,8 +3,8 @@ Pure Python, no Django.
 
 A trunk joins two Asterisk servers. Each end is known to the other by an **account**: the
 username it sends when it calls or registers, which is also the name of the section the other end
-keeps for it. For two ends ``a`` and ``b`` the sections match by construction
-(``iax-syntax.md`` sections 4 and 5):
+keeps for it. For two ends ``a`` and ``b`` the sections match by construction (chan_iax2 finds
+an incoming call's user by the username sent, and a registration's peer by its name):
 
 * ``a`` calls ``b`` through a peer with ``username=<a's account>`` and the credentials; ``b``
   finds the user (or friend) named ``<a's account>`` and checks the same credentials;
@@ -315,6 +315,11 @@ def parse_register(value: str) -> Register | None:
         v.register_line(value)
     except v.Invalid:
         return None
+    return split_register(value)
+
+
+def split_register(value: str) -> Register:
+    """The fields of a register value known to be valid (``parse_register`` checks it first)."""
     credentials, server = value.strip().split("@", 1)
     username, _, secret = credentials.partition(":")
     host, _, port = server.partition(":")

@@ -5,7 +5,8 @@ Asterisk itself ignores most mistakes silently (a misplaced or misspelt directiv
 in a peer), so these findings are the only place an admin learns about them.
 
 Codes are stable (tests, the UI and the API key on them); messages say what is wrong and how to
-fix it. The rules are listed in ``RULES_DOC`` with the part of the reference that proves them.
+fix it. Each rule is a ``_check_*`` function or a step of ``validate``; the rules that were in doubt
+are checked against a running Asterisk by the tests.
 """
 
 from __future__ import annotations
@@ -335,8 +336,15 @@ def validate(
                         "has blanks at its start or end, which Asterisk keeps as part of the name (so "
                         "[ general ] is a section named ' general ', not [general]); remove them"
                     )
-                out.add(ERROR, "invalid-section-name", section, f"section name '{section.name}' {message}",
-                        rule=exc.rule, value=section.name, part="name")  # fmt: skip
+                out.add(
+                    ERROR,
+                    "invalid-section-name",
+                    section,
+                    f"section name '{section.name}' {message}",
+                    rule=exc.rule,
+                    value=section.name,
+                    part="name",
+                )
             if lowered in seen:
                 out.add(
                     ERROR,
@@ -348,8 +356,12 @@ def validate(
                     part="name",
                 )
         elif section.is_template or section.bases:
-            out.add(ERROR, "special-section-options", section,
-                    f"[{section.name}] cannot be a template or inherit from one")  # fmt: skip
+            out.add(
+                ERROR,
+                "special-section-options",
+                section,
+                f"[{section.name}] cannot be a template or inherit from one",
+            )
         seen.setdefault(lowered, section)
         position.setdefault(lowered, index)
 
@@ -357,13 +369,24 @@ def validate(
         for base in section.bases:
             where = position.get(base.lower())
             if where is None:
-                out.add(ERROR, "unknown-base", section,
-                        f"[{section.name}] inherits from '{base}', which is not defined; Asterisk rejects the whole "
-                        "file", value=base, part="bases")  # fmt: skip
+                out.add(
+                    ERROR,
+                    "unknown-base",
+                    section,
+                    f"[{section.name}] inherits from '{base}', which is not defined; Asterisk rejects the whole "
+                    "file",
+                    value=base,
+                    part="bases",
+                )
             elif where >= index:
-                out.add(ERROR, "base-order", section,
-                        f"[{section.name}] inherits from '{base}', which must be defined before it", value=base,
-                        part="bases")  # fmt: skip
+                out.add(
+                    ERROR,
+                    "base-order",
+                    section,
+                    f"[{section.name}] inherits from '{base}', which must be defined before it",
+                    value=base,
+                    part="bases",
+                )
 
     expanded = expansions(document)
     by_name = {s.name.lower(): s for s in sections}
@@ -376,7 +399,8 @@ def validate(
     cross = _Collector()
     general_entries = general.entries if general else []
     general_auth = _last(general_entries, "auth")
-    # encryption/forceencryption values are OR-ed together and never switched off (iax-syntax.md 6):
+    # encryption/forceencryption values are OR-ed together and never switched off (no later value
+    # clears them):
     # any line that turns encryption on in [general] turns it on for every peer and user.
     general_encryption = next((e for e in general_entries if _enables_encryption(e)), None)
     general_codec = [(" in [general]", e) for e in _all(general_entries, "codecpriority")]
@@ -446,8 +470,9 @@ def validate(
                     elif (key, kind) not in marked:
                         marked.add((key, kind))
                         mark(section, kind, frozenset({lowered}))
-                _check_endpoint(cross, section, kind, entries, general_auth, general_encryption, keys, ix,
-                                general_codec)  # fmt: skip
+                _check_endpoint(
+                    cross, section, kind, entries, general_auth, general_encryption, keys, ix, general_codec
+                )
                 if known_contexts is not None:
                     _check_contexts(cross, section, kind, ix, known_contexts)
         added = len(lines.findings) - before
@@ -475,34 +500,52 @@ def validate(
     if general is not None:
         _check_general(out, general, keys)
     else:
-        out.add(WARNING, "missing-general", "general",
-                "there is no [general] section; chan_iax2 runs on built-in defaults")  # fmt: skip
+        out.add(
+            WARNING,
+            "missing-general",
+            "general",
+            "there is no [general] section; chan_iax2 runs on built-in defaults",
+        )
     return out.findings
 
 
 def _check_type(out: _Collector, section: Section, ix: _Index) -> None:
     type_entries = ix.all("type")
     if not type_entries:
-        out.add(ERROR, "missing-type", section,
-                f"[{section.name}] has no type=; chan_iax2 skips it. Add type=peer, user or friend")  # fmt: skip
+        out.add(
+            ERROR,
+            "missing-type",
+            section,
+            f"[{section.name}] has no type=; chan_iax2 skips it. Add type=peer, user or friend",
+        )
         return
     if len(type_entries) == 1:
         return
     first, last = type_entries[0], type_entries[-1]
     if len({e.value.strip().lower() for e in type_entries}) > 1:
-        out.add(WARNING, "type-twice", section,
-                f"[{section.name}] sets type= {len(type_entries)} times (counting its templates); "
-                f"Asterisk 22 uses the first (type={first.value}), Asterisk 23 the last (type={last.value}). "
-                "Define type in one place", first)  # fmt: skip
+        out.add(
+            WARNING,
+            "type-twice",
+            section,
+            f"[{section.name}] sets type= {len(type_entries)} times (counting its templates); "
+            f"Asterisk 22 uses the first (type={first.value}), Asterisk 23 the last (type={last.value}). "
+            "Define type in one place",
+            first,
+        )
     else:
-        out.add(WARNING, "type-twice", section,
-                f"[{section.name}] sets type={first.value} {len(type_entries)} times (counting its templates); "
-                "define type in exactly one place", first)  # fmt: skip
+        out.add(
+            WARNING,
+            "type-twice",
+            section,
+            f"[{section.name}] sets type={first.value} {len(type_entries)} times (counting its templates); "
+            "define type in exactly one place",
+            first,
+        )
 
 
 def _merge_additions(out: _Collector, document: Document) -> Document:
     """``[name](+)`` appends its lines to the earlier section of that name, and chan_iax2 sees one
-    section (iax-syntax.md 1; ``[general](+)`` is how section 2 says to extend [general]). Fold each
+    section (``[general](+)`` is the way to extend [general] from a later line or file). Fold each
     addition into its target. An addition without a target, or whose target is a template
     (Asterisk's lookup skips templates), makes Asterisk reject the whole file: error. Sections that
     inherited from the target before the addition copied its lines then, so they get the lines
@@ -520,15 +563,24 @@ def _merge_additions(out: _Collector, document: Document) -> Document:
             continue
         at = where.get(lowered)
         if at is None:
-            out.add(ERROR, "addition-without-section", section,
-                    f"[{section.name}](+) adds lines to a section that is not defined before it; Asterisk "
-                    "rejects the whole file", value=section.name)  # fmt: skip
+            out.add(
+                ERROR,
+                "addition-without-section",
+                section,
+                f"[{section.name}](+) adds lines to a section that is not defined before it; Asterisk "
+                "rejects the whole file",
+                value=section.name,
+            )
             continue
         if merged[at].is_template:
-            out.add(ERROR, "addition-to-template", section,
-                    f"[{section.name}](+) adds lines to a template; Asterisk's (+) only finds sections that are "
-                    "not templates, so it rejects the whole file. Add the lines to the template itself",
-                    value=section.name)  # fmt: skip
+            out.add(
+                ERROR,
+                "addition-to-template",
+                section,
+                f"[{section.name}](+) adds lines to a template; Asterisk's (+) only finds sections that are "
+                "not templates, so it rejects the whole file. Add the lines to the template itself",
+                value=section.name,
+            )
             continue
         for index in range(at + 1, len(merged)):
             if any(b.lower() == lowered for b in merged[index].bases):
@@ -631,14 +683,26 @@ def _check_entries(out: _Collector, section: Section, kinds: set[str], cat) -> d
             problem = memos.values.problem(lowered, value)
         if problem is not None:
             shown = mask_value(entry.name, value)
-            out.add(ERROR, "invalid-value", section, f"{entry.name}={shown!r} {problem.message}", entry,
-                    rule=problem.rule, part=problem.part)  # fmt: skip
+            out.add(
+                ERROR,
+                "invalid-value",
+                section,
+                f"{entry.name}={shown!r} {problem.message}",
+                entry,
+                rule=problem.rule,
+                part=problem.part,
+            )
         # the second line of a name that does not repeat (every line of a name takes this path)
         if len(found) == 2 and not plan.repeats:
             if lowered == "type" and not section.is_template:
                 continue  # reported as type-twice, with what Asterisk 22 and 23 each keep
-            out.add(WARNING, "repeated-directive", section,
-                    f"{entry.name} is set more than once here; only the last value counts", entry)  # fmt: skip
+            out.add(
+                WARNING,
+                "repeated-directive",
+                section,
+                f"{entry.name} is set more than once here; only the last value counts",
+                entry,
+            )
     return by_name
 
 
@@ -647,9 +711,15 @@ def _check_unsafe(out: _Collector, section: Section, entry: Entry, part: str, te
     paragraph separator or another control character: an error whatever the directive."""
     found = v.CONTROL_RE.search(text)
     if found:
-        out.add(ERROR, "unsafe-text", section,
-                f"the {part} of the line {entry.name!r} contains {v.describe_character(found.group())}, which "
-                "would break out of its line (or hide the rest of it); remove it", entry, part=part)  # fmt: skip
+        out.add(
+            ERROR,
+            "unsafe-text",
+            section,
+            f"the {part} of the line {entry.name!r} contains {v.describe_character(found.group())}, which "
+            "would break out of its line (or hide the rest of it); remove it",
+            entry,
+            part=part,
+        )
 
 
 def _name_is_read(out: _Collector, section: Section, entry: Entry, plan: Placement, cat) -> bool:
@@ -658,28 +728,53 @@ def _name_is_read(out: _Collector, section: Section, entry: Entry, plan: Placeme
     verdict, directive, deprecated = plan.verdict, plan.directive, plan.deprecated
     misplaced, lowered = plan.misplaced, plan.lowered
     if verdict == _FOREIGN:
-        out.add(ERROR, "foreign-directive", section,
-                f"{entry.name} is a {FOREIGN[lowered]} option; chan_iax2 ignores it. Remove it", entry)  # fmt: skip
+        out.add(
+            ERROR,
+            "foreign-directive",
+            section,
+            f"{entry.name} is a {FOREIGN[lowered]} option; chan_iax2 ignores it. Remove it",
+            entry,
+        )
         return False
     if verdict == _UNKNOWN:
         hint = cat.suggest(lowered)
         tail = f"; did you mean {hint}?" if hint else "; remove it"
-        out.add(ERROR, "unknown-directive", section,
-                f"{entry.name} is not a chan_iax2 directive and is ignored{tail}", entry)  # fmt: skip
+        out.add(
+            ERROR,
+            "unknown-directive",
+            section,
+            f"{entry.name} is not a chan_iax2 directive and is ignored{tail}",
+            entry,
+        )
         return False
     if verdict == _REMOVED:
         instead = f" Use {directive.replacement} instead." if directive.replacement else ""
-        out.add(ERROR, "removed-directive", section,
-                f"{entry.name} is no longer read by chan_iax2 (Asterisk 22) and is ignored.{instead}", entry)  # fmt: skip
+        out.add(
+            ERROR,
+            "removed-directive",
+            section,
+            f"{entry.name} is no longer read by chan_iax2 (Asterisk 22) and is ignored.{instead}",
+            entry,
+        )
         return False
     if deprecated:
         instead = f" Use {directive.replacement} instead." if directive.replacement else ""
-        out.add(WARNING, "deprecated-directive", section,
-                f"{entry.name} is deprecated and removed in Asterisk 23.{instead}", entry)  # fmt: skip
+        out.add(
+            WARNING,
+            "deprecated-directive",
+            section,
+            f"{entry.name} is deprecated and removed in Asterisk 23.{instead}",
+            entry,
+        )
     if verdict == _MISPLACED:
-        out.add(ERROR, "misplaced-directive", section,
-                f"{entry.name} is not read in {misplaced}; chan_iax2 ignores it there. It belongs in "
-                f"{_where(directive.sections)}", entry)  # fmt: skip
+        out.add(
+            ERROR,
+            "misplaced-directive",
+            section,
+            f"{entry.name} is not read in {misplaced}; chan_iax2 ignores it there. It belongs in "
+            f"{_where(directive.sections)}",
+            entry,
+        )
         return False
     return True
 
@@ -729,10 +824,16 @@ def _check_comments(out: _Collector, document: Document) -> None:
         for line in lines:
             found = v.CONTROL_RE.search(line.replace("\t", " "))
             if found:
-                out.add(ERROR, "unsafe-comment", where,
-                        f"a comment line {'above ' + entry.name + ' ' if entry else ''}contains "
-                        f"{v.describe_character(found.group())}, which would break out of its line; remove it",
-                        entry, value=line[:80], part="comment")  # fmt: skip
+                out.add(
+                    ERROR,
+                    "unsafe-comment",
+                    where,
+                    f"a comment line {'above ' + entry.name + ' ' if entry else ''}contains "
+                    f"{v.describe_character(found.group())}, which would break out of its line; remove it",
+                    entry,
+                    value=line[:80],
+                    part="comment",
+                )
                 break
 
 
@@ -759,16 +860,28 @@ def _check_limits(out: _Collector, section: Section) -> None:
                 if exc.message.startswith(repr(entry.name.strip()))
                 else f"{entry.name!r} {exc.message}"
             )
-            out.add(ERROR, "invalid-callnumberlimit", section,
-                    f"{said}; a [callnumberlimits] line is address[/mask] = limit", entry, rule=exc.rule,
-                    part="network")  # fmt: skip
+            out.add(
+                ERROR,
+                "invalid-callnumberlimit",
+                section,
+                f"{said}; a [callnumberlimits] line is address[/mask] = limit",
+                entry,
+                rule=exc.rule,
+                part="network",
+            )
         try:
             v.check_line_safe(entry.value)
             v.limit_value(entry.value)
         except v.Invalid as exc:
-            out.add(ERROR, "invalid-callnumberlimit", section,
-                    f"the limit {entry.value!r} for {entry.name} {exc.message}", entry, rule=exc.rule,
-                    part="limit")  # fmt: skip
+            out.add(
+                ERROR,
+                "invalid-callnumberlimit",
+                section,
+                f"the limit {entry.value!r} for {entry.name} {exc.message}",
+                entry,
+                rule=exc.rule,
+                part="limit",
+            )
 
 
 _ENCRYPTION_NAMES = frozenset({"encryption", "forceencryption"})
@@ -777,7 +890,8 @@ _ENCRYPTION_ON = v.TRUE_WORDS | {"aes128"}
 
 
 def _enables_encryption(entry: Entry) -> bool:
-    """encryption= or forceencryption= with a value that turns AES-128 on (iax-syntax.md 6)."""
+    """encryption= or forceencryption= with a value that turns AES-128 on (``aes128``, ``yes`` or
+    another true word)."""
     return entry.name.lower() in _ENCRYPTION_NAMES and entry.value.strip().lower() in _ENCRYPTION_ON
 
 
@@ -798,30 +912,51 @@ def _check_endpoint(
     defaultip = ix.last("defaultip")
     dynamic = host is not None and host.value.strip().lower() == "dynamic"
     if is_peer and host is None:
-        out.add(ERROR, "missing-host", section,
-                f"[{section.name}] is a {kind} without host=; set host=dynamic or the peer's address", None,
-                directive="host", value="")  # fmt: skip
+        out.add(
+            ERROR,
+            "missing-host",
+            section,
+            f"[{section.name}] is a {kind} without host=; set host=dynamic or the peer's address",
+            None,
+            directive="host",
+            value="",
+        )
     if defaultip is not None and not dynamic:
         # build_peer/create_addr: a static peer whose host does not resolve is called at defaultip
         # instead, and a defaultip that does not resolve drops the whole peer (test_disagreements.py)
         if host is not None:
-            out.add(WARNING, "defaultip-needs-dynamic", section,
-                    f"defaultip={defaultip.value} on a peer with host={host.value} is only used while "
-                    f"{host.value} does not resolve, and if {defaultip.value} itself does not resolve chan_iax2 "
-                    "drops the whole peer. Remove defaultip unless you want that fallback (it is meant for "
-                    "host=dynamic peers, until they register)", defaultip)  # fmt: skip
+            out.add(
+                WARNING,
+                "defaultip-needs-dynamic",
+                section,
+                f"defaultip={defaultip.value} on a peer with host={host.value} is only used while "
+                f"{host.value} does not resolve, and if {defaultip.value} itself does not resolve chan_iax2 "
+                "drops the whole peer. Remove defaultip unless you want that fallback (it is meant for "
+                "host=dynamic peers, until they register)",
+                defaultip,
+            )
         else:
-            out.add(WARNING, "defaultip-needs-dynamic", section,
-                    f"defaultip={defaultip.value} is never used on a peer without host= (its address is the "
-                    "placeholder 0.0.0.0), and if it does not resolve chan_iax2 drops the whole peer. Set "
-                    "host=dynamic, or remove defaultip", defaultip)  # fmt: skip
+            out.add(
+                WARNING,
+                "defaultip-needs-dynamic",
+                section,
+                f"defaultip={defaultip.value} is never used on a peer without host= (its address is the "
+                "placeholder 0.0.0.0), and if it does not resolve chan_iax2 drops the whole peer. Set "
+                "host=dynamic, or remove defaultip",
+                defaultip,
+            )
     if is_peer and host is not None and not dynamic:
         port = ix.last("port")
         if port is not None and ix.position(port) < ix.position(host):
-            out.add(WARNING, "port-before-host", section,
-                    f"port={port.value} comes before host={host.value}; resolving a static host resets the port "
-                    "to 4569, so this port is lost. Write port= after host= (set it in the section when host= "
-                    "is not in the template)", port)  # fmt: skip
+            out.add(
+                WARNING,
+                "port-before-host",
+                section,
+                f"port={port.value} comes before host={host.value}; resolving a static host resets the port "
+                "to 4569, so this port is lost. Write port= after host= (set it in the section when host= "
+                "is not in the template)",
+                port,
+            )
 
     own_auth = ix.last("auth")
     auth_entry = own_auth or general_auth
@@ -838,23 +973,43 @@ def _check_endpoint(
 
     # [general] reports its own plaintext; here only the section's own auth line counts.
     if own_auth is not None and "plaintext" in _auth_words(own_auth.value):
-        out.add(WARNING, "plaintext-auth", section,
-                f"auth={own_auth.value} includes plaintext, which sends the secret in clear text; use md5 "
-                "(or rsa)", own_auth)  # fmt: skip
+        out.add(
+            WARNING,
+            "plaintext-auth",
+            section,
+            f"auth={own_auth.value} includes plaintext, which sends the secret in clear text; use md5 "
+            "(or rsa)",
+            own_auth,
+        )
     if auth & {"md5", "plaintext"} and not has_secret and not ("rsa" in auth and (inkeys or outkey)):
         if own_auth is not None:
-            out.add(ERROR, "auth-needs-secret", section,
-                    f"auth={own_auth.value} needs a secret (or dbsecret); set one", own_auth)  # fmt: skip
+            out.add(
+                ERROR,
+                "auth-needs-secret",
+                section,
+                f"auth={own_auth.value} needs a secret (or dbsecret); set one",
+                own_auth,
+            )
     if "rsa" in auth:
         source = "" if own_auth is not None else " (from [general])"
         if is_user and inkeys is None:
-            out.add(ERROR, "rsa-needs-inkeys", section,
-                    f"auth={auth_entry.value}{source} includes rsa but no inkeys= names the public keys callers "
-                    "sign with; add inkeys", **point_at(auth_entry))  # fmt: skip
+            out.add(
+                ERROR,
+                "rsa-needs-inkeys",
+                section,
+                f"auth={auth_entry.value}{source} includes rsa but no inkeys= names the public keys callers "
+                "sign with; add inkeys",
+                **point_at(auth_entry),
+            )
         if kind == PEER and inkeys is None and outkey is None:
-            out.add(ERROR, "rsa-needs-keys", section,
-                    f"auth={auth_entry.value}{source} includes rsa but neither outkey= (to sign our calls) nor "
-                    "inkeys= (to verify the peer) is set", **point_at(auth_entry))  # fmt: skip
+            out.add(
+                ERROR,
+                "rsa-needs-keys",
+                section,
+                f"auth={auth_entry.value}{source} includes rsa but neither outkey= (to sign our calls) nor "
+                "inkeys= (to verify the peer) is set",
+                **point_at(auth_entry),
+            )
 
     for entry in secret_lines:
         if entry not in holes:
@@ -865,13 +1020,23 @@ def _check_endpoint(
             for name in (n.strip() for n in inkeys.value.split(":")):
                 info = keys.get(name)
                 if info is None or not info.has_public:
-                    out.add(ERROR, "unknown-key", section,
-                            f"inkeys names '{name}', but there is no public key of that name; upload or generate "
-                            f"{name}.pub", inkeys)  # fmt: skip
+                    out.add(
+                        ERROR,
+                        "unknown-key",
+                        section,
+                        f"inkeys names '{name}', but there is no public key of that name; upload or generate "
+                        f"{name}.pub",
+                        inkeys,
+                    )
                 elif info.bits != 1024:
-                    out.add(ERROR, "key-size", section,
-                            f"inkeys names '{name}', which has {info.bits} bits; res_crypto only loads 1024-bit "
-                            "RSA keys", inkeys)  # fmt: skip
+                    out.add(
+                        ERROR,
+                        "key-size",
+                        section,
+                        f"inkeys names '{name}', which has {info.bits} bits; res_crypto only loads 1024-bit "
+                        "RSA keys",
+                        inkeys,
+                    )
         if outkey is not None and check_value("outkey", outkey.value) is None:
             _check_private_key(out, section, outkey.value.strip(), f"outkey={outkey.value}", outkey, keys)
 
@@ -880,18 +1045,33 @@ def _check_endpoint(
     if trigger is not None:
         source = f"{trigger.name}={trigger.value}" + ("" if own_on else " in [general]")
         if not has_secret:
-            out.add(ERROR, "encryption-needs-secret", section,
-                    f"{source} turns on encryption, whose keys are derived from the secret; set secret= (or "
-                    "dbsecret=)", **point_at(trigger))  # fmt: skip
+            out.add(
+                ERROR,
+                "encryption-needs-secret",
+                section,
+                f"{source} turns on encryption, whose keys are derived from the secret; set secret= (or "
+                "dbsecret=)",
+                **point_at(trigger),
+            )
         elif auth and "md5" not in auth:
-            out.add(ERROR, "encryption-needs-md5", section,
-                    f"{source} turns on encryption, which is only negotiated when md5 is among the auth methods "
-                    f"(auth={auth_entry.value}); use auth=md5 or md5,rsa", **point_at(trigger))  # fmt: skip
+            out.add(
+                ERROR,
+                "encryption-needs-md5",
+                section,
+                f"{source} turns on encryption, which is only negotiated when md5 is among the auth methods "
+                f"(auth={auth_entry.value}); use auth=md5 or md5,rsa",
+                **point_at(trigger),
+            )
         for entry in ix.all("encryption"):
             if entry.value.strip().lower() in v.FALSE_WORDS:
-                out.add(WARNING, "encryption-no-has-no-effect", section,
-                        f"encryption={entry.value} cannot turn off the encryption that {source} turns on; the "
-                        "values only add methods", entry)  # fmt: skip
+                out.add(
+                    WARNING,
+                    "encryption-no-has-no-effect",
+                    section,
+                    f"encryption={entry.value} cannot turn off the encryption that {source} turns on; the "
+                    "values only add methods",
+                    entry,
+                )
 
     if is_user:
         inherited_codec = [(" from a template", e) for e in ix.inherited.get("codecpriority", ())]
@@ -901,19 +1081,34 @@ def _check_endpoint(
 
     token = ix.last("requirecalltoken")
     if token is not None and token.value.strip().lower() in v.FALSE_WORDS:
-        out.add(WARNING, "calltoken-disabled", section,
-                f"requirecalltoken={token.value} turns off call-token validation, which protects against "
-                "spoofed-source call-number exhaustion; prefer auto", token)  # fmt: skip
+        out.add(
+            WARNING,
+            "calltoken-disabled",
+            section,
+            f"requirecalltoken={token.value} turns off call-token validation, which protects against "
+            "spoofed-source call-number exhaustion; prefer auto",
+            token,
+        )
 
     if is_user and not has_secret and inkeys is None:
         if section.name.lower() == "guest":
-            out.add(WARNING, "guest-user", section,
-                    "[guest] has no secret: any caller can reach its context unauthenticated; make sure the "
-                    "context only offers what the public may dial", None)  # fmt: skip
+            out.add(
+                WARNING,
+                "guest-user",
+                section,
+                "[guest] has no secret: any caller can reach its context unauthenticated; make sure the "
+                "context only offers what the public may dial",
+                None,
+            )
         elif not (ix.has("permit") or ix.has("deny") or ix.has("acl")):
-            out.add(WARNING, "open-user", section,
-                    f"[{section.name}] is a {kind} without secret, inkeys or permit/deny: anyone who knows "
-                    "the name can call in as it. Set a secret or restrict it with deny/permit", None)  # fmt: skip
+            out.add(
+                WARNING,
+                "open-user",
+                section,
+                f"[{section.name}] is a {kind} without secret, inkeys or permit/deny: anyone who knows "
+                "the name can call in as it. Set a secret or restrict it with deny/permit",
+                None,
+            )
 
 
 _CODEC_PRIORITY = {"host": 0, "caller": 1, "disabled": 2, "reqonly": 3}  # flags set: none < ... < all
@@ -937,10 +1132,15 @@ def _check_codecpriority(
     last = mine[-1]
     if _CODEC_PRIORITY[strongest.value.strip().lower()] > _CODEC_PRIORITY[last.value.strip().lower()]:
         target = "[general]" if section.is_general else f"[{section.name}]"
-        out.add(WARNING, "codecpriority-no-effect", section,
-                f"codecpriority={last.value} does not undo codecpriority={strongest.value}{where}: chan_iax2 only "
-                f"adds these settings up, so {target} keeps {strongest.value.strip().lower()}. Remove the "
-                f"codecpriority={strongest.value} line instead", last)  # fmt: skip
+        out.add(
+            WARNING,
+            "codecpriority-no-effect",
+            section,
+            f"codecpriority={last.value} does not undo codecpriority={strongest.value}{where}: chan_iax2 only "
+            f"adds these settings up, so {target} keeps {strongest.value.strip().lower()}. Remove the "
+            f"codecpriority={strongest.value} line instead",
+            last,
+        )
 
 
 def _check_auth_holes(out, section, kind, dynamic, secret_lines, dbsecret, inkeys, ix) -> list[Entry]:
@@ -962,10 +1162,16 @@ def _check_auth_holes(out, section, kind, dynamic, secret_lines, dbsecret, inkey
                 real = True
             elif real:
                 reported.append(entry)
-                out.add(ERROR, "empty-secret-after-secret", section,
-                        f"an empty secret= after a real one: chan_iax2 joins [{section.name}]'s secrets with ';' and "
-                        "accepts any of them, and the empty one matches the MD5 of the challenge alone, so anyone "
-                        "who knows the name calls in as it. Remove the empty line", entry, value="")  # fmt: skip
+                out.add(
+                    ERROR,
+                    "empty-secret-after-secret",
+                    section,
+                    f"an empty secret= after a real one: chan_iax2 joins [{section.name}]'s secrets with ';' and "
+                    "accepts any of them, and the empty one matches the MD5 of the challenge alone, so anyone "
+                    "who knows the name calls in as it. Remove the empty line",
+                    entry,
+                    value="",
+                )
     if kind in (PEER, FRIEND) and dynamic and dbsecret is None and inkeys is None:
         final = secret_lines[-1] if secret_lines else None
         if final is None or final.value == "":
@@ -974,12 +1180,16 @@ def _check_auth_holes(out, section, kind, dynamic, secret_lines, dbsecret, inkey
             acl = " its permit/deny lets in" if ix.has("permit") or ix.has("deny") or ix.has("acl") else ""
             if final is not None:
                 reported.append(final)
-            out.add(ERROR, "open-registration", section,
-                    f"[{section.name}] is a host=dynamic peer without a secret{why}, dbsecret or inkeys: chan_iax2 "
-                    f"accepts a registration as {section.name} from anyone{acl} without authentication, and "
-                    "then sends its calls to them. Set a secret (or inkeys for RSA)",
-                    final if final is not None and emptied else None,
-                    **({} if final is not None and emptied else {"directive": "secret", "value": ""}))  # fmt: skip
+            out.add(
+                ERROR,
+                "open-registration",
+                section,
+                f"[{section.name}] is a host=dynamic peer without a secret{why}, dbsecret or inkeys: chan_iax2 "
+                f"accepts a registration as {section.name} from anyone{acl} without authentication, and "
+                "then sends its calls to them. Set a secret (or inkeys for RSA)",
+                final if final is not None and emptied else None,
+                **({} if final is not None and emptied else {"directive": "secret", "value": ""}),
+            )
     return reported
 
 
@@ -998,31 +1208,50 @@ def _check_contexts(out: _Collector, section: Section, kind: str, ix: _Index, kn
             role = "the context of calls placed through this peer"
         close = next((c for c in sorted(known) if c.lower() == name.lower()), None)
         hint = f"; did you mean '{close}' (names are compared with case)?" if close else ""
-        out.add(WARNING, "unknown-context", section,
-                f"context={name} is {role}, and this host's dialplan has no context '{name}': calls there are "
-                f"refused with 'No such context/extension'{hint}", entry)  # fmt: skip
+        out.add(
+            WARNING,
+            "unknown-context",
+            section,
+            f"context={name} is {role}, and this host's dialplan has no context '{name}': calls there are "
+            f"refused with 'No such context/extension'{hint}",
+            entry,
+        )
 
 
 def _check_private_key(out: _Collector, section: Section, name: str, where: str, entry: Entry, keys) -> None:
     """A private key we sign with (outkey, register [key]) must exist and be 1024-bit RSA
-    (iax-syntax.md 13, 19.7). One stored without a passphrase is a security warning (the project's
-    rule: private keys are encrypted with a passphrase unless the admin deliberately chooses not
-    to); a passphrase-protected one needs 'keys init' on the Asterisk host, which the key's help
-    text says."""
+    (res_crypto loads no other). One stored without a passphrase is a security warning (the
+    project's rule: private keys are encrypted with a passphrase unless the admin deliberately
+    chooses not to); a passphrase-protected one needs 'keys init' on the Asterisk host, which the
+    key's help text says."""
     info = keys.get(name)
     if info is None or not info.has_private:
-        out.add(ERROR, "missing-private-key", section,
-                f"{where} signs with key '{name}', but there is no private key of that name; upload {name}.key",
-                entry)  # fmt: skip
+        out.add(
+            ERROR,
+            "missing-private-key",
+            section,
+            f"{where} signs with key '{name}', but there is no private key of that name; upload {name}.key",
+            entry,
+        )
     elif info.bits != 1024:
-        out.add(ERROR, "key-size", section,
-                f"{where} signs with key '{name}', which has {info.bits} bits; res_crypto only loads 1024-bit "
-                "RSA keys", entry)  # fmt: skip
+        out.add(
+            ERROR,
+            "key-size",
+            section,
+            f"{where} signs with key '{name}', which has {info.bits} bits; res_crypto only loads 1024-bit "
+            "RSA keys",
+            entry,
+        )
     elif not info.private_encrypted:
-        out.add(WARNING, "unencrypted-private-key", section,
-                f"{where} signs with key '{name}', whose private key has no passphrase: anyone who reads it (a "
-                "backup, the key directory) can sign as this server. Protect it with a passphrase, or accept "
-                "the risk knowingly", entry)  # fmt: skip
+        out.add(
+            WARNING,
+            "unencrypted-private-key",
+            section,
+            f"{where} signs with key '{name}', whose private key has no passphrase: anyone who reads it (a "
+            "backup, the key directory) can sign as this server. Protect it with a passphrase, or accept "
+            "the risk knowingly",
+            entry,
+        )
 
 
 _WEAK_SECRETS = frozenset({"password", "secret", "changeme", "asterisk", "1234"})
@@ -1031,17 +1260,29 @@ _WEAK_SECRETS = frozenset({"password", "secret", "changeme", "asterisk", "1234"}
 def _check_secret_strength(out: _Collector, section: Section, entry: Entry) -> None:
     secret = entry.value
     if secret == "":
-        out.add(WARNING, "empty-secret", section, "secret is empty; set a strong secret or remove the line", entry,
-                value="")  # fmt: skip
+        out.add(
+            WARNING,
+            "empty-secret",
+            section,
+            "secret is empty; set a strong secret or remove the line",
+            entry,
+            value="",
+        )
         return
     weak = len(secret) < 8 or secret.isdigit()
     if not weak:
         lowered = secret.lower()
         weak = lowered in _WEAK_SECRETS or lowered == section.name.lower()
     if weak:
-        out.add(WARNING, "weak-secret", section,
-                "the secret is weak (under 8 characters, digits only, or the section name); use at least 12 "
-                "random characters", entry, value=MASK)  # fmt: skip
+        out.add(
+            WARNING,
+            "weak-secret",
+            section,
+            "the secret is weak (under 8 characters, digits only, or the section name); use at least 12 "
+            "random characters",
+            entry,
+            value=MASK,
+        )
 
 
 def _check_general(out: _Collector, general: Section, keys) -> None:
@@ -1059,35 +1300,58 @@ def _check_general(out: _Collector, general: Section, keys) -> None:
         if n in ("allow", "disallow") and bandwidth is not None and i < bandwidth
     ]
     if codecs_before:
-        out.add(WARNING, "bandwidth-after-codecs", general,
-                "bandwidth= resets the codec list, wiping allow/disallow lines above it; iaxadmin writes bandwidth "
-                "first, so check the codecs still say what you mean", entries[bandwidth])  # fmt: skip
+        out.add(
+            WARNING,
+            "bandwidth-after-codecs",
+            general,
+            "bandwidth= resets the codec list, wiping allow/disallow lines above it; iaxadmin writes bandwidth "
+            "first, so check the codecs still say what you mean",
+            entries[bandwidth],
+        )
     bindport = first_index("bindport")
     first_bindaddr = first_index("bindaddr")
     if bindport is not None and first_bindaddr is not None and first_bindaddr < bindport:
-        out.add(WARNING, "bindport-after-bindaddr", general,
-                "bindport must come before bindaddr to apply to it; iaxadmin writes bindport first",
-                entries[bindport])  # fmt: skip
+        out.add(
+            WARNING,
+            "bindport-after-bindaddr",
+            general,
+            "bindport must come before bindaddr to apply to it; iaxadmin writes bindport first",
+            entries[bindport],
+        )
     srv = first_index("srvlookup")
     first_register = first_index("register")
     if srv is not None and first_register is not None and srv > first_register:
-        out.add(WARNING, "srvlookup-after-register", general,
-                "srvlookup only affects register lines after it; iaxadmin writes srvlookup first",
-                entries[srv])  # fmt: skip
+        out.add(
+            WARNING,
+            "srvlookup-after-register",
+            general,
+            "srvlookup only affects register lines after it; iaxadmin writes srvlookup first",
+            entries[srv],
+        )
 
     minimum = _last(entries, "minregexpire")
     maximum = _last(entries, "maxregexpire")
     if minimum is not None and maximum is not None:
         try:
             if int(minimum.value) > int(maximum.value):
-                out.add(ERROR, "regexpire-order", general,
-                        f"minregexpire={minimum.value} is larger than maxregexpire={maximum.value}", minimum)  # fmt: skip
+                out.add(
+                    ERROR,
+                    "regexpire-order",
+                    general,
+                    f"minregexpire={minimum.value} is larger than maxregexpire={maximum.value}",
+                    minimum,
+                )
         except ValueError:
             pass
     auth = _last(entries, "auth")
     if auth is not None and "plaintext" in _auth_words(auth.value):
-        out.add(WARNING, "plaintext-auth", general,
-                "auth=plaintext in [general] lets every peer and user send secrets in clear text", auth)  # fmt: skip
+        out.add(
+            WARNING,
+            "plaintext-auth",
+            general,
+            "auth=plaintext in [general] lets every peer and user send secrets in clear text",
+            auth,
+        )
 
     for entry in _all(entries, "register"):
         if check_value("register", entry.value) is not None:
@@ -1097,23 +1361,3 @@ def _check_general(out: _Collector, general: Section, keys) -> None:
         if secret_part.startswith("[") and keys is not None:
             name = secret_part[1:-1]
             _check_private_key(out, general, name, f"register => {entry.value}", entry, keys)
-
-
-RULES_DOC = """
-placement, unknown, removed, foreign names .... iax-syntax.md 3, 16; 19.3 (set_config, build_peer, build_user)
-section typing and names, (+) additions ....... 19.2; 1 (main/config.c)
-peer addressing, defaultip, port after host ... 19.4, 19.5; 12
-authentication, keys .......................... 19.6, 19.7
-encryption .................................... 19.8
-values (transfer, qualify, tos, codecs, ...) .. 19.9 - 19.15
-
-Settled by running Asterisk 22.10.1 (tests/asterisk/test_disagreements.py), issue 13:
-open-registration (error) ..................... register_verify: a host=dynamic peer without secret,
-                                                dbsecret or inkeys is registered without authentication
-empty-secret-after-secret (error) ............. build_user joins secrets with ';', authenticate_verify
-                                                tries each: an empty part matches MD5(challenge)
-codecpriority-no-effect (warning) ............. codecpriority only sets flags; host sets none
-addition-to-template (error) .................. config.c: (+) finds no template; the file is rejected
-defaultip-needs-dynamic (now a warning) ....... create_addr: defaultip is a static host's fallback
-context= against the dialplan's contexts ...... check_access / ast_exists_extension (when the host has a list)
-"""

@@ -19,17 +19,59 @@ Rule = Callable[[str], None]
 TRUE_WORDS = frozenset({"yes", "true", "y", "t", "1", "on"})
 FALSE_WORDS = frozenset({"no", "false", "n", "f", "0", "off"})
 
-# Codecs IAX2 can carry (the legacy 64-bit format bitfield), iax-syntax.md section 10.
+# Codecs IAX2 can carry: the names allow=/disallow= accept, one bit each in the legacy 64-bit
+# format bitfield IAX2 sends.
 IAX2_CODECS = (
-    "g723", "gsm", "ulaw", "alaw", "g726aal2", "adpcm", "slin", "lpc10", "g729", "speex", "ilbc",
-    "g726", "g722", "siren7", "siren14", "slin16", "g719", "speex16", "opus", "jpeg", "png", "h261",
-    "h263", "h263p", "h264", "mpeg4", "vp8", "red", "t140",
-)  # fmt: skip
+    "g723",
+    "gsm",
+    "ulaw",
+    "alaw",
+    "g726aal2",
+    "adpcm",
+    "slin",
+    "lpc10",
+    "g729",
+    "speex",
+    "ilbc",
+    "g726",
+    "g722",
+    "siren7",
+    "siren14",
+    "slin16",
+    "g719",
+    "speex16",
+    "opus",
+    "jpeg",
+    "png",
+    "h261",
+    "h263",
+    "h263p",
+    "h264",
+    "mpeg4",
+    "vp8",
+    "red",
+    "t140",
+)
 # Accepted by allow/disallow but silently dropped from the IAX2 capability.
 DROPPED_CODECS = (
-    "slin12", "slin24", "slin32", "slin44", "slin48", "slin96", "slin192", "speex32", "codec2",
-    "silk8", "silk12", "silk16", "silk24", "h265", "vp9", "t38", "none",
-)  # fmt: skip
+    "slin12",
+    "slin24",
+    "slin32",
+    "slin44",
+    "slin48",
+    "slin96",
+    "slin192",
+    "speex32",
+    "codec2",
+    "silk8",
+    "silk12",
+    "silk16",
+    "silk24",
+    "h265",
+    "vp9",
+    "t38",
+    "none",
+)
 CODEC_ALIASES = {"g723.1": "g723", "t140red": "red"}
 
 DSCP_NAMES = frozenset(
@@ -463,7 +505,7 @@ def acl_names(value: str) -> None:
 
 
 def _is_key_name(name: str) -> bool:
-    """A key file name without its suffix: Asterisk appends .pub/.key itself (iax-syntax.md 13)."""
+    """A key file name without its suffix: Asterisk appends .pub/.key itself."""
     return bool(KEY_NAME_RE.fullmatch(name)) and not name.endswith(KEY_SUFFIXES)
 
 
@@ -548,7 +590,7 @@ def callerid(value: str) -> None:
 
 
 def register_line(value: str) -> None:
-    """user[:secret]@host[:port] or user:[keyname]@host[:port] (iax-syntax.md section 4)."""
+    """user[:secret]@host[:port] or user:[keyname]@host[:port], as chan_iax2 reads ``register =>``."""
     line = value.strip()
     if len(line) > 255:
         raise Invalid("register", "is longer than 255 characters")

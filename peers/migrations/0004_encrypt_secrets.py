@@ -107,7 +107,7 @@ def decrypt_existing(apps, schema_editor):
                     name="secret",
                     value=line,
                     comment=notes.get(f"secret#{i}", ""),
-                )  # fmt: skip
+                )
             )
     for model_name, fields in ENCRYPTED:
         model = apps.get_model("peers", model_name)

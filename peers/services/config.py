@@ -27,10 +27,8 @@ def save_general(
         host = lock_host(host)
         general = GeneralSettings.objects.select_for_update().filter(host=host).first()
         check_version(general, expected_version, "[general]")
-        verdict = policy.general_verdict(host, section)
-        if not verdict.allowed:
-            raise Refused(verdict.introduced)
-        before = audit.state(general) if general is not None else None
+        _refuse_errors(policy.general_verdict(host, section))
+        before = _state(general)
         general = general or GeneralSettings(host=host)
         general.comment = storage.comment_text(section.comments)
         general.save()
@@ -66,25 +64,29 @@ def save_registration(
     the line would have an error (its rule, or a key without its private part)."""
     with transaction.atomic():
         host = lock_host(host)
-        if registration is not None:
-            registration = locked(Registration, registration.pk)
-            check_version(registration, expected_version, f"register => {registration}")
+        registration = _locked_row(registration, expected_version, "register => ")
         if ":" in remote_host:  # the port is remote_port: "host:port" would be stored as a host name
-            raise Refused([policy.finding(
-                "invalid-value", "general",
-                f"register server {remote_host!r} contains ':'; give the host alone and the port as the port",
-                directive="register", value=remote_host, part="remote_host", rule="register",
-            )])  # fmt: skip
+            raise Refused(
+                [
+                    policy.finding(
+                        "invalid-value",
+                        "general",
+                        f"register server {remote_host!r} contains ':'; give the host alone and the port as the port",
+                        directive="register",
+                        value=remote_host,
+                        part="remote_host",
+                        rule="register",
+                    )
+                ]
+            )
         if key:
             secret = ""
         elif secret is KEEP:
             secret = registration.secret if registration is not None else ""
         comment = comment.replace("\r\n", "\n")
         line = registration_line(username, secret, key, remote_host, remote_port)
-        verdict = policy.registration_verdict(line, comment.split("\n") if comment else [])
-        if not verdict.allowed:
-            raise Refused(verdict.introduced)
-        before = audit.state(registration) if registration is not None else None
+        _refuse_errors(policy.registration_verdict(line, _lines(comment)))
+        before = _state(registration)
         registration = registration or Registration(host=host)
         registration.username, registration.secret, registration.remote_host = username, secret, remote_host
         registration.remote_port = remote_port
@@ -118,14 +120,10 @@ def save_callnumber_limit(
     have an error."""
     with transaction.atomic():
         host = lock_host(host)
-        if limit is not None:
-            limit = locked(CallNumberLimit, limit.pk)
-            check_version(limit, expected_version, f"{limit}")
+        limit = _locked_row(limit, expected_version)
         comment = comment.replace("\r\n", "\n")
-        verdict = policy.limit_verdict(network, value, comment.split("\n") if comment else [])
-        if not verdict.allowed:
-            raise Refused(verdict.introduced)
-        before = audit.state(limit) if limit is not None else None
+        _refuse_errors(policy.limit_verdict(network, value, _lines(comment)))
+        before = _state(limit)
         limit = limit or CallNumberLimit(host=host)
         limit.network, limit.limit, limit.comment = network, value, comment
         return _save_row(
@@ -137,6 +135,30 @@ def delete_callnumber_limit(
     limit: CallNumberLimit, *, actor, expected_version: int | None = None, batch=None, message: str = ""
 ) -> None:
     _delete(limit, actor=actor, expected_version=expected_version, batch=batch, message=message)
+
+
+def _locked_row(obj, expected_version: int | None, what: str = ""):
+    """A row to change, locked and checked to be at the version the caller saw (None: a new row).
+    ``what`` comes before the row's name in the message about another user's change."""
+    if obj is None:
+        return None
+    obj = locked(type(obj), obj.pk)
+    check_version(obj, expected_version, f"{what}{obj}")
+    return obj
+
+
+def _refuse_errors(verdict: policy.Verdict) -> None:
+    if not verdict.allowed:
+        raise Refused(verdict.introduced)
+
+
+def _state(obj) -> dict | None:
+    """The row's audited state before a change (None for a new row)."""
+    return audit.state(obj) if obj is not None else None
+
+
+def _lines(comment: str) -> list[str]:
+    return comment.split("\n") if comment else []
 
 
 def _save_row(obj, before: dict | None, position: int | None, rows, *, actor, batch, message: str):
@@ -154,8 +176,7 @@ def _save_row(obj, before: dict | None, position: int | None, rows, *, actor, ba
 def _delete(obj, *, actor, expected_version, batch, message) -> None:
     with transaction.atomic():
         lock_host(obj.host)
-        obj = locked(type(obj), obj.pk)
-        check_version(obj, expected_version, str(obj))
+        obj = _locked_row(obj, expected_version)
         gone = audit.object_state(obj)
         obj.delete()
         record_deleted(gone, host=obj.host, actor=actor, batch=batch, message=message)

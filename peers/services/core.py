@@ -67,21 +67,44 @@ def record_saved(obj: Model, before: dict | None, *, host: Host | None, actor, b
     """The history row of ``obj`` just saved: a create when ``before`` (its state read under the
     lock before the write) is None, else an update; the "after" is its state now."""
     action = Change.Action.CREATE if before is None else Change.Action.UPDATE
-    return audit.record(actor=actor, action=action, obj=obj, host=host, before=before, after=audit.state(obj),
-                        batch=batch, message=message)  # fmt: skip
+    return audit.record(
+        actor=actor,
+        action=action,
+        obj=obj,
+        host=host,
+        before=before,
+        after=audit.state(obj),
+        batch=batch,
+        message=message,
+    )
 
 
 def record_deleted(gone: audit.ObjectState, *, host: Host | None, actor, batch=None, message: str = ""):
     """The history row of an object just deleted (``gone``: what it was, read under the lock)."""
-    return audit.record(actor=actor, action=Change.Action.DELETE, about=gone, host=host, before=gone.state,
-                        after=None, batch=batch, message=message)  # fmt: skip
+    return audit.record(
+        actor=actor,
+        action=Change.Action.DELETE,
+        about=gone,
+        host=host,
+        before=gone.state,
+        after=None,
+        batch=batch,
+        message=message,
+    )
 
 
 def record_revealed(obj: Model, *, host: Host | None, actor, message: str):
     """A "reveal" row: a secret of ``obj`` was shown in clear (nothing changed)."""
     state = audit.state(obj)
-    return audit.record(actor=actor, action=Change.Action.REVEAL, obj=obj, host=host, before=state, after=state,
-                        message=message)  # fmt: skip
+    return audit.record(
+        actor=actor,
+        action=Change.Action.REVEAL,
+        obj=obj,
+        host=host,
+        before=state,
+        after=state,
+        message=message,
+    )
 
 
 def locked(model, pk):

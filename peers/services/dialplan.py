@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from .. import audit, policy
 from ..iaxconf.dialplan import Contexts, DialplanError, check_names, read_extensions
-from ..models import Change, DialplanContexts, Host
-from .core import Refused, check_version, lock_host, version_of
+from ..models import DialplanContexts, Host
+from .core import Refused, check_version, lock_host, record_deleted, record_saved, version_of
 
 SOURCES = frozenset(DialplanContexts.Source.values)
 
@@ -59,10 +59,7 @@ def save_dialplan(
         row = row or DialplanContexts(host=host)
         row.contexts, row.source, row.detail, row.updated_at = names, source, detail, timezone.now()
         row.save()
-        audit.record(
-            actor=actor, action=Change.Action.CREATE if before is None else Change.Action.UPDATE, obj=row,
-            host=host, before=before, after=audit.state(row), batch=batch, message=message,
-        )  # fmt: skip
+        record_saved(row, before, host=host, actor=actor, batch=batch, message=message)
         return row
 
 
@@ -84,9 +81,15 @@ def import_extensions(
     except DialplanError as exc:
         raise _refused(exc.message) from None
     row = save_dialplan(
-        host, found.names, source=DialplanContexts.Source.UPLOAD, detail=main, actor=actor,
-        expected_version=expected_version, batch=batch, message=message,
-    )  # fmt: skip
+        host,
+        found.names,
+        source=DialplanContexts.Source.UPLOAD,
+        detail=main,
+        actor=actor,
+        expected_version=expected_version,
+        batch=batch,
+        message=message,
+    )
     return row, found
 
 
@@ -101,6 +104,5 @@ def clear_dialplan(host: Host, *, actor, expected_version: int | None = None, me
         check_version(row, expected_version, f"the dialplan contexts of {host.name}")
         gone = audit.object_state(row)
         row.delete()
-        audit.record(actor=actor, action=Change.Action.DELETE, about=gone, host=host, before=gone.state,
-                     after=None, message=message)  # fmt: skip
+        record_deleted(gone, host=host, actor=actor, message=message)
         return True

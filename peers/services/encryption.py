@@ -87,6 +87,13 @@ def rotate(*, actor) -> dict[str, int]:
             rewritten[f"{model._meta.label}.{field.name}"] = count
         state = {"key": current, "rewritten": sum(rewritten.values())}
         about = audit.ObjectState("encryption", None, "encryption at rest", state)
-        audit.record(actor=actor, action=Change.Action.UPDATE, about=about, host=None, before=None, after=state,
-                     message=f"encryption key rotated to {current}: {state['rewritten']} value(s) re-encrypted")  # fmt: skip
+        audit.record(
+            actor=actor,
+            action=Change.Action.UPDATE,
+            about=about,
+            host=None,
+            before=None,
+            after=state,
+            message=f"encryption key rotated to {current}: {state['rewritten']} value(s) re-encrypted",
+        )
     return rewritten

@@ -28,9 +28,12 @@ def with_current_secrets(
     if not kept:
         return section
     return Section(
-        name=section.name, entries=list(section.entries) + kept, is_template=section.is_template,
-        bases=list(section.bases), comments=list(section.comments),
-    )  # fmt: skip
+        name=section.name,
+        entries=list(section.entries) + kept,
+        is_template=section.is_template,
+        bases=list(section.bases),
+        comments=list(section.comments),
+    )
 
 
 def save_endpoint(
@@ -97,11 +100,16 @@ def delete_endpoint(
         check_version(endpoint, expected_version, f"[{endpoint.name}]")
         derived = list(Endpoint.objects.filter(base_links__base=endpoint).values_list("name", flat=True))
         if derived:
-            raise Refused([policy.finding(
-                "base-in-use", endpoint.name,
-                f"[{endpoint.name}] is still inherited by {', '.join(f'[{n}]' for n in derived)}; change those first",
-                part="name",
-            )])  # fmt: skip
+            raise Refused(
+                [
+                    policy.finding(
+                        "base-in-use",
+                        endpoint.name,
+                        f"[{endpoint.name}] is still inherited by {', '.join(f'[{n}]' for n in derived)}; change those first",
+                        part="name",
+                    )
+                ]
+            )
         gone = audit.object_state(endpoint)
         storage.delete_endpoint_rows([endpoint.pk])
         record_deleted(gone, host=endpoint.host, actor=actor, batch=batch, message=message)

@@ -19,8 +19,16 @@ def _check(name: str, description: str) -> None:
         try:
             values.check_line_safe(text, max_length=limit)
         except values.Invalid as exc:
-            problems.append(policy.finding("invalid-host", "", f"{field} {text!r} {exc.message}", part=field,
-                                           value=text, rule=exc.rule))  # fmt: skip
+            problems.append(
+                policy.finding(
+                    "invalid-host",
+                    "",
+                    f"{field} {text!r} {exc.message}",
+                    part=field,
+                    value=text,
+                    rule=exc.rule,
+                )
+            )
     try:
         Host(name=name, description=description).full_clean(validate_unique=False)
     except ValidationError as exc:
@@ -37,8 +45,13 @@ def create_host(name: str, *, description: str = "", actor, batch=None, message:
     _check(name, description)
     with transaction.atomic():
         if Host.objects.filter(name=name).exists():
-            raise Refused([policy.finding("host-exists", "", f"a host named {name!r} exists already", part="name",
-                                          value=name)])  # fmt: skip
+            raise Refused(
+                [
+                    policy.finding(
+                        "host-exists", "", f"a host named {name!r} exists already", part="name", value=name
+                    )
+                ]
+            )
         batch = batch or audit.new_batch()
         host = Host.objects.create(name=name, description=description)
         general = GeneralSettings.objects.create(host=host)

@@ -46,20 +46,10 @@ def import_document(
     ``dry_run`` nothing is written: the report is the plan."""
     report = ImportReport(host=host_name, dry_run=dry_run, notes=list(notes or []))
     document, report.ignored = prepare(document, host_name)
-    if dry_run:
-        host = _host(Host.objects.filter(name=host_name).first(), replace, host_name)
-        plan_import(
-            document,
-            host_name=host_name,
-            host=host,
-            ignored=report.ignored,
-            description=description,
-            progress=progress,
-        ).fill(report)
-        return report
-    with transaction.atomic():
-        host = _host(Host.objects.select_for_update().filter(name=host_name).first(), replace, host_name)
-        plan = plan_import(
+
+    def plan_for(found: Host | None):
+        host = _host(found, replace, host_name)
+        return plan_import(
             document,
             host_name=host_name,
             host=host,
@@ -67,6 +57,12 @@ def import_document(
             description=description,
             progress=progress,
         )
+
+    if dry_run:
+        plan_for(Host.objects.filter(name=host_name).first()).fill(report)
+        return report
+    with transaction.atomic():
+        plan = plan_for(Host.objects.select_for_update().filter(name=host_name).first())
         plan.fill(report)
         write_plan(plan, actor=actor, batch=report.batch, message=message, progress=progress)
     return report

@@ -66,8 +66,15 @@ def publish(host: Host, *, actor, message: str = "", expected: str | None = None
         )
         state = {"number": revision.number, "sha256": revision.sha256}
         about = audit.ObjectState("revision", revision.pk, f"revision {revision.number}", state)
-        audit.record(actor=actor, action=Change.Action.CREATE, about=about, host=host, before=None, after=state,
-                     message=message or f"published revision {revision.number}")  # fmt: skip
+        audit.record(
+            actor=actor,
+            action=Change.Action.CREATE,
+            about=about,
+            host=host,
+            before=None,
+            after=state,
+            message=message or f"published revision {revision.number}",
+        )
         return revision
 
 

@@ -421,10 +421,11 @@ def rewrite_endpoints(pairs: list[tuple[Endpoint, Section]], keys: Mapping[str, 
         data = split_entries(section.entries)
         wanted = {column: data.columns.get(column) for column in TYPED_COLUMNS.values()}
         wanted.update(
-            comment=comment_text(section.comments), column_comments=data.column_comments,
+            comment=comment_text(section.comments),
+            column_comments=data.column_comments,
             extra_secrets=data.columns.get("extra_secrets"),
             outkey_id=keys[data.outkey].pk if data.outkey else None,
-        )  # fmt: skip
+        )
         if any(getattr(endpoint, name) != value for name, value in wanted.items()):
             for name, value in wanted.items():
                 setattr(endpoint, name, value)

@@ -70,10 +70,16 @@ def _write_side(host: Host, plan: trunks.Side, result: TrunkResult, *, actor, me
         if plan.register is not None:
             register = plan.register
             result.registrations[host.name] = save_registration(
-                host, username=register.username, secret=register.secret, key=register.key,
-                remote_host=register.host, remote_port=register.port, actor=actor, batch=result.batch,
+                host,
+                username=register.username,
+                secret=register.secret,
+                key=register.key,
+                remote_host=register.host,
+                remote_port=register.port,
+                actor=actor,
+                batch=result.batch,
                 message=message,
-            )  # fmt: skip
+            )
     except TrunkRefused:
         raise
     except Refused as exc:
@@ -125,8 +131,10 @@ def create_trunk_pair(
     new RSA key pairs (each host's private key, the other's public key), else one generated
     secret. Both hosts are locked (in id order, so two wizards at once cannot deadlock)."""
     if host_a.pk == host_b.pk:
-        raise TrunkRefused([policy.finding("invalid-trunk", "", "a trunk joins two different hosts",
-                                           part="far_host")], field_name="far_host")  # fmt: skip
+        raise TrunkRefused(
+            [policy.finding("invalid-trunk", "", "a trunk joins two different hosts", part="far_host")],
+            field_name="far_host",
+        )
     options = options or trunks.Options()
     secret = None if keys is not None else trunks.generate_secret()
     try:
@@ -149,8 +157,10 @@ def create_trunk_pair(
 
 def _new_keys(keys: NewKeys, *, actor, batch, message: str) -> list[Key]:
     if keys.names[0] == keys.names[1]:
-        raise TrunkRefused([policy.finding("invalid-trunk", "", "the two keys need different names",
-                                           part="key_far")], field_name="key_far")  # fmt: skip
+        raise TrunkRefused(
+            [policy.finding("invalid-trunk", "", "the two keys need different names", part="key_far")],
+            field_name="key_far",
+        )
     stored = []
     for name, field_name in zip(keys.names, ("key_local", "key_far"), strict=True):
         try:

@@ -22,8 +22,9 @@ def dial_info(host, endpoint) -> DialInfo | None:
     while pending:  # the endpoint and every template it inherits from (a constant few queries each)
         ids += [pk for pk in pending if pk not in ids]
         pending = [
-            pk for pk in EndpointBase.objects.filter(endpoint_id__in=pending).values_list("base_id", flat=True)
+            pk
+            for pk in EndpointBase.objects.filter(endpoint_id__in=pending).values_list("base_id", flat=True)
             if pk not in ids
-        ]  # fmt: skip
+        ]
     document, _, _ = build_document(host, only=ids)
     return build_dial_info(document, endpoint.name, host_label=host.name)

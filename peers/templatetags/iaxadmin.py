@@ -22,8 +22,10 @@ def effective_cell(listed, name: str, suffix: str = ""):
             '<span class="eff inherited" title="inherited from [{0}]">{1}{2}'
             '<span class="via"> <span aria-hidden="true">↳</span>'
             '<span class="visually-hidden">inherited from</span> {0}</span></span>',
-            found.origin, found.value, suffix,
-        )  # fmt: skip
+            found.origin,
+            found.value,
+            suffix,
+        )
     default = catalogue()[name].default_value
     if default is not None:
         return format_html(

@@ -3,12 +3,13 @@ and how a refused or conflicting save is shown."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
 from .. import audit
 from ..models import Host
-from ..services import Conflict
+from ..services import Conflict, Refused
 
 PAGE_SIZE = 50
 
@@ -118,7 +119,38 @@ def no_store(response):
 def confirm_page(request, *, host, title: str, consequence: str, cancel_url: str, button: str = "Delete"):
     """The page a delete (or revoke) link opens: what goes, and a button that does it (POST)."""
     context = {
-        "host": host, "nav": host_nav(host, "") if host is not None else [], "title": title,
-        "consequence": consequence, "cancel_url": cancel_url, "button": button,
-    }  # fmt: skip
+        "host": host,
+        "nav": host_nav(host, "") if host is not None else [],
+        "title": title,
+        "consequence": consequence,
+        "cancel_url": cancel_url,
+        "button": button,
+    }
     return render(request, "peers/confirm_delete.html", context)
+
+
+def write_with_message(request, write, done: str, refused: str = "{}") -> bool:
+    """Run ``write()`` (a service call) and say how it went: ``done`` as a success, or a refusal
+    as an error (``refused`` with ``{}`` for the reason). True when it was done."""
+    try:
+        write()
+    except Refused as exc:
+        messages.error(request, refused.format(exc.message))
+        return False
+    messages.success(request, done)
+    return True
+
+
+def form_page_context(host: Host, form, nav: str, validate_url: str, conflict=None) -> dict:
+    """What a section form page shows (the endpoint and [general] forms): the form, checked
+    inline at ``validate_url``, its preview, and the other user's changes after a conflict."""
+    form.enable_inline(validate_url)
+    preview, problem = form.preview()
+    return {
+        "host": host,
+        "nav": host_nav(host, nav),
+        "form": form,
+        "preview": preview,
+        "preview_problem": problem,
+        "conflict": conflict,
+    }

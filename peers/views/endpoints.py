@@ -13,11 +13,22 @@ from django.views.decorators.vary import vary_on_headers
 from .. import policy, services
 from ..effective import endpoint_rows
 from ..exporter import endpoint_section
-from ..forms import KINDS, EndpointForm
+from ..forms.base import KINDS
+from ..forms.endpoints import EndpointForm
 from ..iaxconf import Section
 from ..models import Endpoint, Host
 from ..security.roles import role_required
-from .common import PAGE_SIZE, conflict_items, get_host, host_nav, no_store, refreshed, render_page
+from .common import (
+    PAGE_SIZE,
+    conflict_items,
+    form_page_context,
+    get_host,
+    host_nav,
+    no_store,
+    refreshed,
+    render_page,
+    write_with_message,
+)
 
 # -------------------------------------------------------------------------------------------------
 # Endpoint list
@@ -70,25 +81,21 @@ def _form_urls(host: Host, kind: str, endpoint: Endpoint | None) -> dict[str, st
 def _endpoint_page(request, host, form, *, endpoint=None, title="", action="", conflict=None, status=200):
     """The form page. The answer to a POST may hold the secret the user typed (kept in its
     password box after a refused save), so it is never stored by a browser or a proxy."""
-    form.enable_inline(_form_urls(host, form.kind, endpoint)["validate"])
-    preview, preview_problem = form.preview()
-    context = {
-        "host": host,
-        "nav": host_nav(host, "endpoints"),
-        "form": form,
-        "endpoint": endpoint,
-        "kind": form.kind,
-        "show_kind": form.kind not in title,
-        "title": title,
-        "action": action,
-        "urls": _form_urls(host, form.kind, endpoint),
-        "preview": preview,
-        "preview_problem": preview_problem,
-        "conflict": conflict,
-        "reveal_url": reverse("peers:endpoint-reveal", args=[host.name, endpoint.pk])
-        if endpoint is not None and form.current_secrets()
-        else "",
-    }
+    urls = _form_urls(host, form.kind, endpoint)
+    context = form_page_context(host, form, "endpoints", urls["validate"], conflict)
+    context.update(
+        {
+            "endpoint": endpoint,
+            "kind": form.kind,
+            "show_kind": form.kind not in title,
+            "title": title,
+            "action": action,
+            "urls": urls,
+            "reveal_url": reverse("peers:endpoint-reveal", args=[host.name, endpoint.pk])
+            if endpoint is not None and form.current_secrets()
+            else "",
+        }
+    )
     response = render(request, "peers/endpoint_form.html", context, status=status)
     return no_store(response) if request.method == "POST" else response
 
@@ -217,7 +224,7 @@ def _posted_endpoint_form(request, host, kind):
 @require_POST
 def endpoint_validate(request, name, kind):
     """One field's row after checking the whole posted form: the finding about that field, or
-    none. Always 200 so htmx swaps it (style.md 1.3)."""
+    none. Always 200, because htmx does not swap an error answer (4xx/5xx) by default."""
     host = get_host(name)
     form = _posted_endpoint_form(request, host, _check_kind(kind))
     field = request.GET.get("field", "")
@@ -258,13 +265,11 @@ def endpoint_delete(request, name, pk):
     host = get_host(name)
     endpoint = get_object_or_404(Endpoint, host=host, pk=pk)
     derived = list(Endpoint.objects.filter(base_links__base=endpoint).values_list("name", flat=True))
-    if request.method == "POST":
-        try:
-            services.delete_endpoint(endpoint, actor=request.user, message=f"[{endpoint.name}] deleted")
-        except services.Refused as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, f"Deleted [{endpoint.name}].")
-            return redirect("peers:endpoint-list", host.name)
+    if request.method == "POST" and write_with_message(
+        request,
+        lambda: services.delete_endpoint(endpoint, actor=request.user, message=f"[{endpoint.name}] deleted"),
+        f"Deleted [{endpoint.name}].",
+    ):
+        return redirect("peers:endpoint-list", host.name)
     context = {"host": host, "nav": host_nav(host, "endpoints"), "endpoint": endpoint, "derived": derived}
     return render(request, "peers/endpoint_delete.html", context)

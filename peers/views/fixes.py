@@ -43,10 +43,16 @@ def _page(request, host, preview, code, *, status=200, stale=False, message=""):
         if code in (None, c.finding.code)
     ]
     context = {
-        "host": host, "nav": host_nav(host, "findings"), "preview": preview, "code": code, "rows": rows,
-        "kinds": _kinds(preview.plan), "stale": stale, "message": message,
+        "host": host,
+        "nav": host_nav(host, "findings"),
+        "preview": preview,
+        "code": code,
+        "rows": rows,
+        "kinds": _kinds(preview.plan),
+        "stale": stale,
+        "message": message,
         "unfixable": [f for f in preview.plan.unfixable if code in (None, f.code)],
-    }  # fmt: skip
+    }
     return render(request, "peers/fixes/fixes.html", context, status=status)
 
 

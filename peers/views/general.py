@@ -10,26 +10,17 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from .. import policy, services
-from ..forms import GeneralForm
+from ..forms.general import GeneralForm
 from ..security.roles import role_required
-from .common import conflict_items, get_host, host_nav, no_store, refreshed
+from .common import conflict_items, form_page_context, get_host, no_store, refreshed
 
 
 def _general_page(request, host, form, *, conflict=None):
     """The [general] form page (answers to a POST are never stored: see endpoints._endpoint_page)."""
     validate_url = reverse("peers:general-validate", args=[host.name])
-    form.enable_inline(validate_url)
-    preview, problem = form.preview()
-    context = {
-        "host": host,
-        "nav": host_nav(host, "general"),
-        "form": form,
-        "validate_url": validate_url,
-        "preview_url": reverse("peers:general-preview", args=[host.name]),
-        "preview": preview,
-        "preview_problem": problem,
-        "conflict": conflict,
-    }
+    context = form_page_context(host, form, "general", validate_url, conflict)
+    context["validate_url"] = validate_url
+    context["preview_url"] = reverse("peers:general-preview", args=[host.name])
     status = 409 if conflict is not None else 200
     response = render(request, "peers/general_form.html", context, status=status)
     return no_store(response) if request.method == "POST" else response
@@ -46,9 +37,12 @@ def general_edit(request, name):
             section = form.to_section()
             try:
                 services.save_general(
-                    host, section, actor=request.user, expected_version=form.cleaned_data.get("version"),
+                    host,
+                    section,
+                    actor=request.user,
+                    expected_version=form.cleaned_data.get("version"),
                     message="[general] changed in the web form",
-                )  # fmt: skip
+                )
             except services.Conflict as exc:
                 conflict = conflict_items(exc)
                 form = GeneralForm(refreshed(request.POST, exc.version), host=host)

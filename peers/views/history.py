@@ -19,13 +19,24 @@ from ..asterisk import hostcheck
 from ..exporter import export_host
 from ..models import Change, Host, Revision
 from ..security.roles import has_role, role_required
-from .common import get_host, host_nav
+from .common import get_host, host_nav, write_with_message
 
 PAGE_SIZE = 50
 OBJECT_TYPES = [
-    "host", "general", "endpoint", "template", "registration", "callnumberlimit", "key", "revision", "hosttoken",
-    "usertoken", "user", "encryption", "dialplan",
-]  # fmt: skip
+    "host",
+    "general",
+    "endpoint",
+    "template",
+    "registration",
+    "callnumberlimit",
+    "key",
+    "revision",
+    "hosttoken",
+    "usertoken",
+    "user",
+    "encryption",
+    "dialplan",
+]
 
 
 def _get_revision(host: Host, number) -> Revision:
@@ -44,10 +55,15 @@ def host_history(request, name):
     }
     try:
         changes = history.audit_changes(
-            host=host, since=params["since"], until=params["until"], actor=params["user"],
-            object_type=params["type"], object_name=params["object"],
-            object_id=int(params["id"]) if params["id"].isdigit() else None, batch=params["batch"],
-        )  # fmt: skip
+            host=host,
+            since=params["since"],
+            until=params["until"],
+            actor=params["user"],
+            object_type=params["type"],
+            object_name=params["object"],
+            object_id=int(params["id"]) if params["id"].isdigit() else None,
+            batch=params["batch"],
+        )
         problem = ""
     except history.AuditFilterError as exc:
         changes, problem = Change.objects.none(), str(exc)
@@ -59,10 +75,12 @@ def host_history(request, name):
         "params": params,
         "problem": problem,
         "object_types": OBJECT_TYPES,
-        "actors": Change.objects.filter(host_name=host.name).values_list("actor_name", flat=True).distinct()
+        "actors": Change.objects.filter(host_name=host.name)
+        .values_list("actor_name", flat=True)
+        .distinct()
         .order_by("actor_name"),
         "revisions": Revision.objects.filter(host=host).count(),
-    }  # fmt: skip
+    }
     return render(request, "peers/history/host_history.html", context)
 
 
@@ -88,12 +106,14 @@ def change_detail(request, pk):
 @require_POST
 def change_revert(request, pk):
     change = get_object_or_404(Change, pk=pk)
-    try:
-        services.revert_change(change, actor=request.user, message=request.POST.get("message", "").strip())
-    except services.Refused as exc:
-        messages.error(request, f"Not reverted: {exc.message}")
-    else:
-        messages.success(request, f"{change.object_repr} is back to its state before change {change.pk}.")
+    write_with_message(
+        request,
+        lambda: services.revert_change(
+            change, actor=request.user, message=request.POST.get("message", "").strip()
+        ),
+        f"{change.object_repr} is back to its state before change {change.pk}.",
+        refused="Not reverted: {}",
+    )
     return redirect("peers:change-detail", pk=change.pk)
 
 
@@ -164,9 +184,12 @@ def host_publish(request, name):
         return _publish_page(request, host, status=409, refused=exc.findings, message=message)
     except services.Conflict:
         return _publish_page(
-            request, host, status=409, message=message,
+            request,
+            host,
+            status=409,
+            message=message,
             stale="The configuration changed while you were reading the diff; check it again.",
-        )  # fmt: skip
+        )
     messages.success(request, f"Published {host.name} revision {revision.number}.")
     return redirect("peers:revision-list", name=host.name)
 

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from .. import services
-from ..forms_hosts import HostCreateForm, HostDeleteForm, HostEditForm
+from ..forms.hosts import HostCreateForm, HostDeleteForm, HostEditForm
 from ..models import Change
 from ..security.roles import role_required
 from .common import conflict_items, get_host, host_nav, refreshed
@@ -51,9 +51,12 @@ def host_edit(request, name):
         if form.is_valid():
             try:
                 services.update_host(
-                    host, description=form.cleaned_data["description"], actor=request.user,
-                    expected_version=form.cleaned_data.get("version"), message="description changed",
-                )  # fmt: skip
+                    host,
+                    description=form.cleaned_data["description"],
+                    actor=request.user,
+                    expected_version=form.cleaned_data.get("version"),
+                    message="description changed",
+                )
             except services.Conflict as exc:
                 conflict = conflict_items(exc)
                 form = HostEditForm(refreshed(request.POST, exc.version))
@@ -64,8 +67,14 @@ def host_edit(request, name):
                 return redirect("peers:host-detail", host.name)
     else:
         form = HostEditForm(initial={"description": host.description}, version=services.version_of(host))
-    context = {"host": host, "nav": host_nav(host, "overview"), "form": form, "conflict": conflict,
-               "conflict_what": f"host {host.name}", "reload_url": request.path}  # fmt: skip
+    context = {
+        "host": host,
+        "nav": host_nav(host, "overview"),
+        "form": form,
+        "conflict": conflict,
+        "conflict_what": f"host {host.name}",
+        "reload_url": request.path,
+    }
     return render(request, "peers/hosts/host_edit.html", context, status=409 if conflict else 200)
 
 
@@ -98,9 +107,11 @@ def host_delete(request, name):
     if request.method == "POST" and form.is_valid():
         try:
             services.delete_host(
-                host, actor=request.user, expected_version=form.cleaned_data.get("version"),
+                host,
+                actor=request.user,
+                expected_version=form.cleaned_data.get("version"),
                 message=f"host {host.name} deleted",
-            )  # fmt: skip
+            )
         except services.Conflict:
             form.add_error(
                 None, f"{host.name} was changed after you opened this page; read it again, then delete."

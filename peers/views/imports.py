@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from .. import services
-from ..forms import ImportForm
+from ..forms.imports import ImportForm
 from ..models import Host, ImportUpload
 from ..security.roles import has_role, role_required
 

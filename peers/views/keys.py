@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from .. import keys as rsa_keys
 from .. import services
-from ..forms import (
+from ..forms.keys import (
     KeyGenerateForm,
     KeyUploadForm,
 )
@@ -22,7 +22,7 @@ from ..models import (
     Registration,
 )
 from ..security.roles import role_required
-from .common import confirm_page
+from .common import confirm_page, write_with_message
 
 # -------------------------------------------------------------------------------------------------
 # Keys
@@ -128,15 +128,16 @@ def key_delete(request, key_name):
             messages.error(request, f"The key {key.name} is in use (see 'Used by'); it cannot be deleted.")
             return redirect("peers:key-list")
         return confirm_page(
-            request, host=None, title=f"Delete the key {key.name}?",
+            request,
+            host=None,
+            title=f"Delete the key {key.name}?",
             consequence=f"Its {what} are removed from the database for every host; no section uses it now. "
             "The deletion is recorded in the history.",
             cancel_url=reverse("peers:key-list"),
-        )  # fmt: skip
-    try:
-        services.delete_key(key, actor=request.user, message=f"key {key.name} deleted")
-    except services.Refused as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"Deleted key {key.name}.")
+        )
+    write_with_message(
+        request,
+        lambda: services.delete_key(key, actor=request.user, message=f"key {key.name} deleted"),
+        f"Deleted key {key.name}.",
+    )
     return redirect("peers:key-list")

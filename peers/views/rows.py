@@ -10,20 +10,22 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from .. import policy, services
-from ..forms import CallNumberLimitForm, RegistrationForm
+from ..forms.registrations import CallNumberLimitForm, RegistrationForm
 from ..models import CallNumberLimit, Registration
 from ..security.roles import role_required
 from ..trunks import registration_links
 from .common import confirm_page, conflict_items, get_host, host_nav
 
 
-def _write(request, form, save) -> tuple[object | None, list | None]:
-    """Run ``save()`` for a valid form: (saved object, None), or (None, conflict items) when
-    someone else changed the row first, or (None, None) with the refusal put on the form."""
+def _write(request, form, save, fields) -> tuple[object | None, list | None]:
+    """Call the service ``save`` for a valid form, with ``fields(cleaned_data)``, the user and the
+    version the form was loaded at: (saved object, None), or (None, conflict items) when someone
+    else changed the row first, or (None, None) with the refusal put on the form."""
     if not form.is_valid():
         return None, None
+    data = form.cleaned_data
     try:
-        return save(), None
+        return save(**fields(data), actor=request.user, expected_version=data.get("version")), None
     except services.Conflict as exc:
         form.add_error(None, f"{exc.what} was changed by someone else after you opened this form.")
         return None, conflict_items(exc)
@@ -32,17 +34,56 @@ def _write(request, form, save) -> tuple[object | None, list | None]:
         return None, None
 
 
-def _save_registration(request, host, form, registration=None):
-    def save():
-        data = form.cleaned_data
-        return services.save_registration(
-            host, registration=registration, username=data["username"], secret=form.secret_value(),
-            key=data.get("key") or None, remote_host=data["remote_host"], remote_port=data.get("remote_port"),
-            comment=data.get("comment", ""), actor=request.user, expected_version=data.get("version"),
-            message=f"register => {data['username']}@{data['remote_host']}",
-        )  # fmt: skip
+# The messages name a registration as its line does; a limit's str() is its line already.
+_SHOWN = {"registration": "register => {}", "limit": "{}"}
 
-    return _write(request, form, save)
+
+def _list_page(request, host, form, save, page: str, extra: dict):
+    """A list with its "add" form (``page``: registration or limit): a valid POST adds the row
+    and comes back to the list. ``extra``: the page's other context, each read only when drawn."""
+    if request.method == "POST":
+        saved, _ = save(request, host, form)
+        if saved is not None:
+            messages.success(request, f"Added {_SHOWN[page].format(saved)}.")
+            return redirect(f"peers:{page}-list", host.name)
+    _inline(form, page)
+    context = {"host": host, "nav": host_nav(host, f"{page}s"), "form": form}
+    context.update((key, read()) for key, read in extra.items())
+    return render(request, f"peers/{page}_list.html", context)
+
+
+def _edit_page(request, host, obj, form_class, save, page: str, extra: dict):
+    """The edit form of one row; 409 with the other user's changes when someone saved it first."""
+    conflict = None
+    if request.method == "POST":
+        form = form_class(request.POST, **{page: obj})
+        saved, conflict = save(request, host, form, obj)
+        if saved is not None:
+            messages.success(request, f"Saved {_SHOWN[page].format(saved)}.")
+            return redirect(f"peers:{page}-list", host.name)
+    else:
+        form = form_class(**{page: obj}, version=services.version_of(obj))
+    _inline(form, page, obj)
+    context = {"host": host, "nav": host_nav(host, f"{page}s"), "form": form, page: obj, "conflict": conflict}
+    context.update((key, read()) for key, read in extra.items())
+    return render(request, f"peers/{page}_form.html", context, status=409 if conflict else 200)
+
+
+def _save_registration(request, host, form, registration=None):
+    def fields(data):
+        return {
+            "host": host,
+            "registration": registration,
+            "username": data["username"],
+            "secret": form.secret_value(),
+            "key": data.get("key") or None,
+            "remote_host": data["remote_host"],
+            "remote_port": data.get("remote_port"),
+            "comment": data.get("comment", ""),
+            "message": f"register => {data['username']}@{data['remote_host']}",
+        }
+
+    return _write(request, form, services.save_registration, fields)
 
 
 @role_required("viewer", write="editor")
@@ -50,19 +91,9 @@ def _save_registration(request, host, form, registration=None):
 def registration_list(request, name):
     host = get_host(name)
     form = RegistrationForm(request.POST or None)
-    if request.method == "POST":
-        saved, _ = _save_registration(request, host, form)
-        if saved is not None:
-            messages.success(request, f"Added register => {saved}.")
-            return redirect("peers:registration-list", host.name)
-    _inline(form, "registration")
-    context = {
-        "host": host,
-        "nav": host_nav(host, "registrations"),
-        "registrations": _with_links(host),
-        "form": form,
-    }
-    return render(request, "peers/registration_list.html", context)
+    return _list_page(
+        request, host, form, _save_registration, "registration", {"registrations": lambda: _with_links(host)}
+    )
 
 
 def _with_links(host):
@@ -79,21 +110,10 @@ def _with_links(host):
 def registration_edit(request, name, pk):
     host = get_host(name)
     registration = get_object_or_404(Registration, host=host, pk=pk)
-    conflict = None
-    if request.method == "POST":
-        form = RegistrationForm(request.POST, registration=registration)
-        saved, conflict = _save_registration(request, host, form, registration)
-        if saved is not None:
-            messages.success(request, f"Saved register => {saved}.")
-            return redirect("peers:registration-list", host.name)
-    else:
-        form = RegistrationForm(registration=registration, version=services.version_of(registration))
-    _inline(form, "registration", registration)
-    context = {
-        "host": host, "nav": host_nav(host, "registrations"), "form": form, "registration": registration,
-        "conflict": conflict, "links": registration_links(host).get(registration.pk),
-    }  # fmt: skip
-    return render(request, "peers/registration_form.html", context, status=409 if conflict else 200)
+    links = {"links": lambda: registration_links(host).get(registration.pk)}
+    return _edit_page(
+        request, host, registration, RegistrationForm, _save_registration, "registration", links
+    )
 
 
 @role_required("editor")
@@ -103,11 +123,13 @@ def registration_delete(request, name, pk):
     registration = get_object_or_404(Registration, host=host, pk=pk)
     if request.method == "GET":
         return confirm_page(
-            request, host=host, title=f"Delete register => {registration}?",
+            request,
+            host=host,
+            title=f"Delete register => {registration}?",
             consequence=f"{host.name} stops registering as {registration.username} with "
             f"{registration.remote_host} at the next publish. The deletion is recorded in the history.",
             cancel_url=reverse("peers:registration-list", args=[host.name]),
-        )  # fmt: skip
+        )
     services.delete_registration(
         registration, actor=request.user, message=f"register => {registration} deleted"
     )
@@ -116,15 +138,17 @@ def registration_delete(request, name, pk):
 
 
 def _save_limit(request, host, form, limit=None):
-    def save():
-        data = form.cleaned_data
-        return services.save_callnumber_limit(
-            host, limit=limit, network=data["network"], value=int(data["limit"]), comment=data.get("comment", ""),
-            actor=request.user, expected_version=data.get("version"),
-            message=f"[callnumberlimits] {data['network']} = {data['limit']}",
-        )  # fmt: skip
+    def fields(data):
+        return {
+            "host": host,
+            "limit": limit,
+            "network": data["network"],
+            "value": int(data["limit"]),
+            "comment": data.get("comment", ""),
+            "message": f"[callnumberlimits] {data['network']} = {data['limit']}",
+        }
 
-    return _write(request, form, save)
+    return _write(request, form, services.save_callnumber_limit, fields)
 
 
 @role_required("viewer", write="editor")
@@ -132,19 +156,7 @@ def _save_limit(request, host, form, limit=None):
 def limit_list(request, name):
     host = get_host(name)
     form = CallNumberLimitForm(request.POST or None)
-    if request.method == "POST":
-        saved, _ = _save_limit(request, host, form)
-        if saved is not None:
-            messages.success(request, f"Added {saved}.")
-            return redirect("peers:limit-list", host.name)
-    _inline(form, "limit")
-    context = {
-        "host": host,
-        "nav": host_nav(host, "limits"),
-        "limits": host.callnumber_limits.all(),
-        "form": form,
-    }
-    return render(request, "peers/limit_list.html", context)
+    return _list_page(request, host, form, _save_limit, "limit", {"limits": host.callnumber_limits.all})
 
 
 @role_required("editor")
@@ -152,24 +164,7 @@ def limit_list(request, name):
 def limit_edit(request, name, pk):
     host = get_host(name)
     limit = get_object_or_404(CallNumberLimit, host=host, pk=pk)
-    conflict = None
-    if request.method == "POST":
-        form = CallNumberLimitForm(request.POST, limit=limit)
-        saved, conflict = _save_limit(request, host, form, limit)
-        if saved is not None:
-            messages.success(request, f"Saved {saved}.")
-            return redirect("peers:limit-list", host.name)
-    else:
-        form = CallNumberLimitForm(limit=limit, version=services.version_of(limit))
-    _inline(form, "limit")
-    context = {
-        "host": host,
-        "nav": host_nav(host, "limits"),
-        "form": form,
-        "limit": limit,
-        "conflict": conflict,
-    }
-    return render(request, "peers/limit_form.html", context, status=409 if conflict else 200)
+    return _edit_page(request, host, limit, CallNumberLimitForm, _save_limit, "limit", {})
 
 
 @role_required("editor")
@@ -179,11 +174,13 @@ def limit_delete(request, name, pk):
     limit = get_object_or_404(CallNumberLimit, host=host, pk=pk)
     if request.method == "GET":
         return confirm_page(
-            request, host=host, title=f"Delete the call-number limit {limit}?",
+            request,
+            host=host,
+            title=f"Delete the call-number limit {limit}?",
             consequence="Addresses in that range fall back to maxcallnumbers from [general] at the next "
             "publish. The deletion is recorded in the history.",
             cancel_url=reverse("peers:limit-list", args=[host.name]),
-        )  # fmt: skip
+        )
     services.delete_callnumber_limit(limit, actor=request.user, message=f"[callnumberlimits] {limit} deleted")
     messages.success(request, f"Deleted {limit}.")
     return redirect("peers:limit-list", host.name)

@@ -17,9 +17,9 @@ from django.views.decorators.vary import vary_on_headers
 
 from .. import services, simulation
 from ..exporter import export_host
+from ..forms.simulation import CallForm, DialplanUploadForm, RegistrationForm
 from ..models import DialplanContexts, Endpoint, Key
 from ..security.roles import has_role, role_required
-from ..simulation_forms import CallForm, DialplanUploadForm, RegistrationForm
 from .common import finding_links, get_host, host_nav, no_store, render_page
 
 
@@ -40,11 +40,13 @@ def _page(request, host, form, result, *, mode: str):
         "dialplan": dialplan,
         # names to pick from: the host's sections and the key store
         "users": Endpoint.objects.filter(host=host, is_template=False, kind__in=["user", "friend"])
-        .order_by("name").values_list("name", flat=True),
+        .order_by("name")
+        .values_list("name", flat=True),
         "peers": Endpoint.objects.filter(host=host, is_template=False, kind__in=["peer", "friend"])
-        .order_by("name").values_list("name", flat=True),
+        .order_by("name")
+        .values_list("name", flat=True),
         "keys": Key.objects.order_by("name").values_list("name", flat=True),
-    }  # fmt: skip
+    }
     response = render_page(request, "peers/simulate.html", context, partial="workspace")
     return no_store(response) if request.method == "POST" else response
 

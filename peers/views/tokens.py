@@ -42,11 +42,14 @@ def host_token_revoke(request, name, pk):
     row = get_object_or_404(HostToken, host=host, pk=pk)
     if request.method == "GET" and row.revoked_at is None:
         return confirm_page(
-            request, host=host, title=f"Revoke the token iaxh_{row.prefix}_…?",
+            request,
+            host=host,
+            title=f"Revoke the token iaxh_{row.prefix}_…?",
             consequence=f"The agent that uses it ({row.name}) gets 401 from the next request on; this cannot "
             "be undone (create a new token instead).",
-            cancel_url=reverse("peers:host-tokens", args=[host.name]), button="Revoke",
-        )  # fmt: skip
+            cancel_url=reverse("peers:host-tokens", args=[host.name]),
+            button="Revoke",
+        )
     if row.revoked_at is None:
         services.revoke_token(row.prefix, actor=request.user, message="host token revoked")
         messages.success(request, f"Token {row.prefix} is revoked; the agent using it gets 401 from now on.")

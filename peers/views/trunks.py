@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from .. import services
-from ..forms_trunks import TrunkForm, TrunkPairForm
+from ..forms.trunks import TrunkForm, TrunkPairForm
 from ..security.roles import role_required
 from .common import get_host, host_nav
 
@@ -34,43 +34,47 @@ def _done(request, host, result: services.TrunkResult):
     return redirect("peers:endpoint-list", host.name)
 
 
-@role_required("editor")
-@require_http_methods(["GET", "POST"])
-def trunk_create(request, name):
-    """A trunk to a far end that is not managed here."""
+def _wizard(request, name: str, form_class, mode: str, create):
+    """A trunk wizard's page: its form, and on a valid POST ``create(host, form)`` (the service's
+    write); a refusal is shown at the field it names."""
     host = get_host(name)
-    form = TrunkForm(request.POST or None, host=host)
+    form = form_class(request.POST or None, host=host)
     if request.method == "POST" and form.is_valid():
-        local, far, credentials = form.ends()
         try:
-            result = services.create_trunk(host, local, far, credentials, form.options(), actor=request.user)
+            result = create(host, form)
         except services.Refused as exc:
             form.put_refusal(exc)
         else:
             return _done(request, host, result)
-    context = {"host": host, "nav": host_nav(host, "endpoints"), "form": form, "mode": "far"}
+    context = {"host": host, "nav": host_nav(host, "endpoints"), "form": form, "mode": mode}
     return render(request, "peers/trunks/trunk_form.html", context)
+
+
+@role_required("editor")
+@require_http_methods(["GET", "POST"])
+def trunk_create(request, name):
+    """A trunk to a far end that is not managed here."""
+
+    def create(host, form):
+        local, far, credentials = form.ends()
+        return services.create_trunk(host, local, far, credentials, form.options(), actor=request.user)
+
+    return _wizard(request, name, TrunkForm, "far", create)
 
 
 @role_required("editor")
 @require_http_methods(["GET", "POST"])
 def trunk_pair_create(request, name):
     """A trunk between this host and another host managed here: both ends in one transaction."""
-    host = get_host(name)
-    form = TrunkPairForm(request.POST or None, host=host)
-    if request.method == "POST" and form.is_valid():
+
+    def create(host, form):
         other, local, far = form.ends()
         keys = None
         if form.cleaned_data["auth"] == "rsa":
             passphrase = None if form.cleaned_data["no_passphrase"] else form.cleaned_data["passphrase"]
             keys = services.NewKeys(form.key_names(), passphrase)
-        try:
-            result = services.create_trunk_pair(
-                host, other, local, far, keys=keys, options=form.options(), actor=request.user
-            )
-        except services.Refused as exc:
-            form.put_refusal(exc)
-        else:
-            return _done(request, host, result)
-    context = {"host": host, "nav": host_nav(host, "endpoints"), "form": form, "mode": "managed"}
-    return render(request, "peers/trunks/trunk_form.html", context)
+        return services.create_trunk_pair(
+            host, other, local, far, keys=keys, options=form.options(), actor=request.user
+        )
+
+    return _wizard(request, name, TrunkPairForm, "managed", create)

@@ -1,9 +1,8 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from peers.asterisk.hostcheck import check_host
-from peers.models import Revision
 
-from ._common import get_host
+from ._common import add_host_argument, get_host, get_revision
 
 
 class Command(BaseCommand):
@@ -17,7 +16,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--host", required=True, help="name of the host")
+        add_host_argument(parser)
         parser.add_argument("--revision", type=int, help="check this published revision instead")
         parser.add_argument("--asterisk", help="path of the asterisk binary to run")
 
@@ -25,10 +24,7 @@ class Command(BaseCommand):
         host = get_host(options["host"])
         revision = None
         if options["revision"] is not None:
-            try:
-                revision = Revision.objects.get(host=host, number=options["revision"])
-            except Revision.DoesNotExist:
-                raise CommandError(f"host {host.name!r} has no revision {options['revision']}") from None
+            revision = get_revision(host, options["revision"])
         what = f"revision {revision.number}" if revision else "current configuration"
         result = check_host(host, revision=revision, asterisk=options["asterisk"])
         self.stdout.write(result.report(f"iax_check {host.name} ({what})"), ending="")

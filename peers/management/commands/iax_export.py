@@ -2,10 +2,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from peers import services
 from peers.exporter import export_host, write_export
-from peers.models import Revision
 from peers.revisions import write_revision
 
-from ._common import cli_actor, get_host
+from ._common import add_host_argument, cli_actor, get_host, get_revision
 
 
 class Command(BaseCommand):
@@ -16,7 +15,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--host", required=True, help="name of the host")
+        add_host_argument(parser)
         parser.add_argument("--out", required=True, help="directory to write into")
         parser.add_argument(
             "--allow-errors",
@@ -46,10 +45,7 @@ class Command(BaseCommand):
         self.stdout.write(f"sha256 {export.checksum}")
 
     def _write_revision(self, host, number, out):
-        try:
-            revision = Revision.objects.get(host=host, number=number)
-        except Revision.DoesNotExist:
-            raise CommandError(f"host {host.name!r} has no revision {number}") from None
+        revision = get_revision(host, number)
         for path in write_revision(revision, out):
             self.stdout.write(str(path))
         self.stdout.write(f"revision {revision.number} sha256 {revision.sha256}")

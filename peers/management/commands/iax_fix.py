@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from peers import fixes, services
 from peers.iaxconf.fixes import FIXABLE
 
-from ._common import cli_actor, get_host
+from ._common import add_host_argument, cli_actor, get_host
 
 
 class Command(BaseCommand):
@@ -14,7 +14,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--host", required=True, help="name of the host")
+        add_host_argument(parser)
         parser.add_argument(
             "--code", choices=sorted(FIXABLE), help="only findings with this code (default: every code)"
         )
@@ -50,9 +50,13 @@ class Command(BaseCommand):
             return
         try:
             result = services.apply_fixes(
-                host, code=options["code"], keys=[f.key for f in preview.outcome.applied],
-                expected_version=preview.version, actor=cli_actor(), message=options["message"],
-            )  # fmt: skip
+                host,
+                code=options["code"],
+                keys=[f.key for f in preview.outcome.applied],
+                expected_version=preview.version,
+                actor=cli_actor(),
+                message=options["message"],
+            )
         except services.Conflict:
             raise CommandError(
                 f"{host.name} changed while the fixes were prepared; run iax_fix again"

@@ -6,7 +6,7 @@ from peers.iaxconf.parse import ConfigSyntaxError, parse_file
 from peers.importer import ImportError_
 from peers.services import import_document
 
-from ._common import cli_actor
+from ._common import add_host_argument, cli_actor
 
 
 class Command(BaseCommand):
@@ -17,7 +17,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="the iax.conf to read")
-        parser.add_argument("--host", required=True, help="name of the host to import into")
+        add_host_argument(parser, "name of the host to import into")
         parser.add_argument("--dry-run", action="store_true", help="report what would happen; write nothing")
         parser.add_argument(
             "--replace", action="store_true", help="replace the configuration of an existing host"

@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from peers import services
 from peers.revisions import preview_publish
 
-from ._common import cli_actor, get_host
+from ._common import add_host_argument, cli_actor, get_host
 
 
 class Command(BaseCommand):
@@ -13,7 +13,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--host", required=True, help="name of the host")
+        add_host_argument(parser)
         parser.add_argument("-m", "--message", required=True, help="what changed and why")
         parser.add_argument("--quiet", action="store_true", help="do not print the diff")
 

@@ -1,9 +1,9 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from peers import services
-from peers.models import Change, Revision
+from peers.models import Change
 
-from ._common import cli_actor, get_host
+from ._common import add_host_argument, cli_actor, get_host, get_revision
 
 
 class Command(BaseCommand):
@@ -13,16 +13,13 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--host", required=True, help="name of the host")
+        add_host_argument(parser)
         parser.add_argument("--revision", required=True, type=int, help="revision number")
         parser.add_argument("-m", "--message", default="", help="message for the audit trail")
 
     def handle(self, *args, **options):
         host = get_host(options["host"])
-        try:
-            revision = Revision.objects.get(host=host, number=options["revision"])
-        except Revision.DoesNotExist:
-            raise CommandError(f"host {host.name!r} has no revision {options['revision']}") from None
+        revision = get_revision(host, options["revision"])
         batch = services.revert_host(host, revision, actor=cli_actor(), message=options["message"])
         count = Change.objects.filter(batch=batch).count()
         self.stdout.write(

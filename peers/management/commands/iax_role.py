@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from peers import services
 from peers.security import roles
 
-from ._common import cli_actor
+from ._common import cli_actor, get_user
 
 
 class Command(BaseCommand):
@@ -29,9 +29,7 @@ class Command(BaseCommand):
             return
         if not options["user"] or not options["role"]:
             raise CommandError("give --user and --role, or --list")
-        user = get_user_model().objects.filter(username=options["user"]).first()
-        if user is None:
-            raise CommandError(f"no user named {options['user']!r}")
+        user = get_user(options["user"])
         role = None if options["role"] == "none" else options["role"]
         services.set_role(user, role, actor=cli_actor())
         if user.is_superuser:

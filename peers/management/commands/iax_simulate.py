@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from peers.iaxconf.simulate import ACCEPTED, Call, Registration, Result, SimulationError
 from peers.simulation import simulate_call, simulate_registration
 
-from ._common import get_host
+from ._common import add_host_argument, get_host
 
 EXIT_USAGE = 2  # 0: accepted, 1: rejected or ambiguous
 
@@ -28,9 +28,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         what = parser.add_subparsers(dest="what", required=True, metavar="{call,register}")
         call = what.add_parser("call", help="an incoming call")
-        call.add_argument("--host", required=True, help="name of the host")
-        call.add_argument("--from", dest="address", required=True, metavar="ADDR",
-                          help="the caller's address: ip, ip:port or [ipv6]:port (port 4569 if not given)")  # fmt: skip
+        add_host_argument(call)
+        self._address(call, "the caller's address: ip, ip:port or [ipv6]:port (port 4569 if not given)")
         call.add_argument("--username", help="the username it sends (none: no username)")
         self._credentials(call)
         call.add_argument("--context", help="the context it asks for (none: the user's first)")
@@ -42,13 +41,15 @@ class Command(BaseCommand):
         call.add_argument("--encryption", action="store_true", help="the caller offers AES-128 encryption")
         call.add_argument("--json", action="store_true", help="print one JSON object")
         register = what.add_parser("register", help="a registration (register => peer:secret@this host)")
-        register.add_argument("--host", required=True, help="name of the host")
+        add_host_argument(register)
         register.add_argument("--peer", required=True, help="the peer name it registers as")
-        register.add_argument("--from", dest="address", required=True, metavar="ADDR",
-                              help="the registering box's address: ip, ip:port or [ipv6]:port")  # fmt: skip
+        self._address(register, "the registering box's address: ip, ip:port or [ipv6]:port")
         self._credentials(register)
         register.add_argument("--no-calltoken", action="store_true", help="it does not support call tokens")
         register.add_argument("--json", action="store_true", help="print one JSON object")
+
+    def _address(self, parser, help: str) -> None:
+        parser.add_argument("--from", dest="address", required=True, metavar="ADDR", help=help)
 
     def _credentials(self, parser) -> None:
         secret = parser.add_mutually_exclusive_group()
@@ -66,17 +67,27 @@ class Command(BaseCommand):
         try:
             if options["what"] == "call":
                 request = Call(
-                    options["address"], username=options["username"], secret=options["secret"], key=options["key"],
-                    auth=_words(options["auth"]), context=options["context"], exten=options["exten"],
-                    calltoken=not options["no_calltoken"], codecs=_words(options["codecs"]),
+                    options["address"],
+                    username=options["username"],
+                    secret=options["secret"],
+                    key=options["key"],
+                    auth=_words(options["auth"]),
+                    context=options["context"],
+                    exten=options["exten"],
+                    calltoken=not options["no_calltoken"],
+                    codecs=_words(options["codecs"]),
                     encryption=options["encryption"],
-                )  # fmt: skip
+                )
                 result = simulate_call(host, request)
             else:
                 request = Registration(
-                    options["peer"], options["address"], secret=options["secret"], key=options["key"],
-                    auth=_words(options["auth"]), calltoken=not options["no_calltoken"],
-                )  # fmt: skip
+                    options["peer"],
+                    options["address"],
+                    secret=options["secret"],
+                    key=options["key"],
+                    auth=_words(options["auth"]),
+                    calltoken=not options["no_calltoken"],
+                )
                 result = simulate_registration(host, request)
         except SimulationError as exc:
             flag = {"address": "from"}.get(exc.field, exc.field)
@@ -108,8 +119,10 @@ def describe(host: str, request: Call | Registration, result: Result) -> list[st
     elif result.section:
         outcome += f" by [{result.section}]"
     lines = [f"{asked} on host {host}: {outcome}", ""]
-    lines += [f"{n}. {step.text}." if not step.text.endswith(".") else f"{n}. {step.text}"
-              for n, step in enumerate(result.steps, 1)]  # fmt: skip
+    lines += [
+        f"{n}. {step.text}." if not step.text.endswith(".") else f"{n}. {step.text}"
+        for n, step in enumerate(result.steps, 1)
+    ]
     if result.candidates:
         lines += ["", "Candidates:"]
         for candidate in result.candidates:

@@ -1,10 +1,9 @@
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from peers import services
 from peers.models import HostToken, UserToken
 
-from ._common import cli_actor, get_host
+from ._common import cli_actor, get_host, get_user
 
 
 class Command(BaseCommand):
@@ -36,9 +35,7 @@ class Command(BaseCommand):
             )
             owner = f"host {row.host.name}"
         else:
-            user = get_user_model().objects.filter(username=options["user"]).first()
-            if user is None:
-                raise CommandError(f"no user named {options['user']!r}")
+            user = get_user(options["user"])
             row, token = services.create_user_token(user, options["name"], actor=cli_actor())
             owner = f"user {user.get_username()}"
         self.stderr.write(f"token {row.prefix} ({row.name}) for {owner}; it is shown only now:")

@@ -2,14 +2,14 @@ from django.core.management.base import BaseCommand
 
 from peers.exporter import export_host
 
-from ._common import get_host
+from ._common import add_host_argument, get_host
 
 
 class Command(BaseCommand):
     help = "Validate a host's IAX2 configuration; print every finding and exit 1 when there are errors."
 
     def add_arguments(self, parser):
-        parser.add_argument("--host", required=True, help="name of the host")
+        add_host_argument(parser)
 
     def handle(self, *args, **options):
         export = export_host(get_host(options["host"]))

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from django import forms
 
-from .forms import MultipleFileField, _size
-from .iaxconf.simulate import Call, Registration, SimulationError, check
+from ..iaxconf.simulate import Call, Registration, SimulationError, check
+from .uploads import MultipleFileField, check_sizes, uploaded
 
 METHODS = [("md5", "md5"), ("plaintext", "plaintext"), ("rsa", "rsa")]
 FIELD_OF = {"address": "address", "auth": "auth", "codecs": "codecs"}
@@ -19,21 +19,29 @@ def _words(value: str) -> tuple[str, ...] | None:
 
 class _Simulation(forms.Form):
     address = forms.CharField(
-        max_length=64, label="From address",
+        max_length=64,
+        label="From address",
         help_text="The caller's IP as this host sees it: ip, ip:port or [ipv6]:port (port 4569 when not given).",
-    )  # fmt: skip
+    )
     secret = forms.CharField(
-        required=False, max_length=255, widget=forms.PasswordInput(render_value=False),
+        required=False,
+        max_length=255,
+        widget=forms.PasswordInput(render_value=False),
         help_text="The secret it uses. Never stored, logged or shown again.",
-    )  # fmt: skip
+    )
     key = forms.CharField(
-        required=False, max_length=64, widget=forms.TextInput(attrs={"list": "sim-keys"}),
+        required=False,
+        max_length=64,
+        widget=forms.TextInput(attrs={"list": "sim-keys"}),
         help_text="The RSA key pair it signs with, by name.",
-    )  # fmt: skip
+    )
     auth = forms.MultipleChoiceField(
-        choices=METHODS, required=False, widget=forms.CheckboxSelectMultiple, label="Auth methods it implements",
+        choices=METHODS,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Auth methods it implements",
         help_text="None ticked: every method it has credentials for, as an Asterisk caller does.",
-    )  # fmt: skip
+    )
     calltoken = forms.BooleanField(
         required=False, initial=True, label="Supports call tokens (Asterisk 1.6 or later)"
     )
@@ -58,9 +66,11 @@ class _Simulation(forms.Form):
 
 class CallForm(_Simulation):
     username = forms.CharField(
-        required=False, max_length=79, widget=forms.TextInput(attrs={"list": "sim-users"}),
+        required=False,
+        max_length=79,
+        widget=forms.TextInput(attrs={"list": "sim-users"}),
         help_text="The username it sends. Empty: none, and Asterisk ranks the users that admit it.",
-    )  # fmt: skip
+    )
     context = forms.CharField(
         required=False, max_length=79, help_text="The context it asks for (empty: none)."
     )
@@ -72,52 +82,68 @@ class CallForm(_Simulation):
     )
     encryption = forms.BooleanField(required=False, label="Offers AES-128 encryption")
 
-    field_order = ["address", "username", "secret", "key", "auth", "context", "exten", "codecs", "calltoken",
-                   "encryption"]  # fmt: skip
+    field_order = [
+        "address",
+        "username",
+        "secret",
+        "key",
+        "auth",
+        "context",
+        "exten",
+        "codecs",
+        "calltoken",
+        "encryption",
+    ]
 
     def build(self, data) -> Call:
         return Call(
-            data["address"], username=data["username"] or None, secret=data["secret"] or None,
-            key=data["key"] or None, auth=tuple(data["auth"]) or None, context=data["context"] or None,
-            exten=data["exten"] or None, calltoken=data["calltoken"], codecs=_words(data["codecs"]),
+            data["address"],
+            username=data["username"] or None,
+            secret=data["secret"] or None,
+            key=data["key"] or None,
+            auth=tuple(data["auth"]) or None,
+            context=data["context"] or None,
+            exten=data["exten"] or None,
+            calltoken=data["calltoken"],
+            codecs=_words(data["codecs"]),
             encryption=data["encryption"],
-        )  # fmt: skip
+        )
 
 
 class RegistrationForm(_Simulation):
     peer = forms.CharField(
-        max_length=79, label="Peer", widget=forms.TextInput(attrs={"list": "sim-peers"}),
+        max_length=79,
+        label="Peer",
+        widget=forms.TextInput(attrs={"list": "sim-peers"}),
         help_text="The peer name it registers as.",
-    )  # fmt: skip
+    )
 
     field_order = ["peer", "address", "secret", "key", "auth", "calltoken"]
 
     def build(self, data) -> Registration:
         return Registration(
-            data["peer"], data["address"], secret=data["secret"] or None, key=data["key"] or None,
-            auth=tuple(data["auth"]) or None, calltoken=data["calltoken"],
-        )  # fmt: skip
+            data["peer"],
+            data["address"],
+            secret=data["secret"] or None,
+            key=data["key"] or None,
+            auth=tuple(data["auth"]) or None,
+            calltoken=data["calltoken"],
+        )
 
 
 class DialplanUploadForm(forms.Form):
     extensions = forms.FileField(label="extensions.conf")
     includes = MultipleFileField(
-        required=False, label="Included files",
+        required=False,
+        label="Included files",
         help_text="The files its #include lines name (optional; several may be chosen). Only context headers "
         "are kept.",
-    )  # fmt: skip
+    )
 
     MAX_FILE = 8 * 1024 * 1024
     MAX_TOTAL = 16 * 1024 * 1024
 
     def clean(self):
         data = super().clean()
-        files = ([data["extensions"]] if data.get("extensions") else []) + list(data.get("includes") or [])
-        for upload in files:
-            if upload.size > self.MAX_FILE:
-                raise forms.ValidationError(
-                    f"{upload.name} is {_size(upload.size)}; an uploaded file may be at most {_size(self.MAX_FILE)}"
-                )
-        if sum(upload.size for upload in files) > self.MAX_TOTAL:
-            raise forms.ValidationError(f"the uploads add up to more than {_size(self.MAX_TOTAL)}")
+        check_sizes(uploaded(data, "extensions"), self.MAX_FILE, self.MAX_TOTAL)
         return data

@@ -8,8 +8,9 @@ import re
 
 from django import forms
 
-from .iaxconf import trunks
-from .models import Host, Key
+from ..iaxconf import trunks
+from ..models import Host, Key
+from .keys import check_new_passphrase, passphrase_fields
 
 REGISTRATION_CHOICES = {
     "far": [
@@ -32,28 +33,45 @@ def codec_names(text: str) -> tuple[str, ...]:
     return tuple(name for name in re.split(r"[\s,]+", text.strip()) if name)
 
 
+def _optional(label: str, help_text: str, max_length: int = 79) -> forms.CharField:
+    """A text field that may stay empty."""
+    return forms.CharField(label=label, required=False, max_length=max_length, help_text=help_text)
+
+
+def _port(label: str) -> forms.IntegerField:
+    return forms.IntegerField(
+        label=label, required=False, min_value=1, max_value=65535, help_text="Empty: 4569."
+    )
+
+
+def _key_choices(keys) -> list[tuple[str, str]]:
+    return [("", "(choose)")] + [(k.name, k.name) for k in keys]
+
+
 class TrunkBaseForm(forms.Form):
     """Fields both wizards share: addresses, registration, codecs, trunking, encryption."""
 
-    far_address = forms.CharField(
-        label="Far end's address", required=False, max_length=253,
-        help_text="Host name or IPv4 address this host calls (no port here). Leave empty only when the far "
+    far_address = _optional(
+        "Far end's address",
+        "Host name or IPv4 address this host calls (no port here). Leave empty only when the far "
         "end registers with this host.",
-    )  # fmt: skip
-    far_port = forms.IntegerField(
-        label="Far end's port", required=False, min_value=1, max_value=65535, help_text="Empty: 4569."
+        max_length=253,
     )
+    far_port = _port("Far end's port")
     codecs = forms.CharField(
         initial="ulaw, alaw", help_text="In order of preference, separated by commas (IAX2 codecs only)."
     )
     trunk = forms.BooleanField(
-        required=False, initial=True, label="IAX2 trunking",
+        required=False,
+        initial=True,
+        label="IAX2 trunking",
         help_text="Carry the media of several calls in one packet stream (needs a timing module).",
-    )  # fmt: skip
+    )
     encryption = forms.BooleanField(
-        required=False, label="Encrypt calls (AES-128)",
+        required=False,
+        label="Encrypt calls (AES-128)",
         help_text="Needs a shared secret: IAX2 derives the key from it.",
-    )  # fmt: skip
+    )
 
     mode = "far"
 
@@ -61,9 +79,11 @@ class TrunkBaseForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.host = host
         self.fields["registration"] = forms.ChoiceField(
-            choices=REGISTRATION_CHOICES[self.mode], initial="local" if self.mode == "far" else "both",
+            choices=REGISTRATION_CHOICES[self.mode],
+            initial="local" if self.mode == "far" else "both",
             help_text="A server whose address may change registers, so the other end learns where it is.",
-        )  # fmt: skip
+        )
+        self.order_fields([name for _, names in self.groups_of for name in names])
 
     def options(self) -> trunks.Options:
         data = self.cleaned_data
@@ -74,6 +94,7 @@ class TrunkBaseForm(forms.Form):
     def clean_far_address(self) -> str | None:
         return self.cleaned_data["far_address"].strip() or None
 
+    # the fields in titled groups, in the page's order (every field in exactly one)
     groups_of: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def groups(self) -> list[dict]:
@@ -94,16 +115,19 @@ class TrunkForm(TrunkBaseForm):
     """A trunk to a server that is not managed here (a provider, another company's PBX)."""
 
     local_account = forms.CharField(
-        label="Username", max_length=79,
+        label="Username",
+        max_length=79,
         help_text="The account this host has at the far end: sent when it calls or registers there.",
-    )  # fmt: skip
+    )
     auth = forms.ChoiceField(choices=AUTH_CHOICES, initial="secret", label="Authentication")
     secret = forms.CharField(
-        required=False, strip=False, max_length=79,
+        required=False,
+        strip=False,
+        max_length=79,
         widget=forms.PasswordInput(render_value=True, attrs={"autocomplete": "new-password"}),
         help_text="The far end's password for this account. Leave empty to generate a strong one (then reveal "
         "it on the new section to give it to the far end).",
-    )  # fmt: skip
+    )
     outkey = forms.ChoiceField(
         required=False,
         label="Our private key",
@@ -112,24 +136,19 @@ class TrunkForm(TrunkBaseForm):
     inkey = forms.ChoiceField(
         required=False, label="Far end's public key", help_text="RSA: checks the far end's calls."
     )
-    local_section = forms.CharField(
-        label="Trunk name", required=False, max_length=79,
-        help_text="The section the dialplan calls, as in Dial(IAX2/<trunk name>/…). Empty: the incoming "
+    local_section = _optional(
+        "Trunk name",
+        "The section the dialplan calls, as in Dial(IAX2/<trunk name>/…). Empty: the incoming "
         "username (one friend section).",
-    )  # fmt: skip
-    far_account = forms.CharField(
-        label="Incoming username", required=False, max_length=79,
-        help_text="The username the far end sends when it calls this host. Empty: the same as Username.",
-    )  # fmt: skip
-    local_context = forms.CharField(
-        label="Context for incoming calls", required=False, max_length=79,
-        help_text="Where calls from the far end go in the dialplan. Empty: from-<trunk name>.",
-    )  # fmt: skip
-
-    field_order = [
-        "far_address", "far_port", "local_account", "auth", "secret", "outkey", "inkey", "registration",
-        "codecs", "trunk", "encryption", "local_section", "far_account", "local_context",
-    ]  # fmt: skip
+    )
+    far_account = _optional(
+        "Incoming username",
+        "The username the far end sends when it calls this host. Empty: the same as Username.",
+    )
+    local_context = _optional(
+        "Context for incoming calls",
+        "Where calls from the far end go in the dialplan. Empty: from-<trunk name>.",
+    )
 
     groups_of = (
         ("The far end", ("far_address", "far_port", "local_account", "registration")),
@@ -141,13 +160,8 @@ class TrunkForm(TrunkBaseForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         keys = Key.objects.order_by("name")
-        self.fields["outkey"].choices = [("", "(choose)")] + [
-            (k.name, k.name) for k in keys.exclude(private_pem="")
-        ]
-        self.fields["inkey"].choices = [("", "(choose)")] + [
-            (k.name, k.name) for k in keys.exclude(public_pem="")
-        ]
-        self.order_fields(self.field_order)
+        self.fields["outkey"].choices = _key_choices(keys.exclude(private_pem=""))
+        self.fields["inkey"].choices = _key_choices(keys.exclude(public_pem=""))
 
     def ends(self) -> tuple[trunks.End, trunks.End, trunks.Credentials]:
         data = self.cleaned_data
@@ -156,13 +170,19 @@ class TrunkForm(TrunkBaseForm):
         section = data["local_section"].strip() or None
         context = data["local_context"].strip() or f"from-{section or far_account}"
         local = trunks.End(
-            data["local_account"].strip(), registers=registration == "local", section=section, context=context,
+            data["local_account"].strip(),
+            registers=registration == "local",
+            section=section,
+            context=context,
             label=self.host.name,
-        )  # fmt: skip
+        )
         far = trunks.End(
-            far_account, address=data["far_address"], port=data["far_port"], registers=registration == "far",
+            far_account,
+            address=data["far_address"],
+            port=data["far_port"],
+            registers=registration == "far",
             label=data["far_address"] or "the far end",
-        )  # fmt: skip
+        )
         if data["auth"] == "rsa":
             credentials = trunks.Credentials(outkey=data["outkey"] or None, inkey=data["inkey"] or None)
         else:  # an empty secret: the service generates one
@@ -182,66 +202,48 @@ class TrunkPairForm(TrunkBaseForm):
     mode = "managed"
 
     far_host = forms.ModelChoiceField(
-        queryset=Host.objects.none(), label="Other host", to_field_name="name",
+        queryset=Host.objects.none(),
+        label="Other host",
+        to_field_name="name",
         help_text="Its side of the trunk is written at the same time.",
-    )  # fmt: skip
-    local_address = forms.CharField(
-        label="This host's address", required=False, max_length=253,
-        help_text="Where the other host reaches this one (no port here). Leave empty only when this host "
-        "registers with the other.",
-    )  # fmt: skip
-    local_port = forms.IntegerField(
-        label="This host's port", required=False, min_value=1, max_value=65535, help_text="Empty: 4569."
     )
+    local_address = _optional(
+        "This host's address",
+        "Where the other host reaches this one (no port here). Leave empty only when this host "
+        "registers with the other.",
+        max_length=253,
+    )
+    local_port = _port("This host's port")
     auth = forms.ChoiceField(
         choices=[("secret", "A generated shared secret (md5)"), ("rsa", "New RSA key pairs")],
-        initial="secret", label="Authentication",
+        initial="secret",
+        label="Authentication",
         help_text="Either way both ends match by construction; nothing needs to be typed twice.",
-    )  # fmt: skip
-    key_local = forms.CharField(
-        label="Key this host signs with", required=False, max_length=64,
-        help_text="RSA: a new key pair; its public key goes to the other host. Empty: <this host>-trunk.",
-    )  # fmt: skip
-    key_far = forms.CharField(
-        label="Key the other host signs with", required=False, max_length=64,
-        help_text="RSA: a new key pair; its public key goes to this host. Empty: <other host>-trunk.",
-    )  # fmt: skip
-    passphrase = forms.CharField(
-        required=False, strip=False,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="RSA: encrypts both private keys; each Asterisk asks for it at 'keys init'.",
-    )  # fmt: skip
-    passphrase2 = forms.CharField(
-        required=False, strip=False, label="Passphrase again",
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-    )  # fmt: skip
-    no_passphrase = forms.BooleanField(
-        required=False, label="Store the private keys without a passphrase",
-        help_text="Anyone who reads a key file can then sign as that host; only for hosts that must load "
+    )
+    key_local = _optional(
+        "Key this host signs with",
+        "RSA: a new key pair; its public key goes to the other host. Empty: <this host>-trunk.",
+        max_length=64,
+    )
+    key_far = _optional(
+        "Key the other host signs with",
+        "RSA: a new key pair; its public key goes to this host. Empty: <other host>-trunk.",
+        max_length=64,
+    )
+    passphrase, passphrase2, no_passphrase = passphrase_fields(
+        "RSA: encrypts both private keys; each Asterisk asks for it at 'keys init'.",
+        "Store the private keys without a passphrase",
+        "Anyone who reads a key file can then sign as that host; only for hosts that must load "
         "their key unattended.",
-    )  # fmt: skip
-    local_account = forms.CharField(
-        label="This host's account", required=False, max_length=79,
-        help_text="The name the other host knows this one by. Empty: this host's name.",
-    )  # fmt: skip
-    far_account = forms.CharField(
-        label="Other host's account", required=False, max_length=79,
-        help_text="The name this host knows the other by. Empty: the other host's name.",
-    )  # fmt: skip
-    local_context = forms.CharField(
-        label="Context here for its calls", required=False, max_length=79,
-        help_text="Empty: from-<other host's account>.",
-    )  # fmt: skip
-    far_context = forms.CharField(
-        label="Context there for our calls", required=False, max_length=79,
-        help_text="Empty: from-<this host's account>.",
-    )  # fmt: skip
-
-    field_order = [
-        "far_host", "registration", "far_address", "far_port", "local_address", "local_port", "auth",
-        "key_local", "key_far", "passphrase", "passphrase2", "no_passphrase", "codecs", "trunk", "encryption",
-        "local_account", "far_account", "local_context", "far_context",
-    ]  # fmt: skip
+    )
+    local_account = _optional(
+        "This host's account", "The name the other host knows this one by. Empty: this host's name."
+    )
+    far_account = _optional(
+        "Other host's account", "The name this host knows the other by. Empty: the other host's name."
+    )
+    local_context = _optional("Context here for its calls", "Empty: from-<other host's account>.")
+    far_context = _optional("Context there for our calls", "Empty: from-<this host's account>.")
 
     groups_of = (
         ("The other host", ("far_host", "registration", "far_address", "far_port")),
@@ -260,7 +262,6 @@ class TrunkPairForm(TrunkBaseForm):
             "registers with this one."
         )
         self.fields["far_port"].label = "Other host's port"
-        self.order_fields(self.field_order)
 
     def clean_local_address(self) -> str | None:
         return self.cleaned_data["local_address"].strip() or None
@@ -268,21 +269,7 @@ class TrunkPairForm(TrunkBaseForm):
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("auth") == "rsa":
-            passphrase = cleaned.get("passphrase") or ""
-            if cleaned.get("no_passphrase"):
-                if passphrase:
-                    self.add_error(
-                        "passphrase", "either type a passphrase or tick 'without a passphrase', not both"
-                    )
-            elif not passphrase:
-                self.add_error(
-                    "passphrase",
-                    "type a passphrase, or tick 'without a passphrase' to store the keys unencrypted",
-                )
-            elif len(passphrase) < 8:
-                self.add_error("passphrase", "use at least 8 characters")
-            elif passphrase != cleaned.get("passphrase2"):
-                self.add_error("passphrase2", "the two passphrases differ")
+            check_new_passphrase(self, cleaned, "the keys")
         return cleaned
 
     def ends(self) -> tuple[Host, trunks.End, trunks.End]:
@@ -292,15 +279,21 @@ class TrunkPairForm(TrunkBaseForm):
         local_account = data["local_account"].strip() or self.host.name
         far_account = data["far_account"].strip() or other.name
         local = trunks.End(
-            local_account, address=data["local_address"], port=data["local_port"],
-            registers=registration in ("both", "local"), context=data["local_context"].strip() or f"from-{far_account}",
+            local_account,
+            address=data["local_address"],
+            port=data["local_port"],
+            registers=registration in ("both", "local"),
+            context=data["local_context"].strip() or f"from-{far_account}",
             label=self.host.name,
-        )  # fmt: skip
+        )
         far = trunks.End(
-            far_account, address=data["far_address"], port=data["far_port"],
-            registers=registration in ("both", "far"), context=data["far_context"].strip() or f"from-{local_account}",
+            far_account,
+            address=data["far_address"],
+            port=data["far_port"],
+            registers=registration in ("both", "far"),
+            context=data["far_context"].strip() or f"from-{local_account}",
             label=other.name,
-        )  # fmt: skip
+        )
         return other, local, far
 
     def key_names(self) -> tuple[str, str]:

@@ -1,10 +1,5 @@
-"""Forms for the browser UI. Each editing form turns what was typed into an iaxconf Section (or the
-fields of a row) and asks the section policy (``peers.policy``) what a save would give; the form only
-puts each finding at its field. The same policy is applied again by the service layer when the view
-saves, and by the JSON API: a save is refused the same way, with the same finding codes, wherever it
-comes from. No form adds a rule of its own: its inputs (``peers.widgets``, chosen by each value
-rule through ``catalogue.input_for``) only make values quick to enter.
-"""
+"""What the editing forms share: the field rows the templates draw, the inline check, findings put
+at their fields, and :class:`DirectiveForm`, the fields of a section's directives."""
 
 from __future__ import annotations
 
@@ -12,22 +7,16 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from django import forms
-from django.db.models.functions import Lower
 
-from . import keys as rsa_keys
-from . import policy
-from .effective import SectionContext, section_context
-from .exporter import endpoint_section, general_section
-from .iaxconf import Document, Entry, Finding, Section, catalogue, render
-from .iaxconf import values as v
-from .iaxconf.catalogue import AUTH, BOOL, CHOICE, CODECS, GROUPS, KEY, KEYS, NUMBER
-from .iaxconf.effective import INHERITED, Effective
-from .iaxconf.mask import mask_document
-from .models import Endpoint, Key
-from .services import KEEP, with_current_secrets
-from .services.config import registration_line
-from .services.storage import inherited_kind
-from .widgets import Checklist, KeepingSelect, NumberOrText, OrderedChoices, OrderedPairs
+from .. import policy
+from ..effective import SectionContext
+from ..iaxconf import Document, Entry, Finding, Section, catalogue, render
+from ..iaxconf import values as v
+from ..iaxconf.catalogue import AUTH, BOOL, CHOICE, CODECS, GROUPS, KEY, KEYS, NUMBER
+from ..iaxconf.effective import INHERITED, Effective
+from ..iaxconf.mask import mask_document
+from ..models import Key
+from ..widgets import Checklist, KeepingSelect, NumberOrText, OrderedPairs
 
 KINDS = ("peer", "user", "friend", "template")
 OTHER = "other_lines"
@@ -117,7 +106,7 @@ def add_version_field(form: forms.Form, version: int | None) -> None:
 
 
 class InlineMixin:
-    """Checks the whole form on the server whenever a field changes (style.md 4.1): the field
+    """Checks the whole form on the server whenever a field changes: the field
     posts the form to an explicit URL with ?field=, and the answer updates every field's messages
     out of band (form_parts.html#messages), so an error about two fields clears at both as soon as
     either is fixed. No input is ever swapped: what is typed, the focus and the caret stay."""
@@ -261,9 +250,12 @@ class DirectiveForm(FindingsMixin, InlineMixin, forms.Form):
             partner = next(d for d, primary in PAIRED.items() if primary == name)
             values = spec.choices if spec.kind == CODECS else None
             return forms.CharField(
-                label=f"{name} / {partner}", required=False, strip=False,
-                widget=OrderedPairs((name, partner), values), help_text=PAIR_HELP[name] + " " + help_text,
-            )  # fmt: skip
+                label=f"{name} / {partner}",
+                required=False,
+                strip=False,
+                widget=OrderedPairs((name, partner), values),
+                help_text=PAIR_HELP[name] + " " + help_text,
+            )
         current = str(self.stored.get(name, "") or "")
         if spec.kind in (BOOL, CHOICE):
             widget = KeepingSelect(choices=[("", "not set"), *((c, c) for c in spec.choices)])
@@ -555,9 +547,9 @@ class DirectiveForm(FindingsMixin, InlineMixin, forms.Form):
 
     def groups(self) -> list[dict]:
         for group in self.layout:
-            group.setdefault("open", group["kind"] != "more" or any(
-                r.bound.errors or r.warnings for r in group["rows"]
-            ))  # fmt: skip
+            group.setdefault(
+                "open", group["kind"] != "more" or any(r.bound.errors or r.warnings for r in group["rows"])
+            )
         return self.layout
 
     def preview(self) -> tuple[str, str]:
@@ -584,473 +576,3 @@ class DirectiveForm(FindingsMixin, InlineMixin, forms.Form):
             elif catalogue()[name].default_value is not None:
                 label = f"not set: {catalogue()[name].default_value} (Asterisk's default)"
             widget.choices = [("", label), *widget.choices[1:]]
-
-
-class EndpointForm(DirectiveForm):
-    """Create/edit form for one peer, user, friend or template."""
-
-    def __init__(
-        self, *args, kind: str, host, endpoint: Endpoint | None = None, version: int = 0, **kwargs
-    ) -> None:
-        self.kind = kind
-        self.host = host
-        self.endpoint = endpoint
-        self.section_kind = kind
-        self.excluded = () if kind == "template" else ("type",)
-        if endpoint is not None and "current" not in kwargs:
-            kwargs["current"] = self.stored_section
-        super().__init__(*args, **kwargs)
-        self.fields["name"] = forms.CharField(
-            help_text="Section name: letters, digits and - _ . (no spaces); unique on this host.",
-            widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
-        )
-        self.fields["bases"] = forms.CharField(
-            label="Inherits from",
-            required=False,
-            widget=OrderedChoices(self.base_choices()),
-            help_text="The templates this section copies its lines from, in order: a later one's line "
-            "wins over an earlier one's, and the section's own lines win over all of them.",
-        )
-        self.fields["comment"] = forms.CharField(
-            required=False,
-            strip=False,
-            widget=forms.Textarea(attrs={"rows": 2}),
-            help_text="Comment lines written above the section header.",
-        )
-        if "secret" in self.fields:
-            self.fields["secret"] = forms.CharField(
-                required=False,
-                strip=False,
-                # re-filled only in the answer to this user's own POST (a refused save), never on a GET
-                widget=forms.PasswordInput(
-                    render_value=self.is_bound, attrs={"autocomplete": "new-password"}
-                ),
-                help_text=("Leave blank to keep the current secret. " if self.current_secrets() else "")
-                + catalogue()["secret"].help_text(self.directive_kind()),
-            )
-            self.fields["clear_secret"] = forms.BooleanField(
-                required=False, label="Clear secret", help_text="Remove the secret line(s)."
-            )
-        if kind == "template" and "type" in self.fields:
-            self.fields["type"].widget = KeepingSelect(
-                choices=[("", "(none: set by the sections using it)"), *((k, k) for k in KINDS[:3])]
-            )
-        if self.current is not None and not self.is_bound:
-            self.initial.update(
-                name=self.current.name,
-                bases=", ".join(self.current.bases),
-                comment="\n".join(self.current.comments),
-            )
-            self.initial.pop("secret", None)
-        if endpoint is not None:
-            add_version_field(self, version)
-        self.order_fields(["name", "bases", "comment"])
-        self.finish_choices()
-
-    def base_choices(self) -> list[tuple[str, str]]:
-        """The host's templates (a section may also name a plain section; it is kept as written)."""
-        found = Endpoint.objects.filter(host=self.host, is_template=True)
-        if self.endpoint is not None:
-            found = found.exclude(pk=self.endpoint.pk)
-        return [(n, n) for n in found.order_by("position", "id").values_list("name", flat=True)]
-
-    def directive_kind(self) -> str:
-        return "friend" if self.kind == "template" else self.kind
-
-    def leading_fields(self) -> list[str]:
-        return ["name", "bases", "comment"]
-
-    def skipped_on_initial(self) -> set[str]:
-        return {"type"} if self.kind != "template" else set()
-
-    def extra_rows(self, name: str) -> list[str]:
-        return ["clear_secret"] if name == "secret" and "clear_secret" in self.fields else []
-
-    def is_set(self, name: str) -> bool:
-        if name == "secret" and self.current_secrets():
-            return True
-        return super().is_set(name)
-
-    def current_secrets(self) -> list[str]:
-        if self.current is None:
-            return []
-        return [e.value for e in self.current.entries if e.name.lower() == "secret"]
-
-    def entry_values(self, name: str) -> list[str]:
-        if name == "secret":  # one password box: what was typed is one secret, line breaks and all
-            typed = str(self.raw("secret"))
-            return [] if self.raw("clear_secret") or not typed else [typed]
-        return self.values_of(name)
-
-    def bases_list(self) -> list[str]:
-        return [b.strip() for b in str(self.raw("bases")).split(",") if b.strip()]
-
-    def section_name(self) -> str:
-        return str(self.raw("name")).strip()
-
-    def section_context(self) -> SectionContext:
-        return section_context(self.host, self.bases_list(), endpoint=self.endpoint)
-
-    @cached_property
-    def stored_section(self) -> Section | None:
-        """The endpoint as stored (its secrets included), read once."""
-        return endpoint_section(self.endpoint) if self.endpoint is not None else None
-
-    def _inherited_kind(self) -> str:
-        names = [n.lower() for n in self.bases_list()]
-        if not names:
-            return ""
-        key = tuple(names)
-        cache = self.__dict__.setdefault("_kinds", {})
-        if key not in cache:
-            cache[key] = self._read_inherited_kind(names)
-        return cache[key]
-
-    def _read_inherited_kind(self, names: list[str]) -> str:
-        found = Endpoint.objects.filter(host=self.host).annotate(lowered=Lower("name"))
-        if self.endpoint is not None:
-            found = found.exclude(pk=self.endpoint.pk)
-        by_name = {e.name.lower(): e for e in found.filter(lowered__in=names)}
-        return inherited_kind([by_name[n] for n in names if n in by_name])
-
-    def to_section(self) -> Section:
-        """What would be saved: the typed lines, the stored secret when none was typed (secrets are
-        write-only) unless "Clear secret" is ticked, and type= when the bases do not give it."""
-        entries = []
-        if self.kind != "template" and self._inherited_kind() != self.kind:
-            type_comments = []
-            if self.current is not None:
-                old = next((e for e in self.current.entries if e.name.lower() == "type"), None)
-                type_comments = list(old.comments) if old else []
-            entries.append(Entry(name="type", value=self.kind, comments=type_comments))
-        entries.extend(self.directive_entries())
-        entries.extend(self.other_entries())
-        section = Section(
-            name=self.section_name() or "new",
-            entries=entries,
-            is_template=self.kind == "template",
-            bases=self.bases_list(),
-            comments=comment_lines(str(self.raw("comment"))),
-        )
-        if self.raw("clear_secret"):
-            return section
-        return with_current_secrets(section, self.endpoint, stored=self.stored_section)
-
-    def judge(self, section: Section) -> policy.Verdict:
-        return policy.endpoint_verdict(self.host, section, endpoint=self.endpoint)
-
-    def check_stored(self) -> None:
-        self.show_findings(policy.endpoint_verdict(self.host, self.current, endpoint=self.endpoint).findings)
-
-
-class GeneralForm(DirectiveForm):
-    """[general] as one form. Register lines are Registrations, edited on their own page."""
-
-    section_kind = "general"
-    excluded = ("register",)
-
-    def __init__(self, *args, host, version: int = 0, **kwargs) -> None:
-        self.host = host
-        kwargs.setdefault("current", general_section(host))
-        super().__init__(*args, **kwargs)
-        add_version_field(self, version)
-        self.fields["comment"] = forms.CharField(
-            required=False,
-            strip=False,
-            widget=forms.Textarea(attrs={"rows": 2}),
-            help_text="Comment lines written above [general].",
-        )
-        if self.current is not None and not self.is_bound:
-            self.initial["comment"] = "\n".join(self.current.comments)
-        self.order_fields(["comment"])
-        self.finish_choices()
-
-    def leading_fields(self) -> list[str]:
-        return ["comment"]
-
-    def skipped_on_initial(self) -> set[str]:
-        return {"register"}
-
-    def to_section(self) -> Section:
-        return Section(
-            name="general",
-            entries=self.directive_entries() + self.other_entries(),
-            comments=comment_lines(str(self.raw("comment"))),
-        )
-
-    def section_context(self) -> SectionContext:
-        return SectionContext()
-
-    def judge(self, section: Section) -> policy.Verdict:
-        return policy.general_verdict(self.host, section)
-
-    def check_stored(self) -> None:
-        self.show_findings(policy.general_verdict(self.host, self.current).findings)
-
-
-# -------------------------------------------------------------------------------------------------
-# Registrations and [callnumberlimits]
-
-
-class RegistrationForm(FindingsMixin, InlineMixin, forms.Form):
-    username = forms.CharField()
-    secret = forms.CharField(
-        required=False,
-        strip=False,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="Leave blank to keep the current secret (or to authenticate with a key).",
-    )
-    clear_secret = forms.BooleanField(required=False, label="Clear secret")
-    key = forms.ChoiceField(required=False, help_text="Sign the registration with this RSA key instead.")
-    remote_host = forms.CharField(label="Server", help_text="Host name or IPv4 address.")
-    remote_port = forms.IntegerField(required=False, min_value=1, max_value=65535, label="Port")
-    comment = forms.CharField(required=False, strip=False, widget=forms.Textarea(attrs={"rows": 1}))
-
-    def __init__(self, *args, registration=None, version: int = 0, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.registration = registration
-        self.field_warnings: dict[str, list[str]] = {}
-        self.findings: list[Finding] = []
-        self.fields["key"].choices = [("", "(none)")] + [
-            (n, n) for n in Key.objects.order_by("name").values_list("name", flat=True)
-        ]
-        if registration is not None:
-            add_version_field(self, version)
-            if not self.is_bound:
-                self.initial.update(
-                    username=registration.username,
-                    key=registration.key.name if registration.key_id else "",
-                    remote_host=registration.remote_host,
-                    remote_port=registration.remote_port,
-                    comment=registration.comment,
-                )
-        if registration is None or not registration.secret:  # nothing to keep or to clear
-            del self.fields["clear_secret"]
-            self.fields["secret"].help_text = "Leave blank to register without one (or with a key)."
-
-    def clean_remote_host(self) -> str:
-        """The server field holds the host only: the port has its own field. ``host:port`` here
-        is refused (it would be stored as a host name, or make ``host:port:port`` with the Port
-        field); chan_iax2 cannot register to an IPv6 literal either (iax-syntax.md 4)."""
-        server = self.cleaned_data["remote_host"].strip()
-        host, colon, port = server.rpartition(":")
-        if colon and server.count(":") == 1 and port.isdigit():
-            raise forms.ValidationError(
-                f"'{server}' includes a port: type {host} here and {port} in the Port field"
-            )
-        if colon:
-            raise forms.ValidationError(
-                f"'{server}' contains ':'; type a host name or IPv4 address here and the port in the Port "
-                "field (chan_iax2 cannot register to an IPv6 address)"
-            )
-        return server
-
-    def secret_value(self):
-        """What the service is to do with the secret: KEEP, "" (clear) or the typed one."""
-        data = self.cleaned_data
-        if data.get("clear_secret") or data.get("key"):
-            return ""
-        if data.get("secret"):
-            return data["secret"]
-        return KEEP if self.registration is not None else ""
-
-    def clean(self):
-        cleaned = super().clean()
-        if self.errors:
-            return cleaned
-        if cleaned.get("key") and cleaned.get("secret"):
-            self.add_error("secret", "give a secret or a key, not both")
-            return cleaned
-        secret = self.secret_value()
-        if secret is KEEP:
-            secret = self.registration.secret
-        line = registration_line(
-            cleaned.get("username", ""), secret, cleaned.get("key") or None, cleaned.get("remote_host", ""),
-            cleaned.get("remote_port"),
-        )  # fmt: skip
-        self.apply_verdict(policy.registration_verdict(line, comment_lines(cleaned.get("comment", ""))))
-        return cleaned
-
-    def field_for(self, finding: Finding) -> str | None:
-        return finding.part if finding.part in self.fields else None
-
-
-class CallNumberLimitForm(FindingsMixin, InlineMixin, forms.Form):
-    network = forms.CharField(help_text="address[/mask], for example 203.0.113.0/24.")
-    # a CharField: the policy judges the number with the network, so both errors come at once
-    limit = forms.CharField(
-        widget=forms.NumberInput(attrs={"min": 0, "step": 1}),
-        help_text="Call numbers allowed per address in that range.",
-    )
-    comment = forms.CharField(required=False, strip=False, widget=forms.Textarea(attrs={"rows": 1}))
-
-    def __init__(self, *args, limit=None, version: int = 0, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.field_warnings: dict[str, list[str]] = {}
-        self.findings: list[Finding] = []
-        if limit is not None:
-            add_version_field(self, version)
-            if not self.is_bound:
-                self.initial.update(network=limit.network, limit=limit.limit, comment=limit.comment)
-
-    def clean(self):
-        cleaned = super().clean()
-        if "network" in cleaned and "limit" in cleaned:
-            verdict = policy.limit_verdict(
-                cleaned["network"], cleaned["limit"], comment_lines(cleaned.get("comment", ""))
-            )
-            self.apply_verdict(verdict)
-        return cleaned
-
-    def field_for(self, finding: Finding) -> str | None:
-        return finding.part if finding.part in self.fields else None
-
-
-# -------------------------------------------------------------------------------------------------
-# Keys
-
-
-class KeyNameMixin:
-    def clean_name(self) -> str:
-        name = self.cleaned_data["name"].strip()
-        try:
-            rsa_keys.check_name(name)
-        except rsa_keys.KeyProblem as exc:
-            raise forms.ValidationError(exc.message) from None
-        existing = Key.objects.filter(name=name).first()
-        if existing is not None and (existing.public_pem or not self.fills_placeholder):
-            raise forms.ValidationError(f"a key named {name} exists already")
-        return name
-
-
-class KeyGenerateForm(KeyNameMixin, forms.Form):
-    fills_placeholder = True
-    name = forms.CharField(
-        max_length=64, help_text="chan_iax2 refers to it by this name (without .pub/.key)."
-    )
-    passphrase = forms.CharField(
-        required=False,
-        strip=False,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="Encrypts the private key; Asterisk asks for it at 'keys init'.",
-    )
-    passphrase2 = forms.CharField(
-        required=False,
-        strip=False,
-        label="Passphrase again",
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-    )
-    no_passphrase = forms.BooleanField(
-        required=False,
-        label="Store the private key without a passphrase",
-        help_text="Warning: anyone who reads the key file (a backup, the key directory) can sign as this "
-        "server. Only for hosts that must load the key unattended.",
-    )
-
-    def clean(self):
-        cleaned = super().clean()
-        passphrase = cleaned.get("passphrase") or ""
-        if cleaned.get("no_passphrase"):
-            if passphrase:
-                self.add_error(
-                    "passphrase", "either type a passphrase or tick 'without a passphrase', not both"
-                )
-        elif not passphrase:
-            self.add_error(
-                "passphrase", "type a passphrase, or tick 'without a passphrase' to store the key unencrypted"
-            )
-        elif len(passphrase) < 8:
-            self.add_error("passphrase", "use at least 8 characters")
-        elif passphrase != cleaned.get("passphrase2"):
-            self.add_error("passphrase2", "the two passphrases differ")
-        return cleaned
-
-
-class KeyUploadForm(KeyNameMixin, forms.Form):
-    fills_placeholder = True
-    name = forms.CharField(
-        max_length=64, help_text="chan_iax2 refers to it by this name (without .pub/.key)."
-    )
-    public_file = forms.FileField(label="Public key (.pub)", help_text="PEM 'PUBLIC KEY', 1024-bit RSA.")
-    private_file = forms.FileField(
-        label="Private key (.key)", required=False, help_text="Only when this server signs with the key."
-    )
-    passphrase = forms.CharField(
-        required=False,
-        strip=False,
-        widget=forms.PasswordInput(render_value=False),
-        help_text="The private key's passphrase, when it has one (used to check it, never stored).",
-    )
-
-    def clean(self):
-        cleaned = super().clean()
-        if self.errors:
-            return cleaned
-        try:
-            public = cleaned["public_file"].read().decode("ascii")
-            private = cleaned["private_file"].read().decode("ascii") if cleaned.get("private_file") else ""
-        except UnicodeDecodeError:
-            raise forms.ValidationError("a key file is not PEM text") from None
-        try:
-            self.material = rsa_keys.read(public, private, cleaned.get("passphrase") or None)
-        except rsa_keys.KeyProblem as exc:
-            target = {"public_pem": "public_file", "private_pem": "private_file", "name": "name"}
-            self.add_error(target.get(exc.field), exc.message)
-        return cleaned
-
-
-# -------------------------------------------------------------------------------------------------
-# Import
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("widget", MultipleFileInput())
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        single = super().clean
-        if isinstance(data, list | tuple):
-            return [single(d, initial) for d in data]
-        return [single(data, initial)] if data else []
-
-
-def _size(number: int) -> str:
-    return f"{number / 1048576:.1f} MB" if number >= 1048576 else f"{max(1, round(number / 1024))} KB"
-
-
-class ImportForm(forms.Form):
-    host = forms.SlugField(
-        max_length=63, label="Host name", help_text="A new host, or an existing one to replace."
-    )
-    replace = forms.BooleanField(
-        required=False,
-        label="Replace the existing configuration",
-        help_text="Needed when the host exists: its endpoints, [general], registrations and limits are "
-        "replaced by the file's.",
-    )
-    conf = forms.FileField(label="iax.conf")
-    includes = MultipleFileField(
-        required=False,
-        label="Included files",
-        help_text="The files its #include lines name (optional; several may be chosen).",
-    )
-
-    MAX_FILE = 8 * 1024 * 1024  # a 10,000-peer iax.conf is about 2 MB
-    MAX_TOTAL = 16 * 1024 * 1024
-
-    def clean(self):
-        data = super().clean()
-        files = ([data["conf"]] if data.get("conf") else []) + list(data.get("includes") or [])
-        for upload in files:
-            if upload.size > self.MAX_FILE:
-                raise forms.ValidationError(
-                    f"{upload.name} is {_size(upload.size)}; an uploaded file may be at most {_size(self.MAX_FILE)}"
-                )
-        if sum(upload.size for upload in files) > self.MAX_TOTAL:
-            raise forms.ValidationError(f"the uploads add up to more than {_size(self.MAX_TOTAL)}")
-        return data

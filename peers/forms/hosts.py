@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django import forms
 
-from .forms import add_version_field
+from .base import add_version_field
 
 
 class HostCreateForm(forms.Form):
