@@ -460,7 +460,7 @@ def _endpoint_page(
 ) -> HttpResponse:
     """A page of the host's endpoints (or templates): one document build for the page, one query
     for their versions; the same whatever the host's size. The items are the ones _endpoint_out
-    makes for a single read (tests/test_api_paging.py holds the two together), written as JSON
+    makes for a single read (tests/api/test_paging.py holds the two together), written as JSON
     here: validating a page of 1,000 against EndpointOut again cost more than building it."""
     queryset = host.endpoints.filter(is_template=template).order_by("position", "id").values(*ENDPOINT_ROW)
     rows = _page(request, response, queryset, paging)

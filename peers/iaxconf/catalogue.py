@@ -623,7 +623,7 @@ def _load() -> Catalogue:
             )
         )
     missing = {d.name for d in directives if d.accepted} - RULES.keys()
-    if missing:  # pragma: no cover - guarded by tests/iaxconf/test_catalogue.py
+    if missing:  # pragma: no cover - guarded by tests/iaxconf/test_values.py
         raise RuntimeError(f"catalogue directives without a value rule: {sorted(missing)}")
     return Catalogue(directives)
 

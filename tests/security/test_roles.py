@@ -1,5 +1,5 @@
-"""Roles: viewer < editor < publisher < admin (peers.security.roles). Every view of peers/urls.py and
-peers/urls_history.py is in the table below; the table test checks, for each, that an anonymous
+"""Roles: viewer < editor < publisher < admin (peers.security.roles). Every view of peers/urls.py is in
+the table below; the table test checks, for each, that an anonymous
 user is sent to the login page, a user one role too low gets 403 naming the role, and a user with
 the role is let through."""
 
