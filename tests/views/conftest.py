@@ -14,5 +14,14 @@ def ann(client, django_user_model):
 
 
 @pytest.fixture
+def editor(client, django_user_model):
+    """A logged-in editor: edits configuration, cannot publish or manage hosts and users."""
+    user = django_user_model.objects.create_user("ed", password="pw-for-tests-only")
+    set_role(user, "editor")
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
 def demo(db):
     return seed_demo()

@@ -12,18 +12,9 @@ from peers import fixes, services
 from peers.exporter import export_host
 from peers.iaxconf.parse import parse
 from peers.models import Change, Endpoint
-from peers.security.roles import set_role
 from tests.services.test_fixes import IMPORTED
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def editor(client, django_user_model):
-    user = django_user_model.objects.create_user("ed", password="pw-for-tests-only")
-    set_role(user, "editor")
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

@@ -22,14 +22,6 @@ pytestmark = pytest.mark.django_db
 HX = {"HX-Request": "true"}
 
 
-@pytest.fixture
-def editor(client, django_user_model):
-    user = django_user_model.objects.create_user("ed", password="pw-for-tests-only")
-    set_role(user, "editor")
-    client.force_login(user)
-    return client
-
-
 def test_a_new_registration_offers_no_secret_to_keep_or_clear(editor):
     seed_demo()
     page = editor.get(reverse("peers:registration-list", args=["demo"])).content.decode()

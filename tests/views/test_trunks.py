@@ -8,18 +8,9 @@ from django.urls import reverse
 
 from peers import services
 from peers.models import Change, Endpoint, Key, Registration
-from peers.security.roles import set_role
 from tests.conftest import section
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def editor(client, django_user_model):
-    user = django_user_model.objects.create_user("ed", password="pw-for-tests-only")
-    set_role(user, "editor")
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
