@@ -744,6 +744,26 @@ def _reject(result: Result, cause: str | None, fix: Fix | None = None) -> Result
     return result
 
 
+def _calltoken_refused(
+    result: Result, who: str, why: str, where: _Where, name: str, fix: Fix | None
+) -> Result:
+    """A call or registration refused because it sent no call token where one is required, with
+    the ERROR line chan_iax2 logs for it (the same words for both)."""
+    result.steps.append(
+        Step("calltoken", False, f"{who} does not support call tokens and one is required: {why}")
+    )
+    result.logged.append(
+        Logged(
+            "ERROR",
+            "chan_iax2.c",
+            "Call rejected, CallToken Support required. If unexpected, resolve by placing "
+            f"address {where.addr_port} in the calltokenoptional list or setting user "
+            f"{name or 'guest'} requirecalltoken=no",
+        )
+    )
+    return _reject(result, None, fix)
+
+
 def _key_loaded(site: Site, name: str) -> bool:
     if site.keys is None:
         return True
@@ -843,21 +863,7 @@ def _call_on(config: Site, call: Call) -> Result:
     else:
         required, why, fix = _calltoken(config, where, username, registration=False)
         if required:
-            result.steps.append(
-                Step(
-                    "calltoken", False, f"The caller does not support call tokens and one is required: {why}"
-                )
-            )
-            result.logged.append(
-                Logged(
-                    "ERROR",
-                    "chan_iax2.c",
-                    "Call rejected, CallToken Support required. If unexpected, resolve by placing "
-                    f"address {where.addr_port} in the calltokenoptional list or setting user "
-                    f"{username or 'guest'} requirecalltoken=no",
-                )
-            )
-            return _reject(result, None, fix)
+            return _calltoken_refused(result, "The caller", why, where, username, fix)
         result.steps.append(
             Step("calltoken", True, f"The caller does not support call tokens; none is required: {why}")
         )
@@ -1561,23 +1567,7 @@ def _register_on(config: Site, reg: Registration) -> Result:
     else:
         required, why, fix = _calltoken(config, where, name, registration=True)
         if required:
-            result.steps.append(
-                Step(
-                    "calltoken",
-                    False,
-                    f"The registering box does not support call tokens and one is required: {why}",
-                )
-            )
-            result.logged.append(
-                Logged(
-                    "ERROR",
-                    "chan_iax2.c",
-                    "Call rejected, CallToken Support required. If unexpected, resolve by placing "
-                    f"address {where.addr_port} in the calltokenoptional list or setting user "
-                    f"{name or 'guest'} requirecalltoken=no",
-                )
-            )
-            return _reject(result, None, fix)
+            return _calltoken_refused(result, "The registering box", why, where, name, fix)
         result.steps.append(Step("calltoken", True, f"No call token is required: {why}"))
     if not _call_numbers(config, where, 0, reg.calltoken, result):
         return _reject(result, None)
