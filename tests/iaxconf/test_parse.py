@@ -996,15 +996,15 @@ def config_c(text: str) -> list[tuple]:
             close = line.find("]")
             if close < 0:
                 raise _Rejected("]")
-            current = (line[1:close].strip(blanks), [], [], [], [])
+            # the name and the options are kept as written, blanks included (Asterisk 22.10.1:
+            # tests/asterisk/test_disagreements.py loads "[ general ]" as a section ' general ')
+            current = (line[1:close], [], [], [], [])
             rest = line[close + 1 :]
             if rest.startswith("("):
                 if ")" not in rest:
                     raise _Rejected(")")
                 for option in rest[1 : rest.index(")")].split(","):
-                    current[{"!": 1}.get(option, 2 if option.startswith("+") else 3)].append(
-                        option.strip(blanks)
-                    )
+                    current[{"!": 1}.get(option, 2 if option.startswith("+") else 3)].append(option)
             sections.append(current)
             continue
         if current is None:
