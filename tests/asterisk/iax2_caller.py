@@ -6,7 +6,10 @@ format of an ACCEPT. It hangs up as soon as the answer is known.
 
 Run it inside the sandbox's network namespace (``sandbox.run([python, this file, json])``); the
 argument is a JSON object: bind ("127.0.0.5" or "127.0.0.5:4590"), to ("127.0.0.1:4569"), username, secret,
-methods (["md5", "plaintext"]), exten, context, calltoken (true/false), codecs (["ulaw"]).
+methods (["md5", "plaintext"]), exten, context, calltoken (true/false), codecs (["ulaw"]). Without a
+secret it gives up at an AUTHREQ; with the empty secret it sends MD5(challenge), which a stock
+Asterisk never does (it skips md5 when it has no secret) and tests/asterisk/test_disagreements.py
+needs.
 """
 
 from __future__ import annotations
@@ -124,11 +127,11 @@ class Call:
                     m for m, bit in (("plaintext", 1), ("md5", 2), ("rsa", 4)) if methods & bit
                 ]
                 can = self.spec.get("methods", ["md5", "plaintext"])
-                secret = self.spec.get("secret", "")
-                if secret and "md5" in can and "md5" in result["authmethods"]:
+                secret = self.spec.get("secret")  # "" is a secret too: its MD5 answer is sent
+                if secret is not None and "md5" in can and "md5" in result["authmethods"]:
                     digest = hashlib.md5(ies.get(IE_CHALLENGE, b"") + secret.encode()).hexdigest()
                     self.send(AUTHREP, ie(IE_MD5_RESULT, digest.encode()))
-                elif secret and "plaintext" in can and "plaintext" in result["authmethods"]:
+                elif secret is not None and "plaintext" in can and "plaintext" in result["authmethods"]:
                     self.send(AUTHREP, ie(IE_PASSWORD, secret.encode()))
                 else:
                     result["outcome"] = "gave up"

@@ -11,6 +11,7 @@ Findings codes added here: ``open-registration``, ``empty-secret-after-secret``,
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from peers.importer import ImportError_, _check_bases
 from peers.models import Host
 from peers.services import import_document
 
-CALLER = Path(__file__).with_name("iax2call.py")
+CALLER = Path(__file__).with_name("iax2_caller.py")
 DIALPLAN = "[general]\nstatic=yes\n\n[default]\nexten => 100,1,Answer()\nsame => n,Hangup()\n"
 STRONG = "Real-S3cret-1x"
 
@@ -145,7 +146,7 @@ secret={STRONG}
 def test_empty_secret_after_a_real_one_lets_a_user_in_with_no_secret(sandbox, start, port):
     """build_user joins a user's secrets with ';' and authenticate_verify tries each part: an
     empty line after a real one (own or from a template) accepts MD5(challenge) alone. The call
-    is placed by tests/asterisk/iax2call.py, which sends the MD5 answer of an empty secret."""
+    is placed by tests/asterisk/iax2_caller.py, which sends the MD5 answer of an empty secret."""
     conf = f"""[general]
 
 [tpl](!)
@@ -177,7 +178,17 @@ context=default
     )
 
     def call(user: str, secret: str) -> str:
-        return sandbox.run([sys.executable, str(CALLER), str(port), user, secret, "100"]).stdout.strip()
+        spec = {
+            "to": f"127.0.0.1:{port}",
+            "username": user,
+            "secret": secret,
+            "exten": "100",
+            "methods": ["md5"],
+        }
+        answer = json.loads(sandbox.run([sys.executable, str(CALLER), json.dumps(spec)]).stdout)
+        return {"accepted": "ACCEPT", "rejected": f"REJECT {answer.get('cause')}"}.get(
+            answer["outcome"], answer["outcome"]
+        )
 
     assert call("holed", "") == "ACCEPT"
     assert call("from-template", "") == "ACCEPT"
